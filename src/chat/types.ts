@@ -1,0 +1,67 @@
+/**
+ * The ChatAdapter port: the only seam between the core and a chat platform (Slack, Lark, Playground).
+ * Adapters do transport only — verify, ack quickly, normalise inbound events to BotRequest, and render
+ * the platform-neutral views below in their own idiom. Nothing here imports a chat SDK.
+ */
+import type { ImageMetadata } from '../jobs/types.js';
+
+/** One inbound user message addressed to the bot, platform-neutral and JSON-safe. */
+export interface BotRequest {
+  platform: string;
+  workspace: string;
+  channel: string;
+  /** Opaque thread reference the bot answers in (e.g. `slack:T1:C1:1700000000.0001`). */
+  thread: string;
+  user: string;
+  userName?: string;
+  /** Command text without the command word or bot mention, e.g. `a cat --seed 7`. */
+  text: string;
+  /** Platform event id: the idempotency key (a retried delivery carries the same id). */
+  eventId: string;
+  /** Preferred language of replies, when the platform knows it. */
+  locale?: string;
+}
+
+/** The core's handler for inbound requests. Adapters ack the platform before awaiting slow work. */
+export type RequestHandler = (request: BotRequest) => Promise<void>;
+
+/** The state of one job as shown in its single status message. */
+export type StatusView =
+  | { phase: 'queued'; jobId: string; position: number; total: number; etaMs: number | null }
+  | { phase: 'generating'; jobId: string; image: number; count: number; step: number; steps: number }
+  | { phase: 'finishing'; jobId: string }
+  | { phase: 'done'; jobId: string; images: number; totalMs: number }
+  | { phase: 'failed'; jobId: string; reason: string }
+  | { phase: 'cancelled'; jobId: string };
+
+/** A finished image to post into a thread, with the metadata to show under it. */
+export interface DeliveredImage {
+  png: Buffer;
+  filename: string;
+  metadata: ImageMetadata;
+  /** Public URL of the stored image when the asset store has one (the Playground serves its own). */
+  assetKey: string;
+}
+
+/** How often the status tracker may edit messages on this platform. */
+export interface EditPacing {
+  /** Minimum time between two edits of the same message. */
+  minIntervalMs: number;
+  /** Budget of edits per minute per workspace (Slack chat.update Tier 3 ≈ 50). */
+  perWorkspacePerMinute: number;
+}
+
+export interface ChatAdapter {
+  readonly platform: string;
+  readonly pacing: EditPacing;
+  start(onRequest: RequestHandler): Promise<void>;
+  stop(): Promise<void>;
+  /** Post a plain reply (help, errors) into a thread; returns the message reference. */
+  reply(thread: string, text: string): Promise<string>;
+  /** Post the job's status message into a thread; returns the message reference used for later edits. */
+  postStatus(thread: string, view: StatusView, locale: string): Promise<string>;
+  /** Replace the status message's content. */
+  updateStatus(message: string, view: StatusView, locale: string): Promise<void>;
+  /** Post one image with its metadata into a thread. */
+  postImage(thread: string, image: DeliveredImage, locale: string): Promise<void>;
+}

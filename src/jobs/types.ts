@@ -1,0 +1,72 @@
+/** Shapes that travel through the `generate` and `deliver` queues. JSON-safe by construction. */
+
+/** What the user asked for, after parsing and defaults. One job makes `count` images with seeds seed, seed+1, … */
+export interface GenerateParams {
+  prompt: string;
+  width: number;
+  height: number;
+  steps: number;
+  seed: number;
+  count: number;
+}
+
+/** Where a job came from and where its results go. Thread and message references are opaque adapter strings. */
+export interface JobOrigin {
+  platform: string;
+  workspace: string;
+  channel: string;
+  /** Opaque thread reference the adapter can post into. */
+  thread: string;
+  user: string;
+  userName?: string;
+  locale: string;
+  eventId: string;
+}
+
+export interface GenerateJobData {
+  params: GenerateParams;
+  origin: JobOrigin;
+  /** Epoch ms when the request was accepted (queue wait is measured from here). */
+  acceptedAt: number;
+}
+
+/** Progress reported by the worker through `job.updateProgress`. */
+export interface GenerateProgress {
+  /** 1-based index of the image being generated (for --count > 1). */
+  image: number;
+  count: number;
+  /** Denoising steps finished for the current image. */
+  step: number;
+  steps: number;
+}
+
+/** Everything recorded about one produced image: shown in chat, embedded in the PNG, written as the JSON sidecar. */
+export interface ImageMetadata {
+  jobId: string;
+  index: number;
+  prompt: string;
+  seed: number;
+  width: number;
+  height: number;
+  steps: number;
+  model: { id: string; name: string; demo: boolean };
+  platform: string;
+  workspace: string;
+  channel: string;
+  user: string;
+  userName?: string;
+  createdAt: string;
+  queueWaitMs: number;
+  generationMs: number;
+}
+
+export interface StoredImage {
+  /** Asset-store key of the PNG, e.g. `2026/11/24/j123-0.png`. */
+  key: string;
+  metadata: ImageMetadata;
+}
+
+/** Payload of a `deliver` job: a finished generation, or a clear failure. */
+export type DeliverJobData =
+  | { kind: 'result'; jobId: string; origin: JobOrigin; images: StoredImage[] }
+  | { kind: 'failure'; jobId: string; origin: JobOrigin; code: string; detail?: string };
