@@ -1,0 +1,142 @@
+/**
+ * The Playground: a local web page that behaves like a chat channel, standing in for Slack/Lark on a
+ * laptop with no configuration. Transport only: it stores messages, turns `/zimage …` (or `@zimage …`)
+ * into a BotRequest, and renders status views and images as chat messages.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Redis } from 'ioredis';
+import { metadataLines, statusHeadline } from '../../src/chat/status-text.js';
+import type { BotRequest, ChatAdapter, DeliveredImage, EditPacing, RequestHandler, StatusView } from '../../src/chat/types.js';
+import { BodyError, readJson, sendJson, type HttpServer } from '../../src/http/server.js';
+import type { Logger } from '../../src/infra/logger.js';
+import { serveStatic } from './static.js';
+import { BOT_USER, PlaygroundStore, type PlaygroundEvent } from './store.js';
+
+export const PLATFORM = 'playground';
+const WORKSPACE = 'local';
+const CHANNEL = 'general';
+const MAX_TEXT = 8000;
+const USER_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
+const COMMAND_RE = /^\s*(?:\/zimage|@zimage)(?=\s|$)\s*/i;
+
+const threadRef = (threadId: string): string => `${PLATFORM}:${threadId}`;
+function idOf(ref: string): string {
+  if (!ref.startsWith(`${PLATFORM}:`)) throw new Error(`not a playground reference: ${ref}`);
+  return ref.slice(PLATFORM.length + 1);
+}
+
+export interface PlaygroundOptions {
+  http: HttpServer;
+  redis: Redis;
+  /** A dedicated connection for pub/sub (it cannot run other commands). */
+  subscriber: Redis;
+  prefix: string;
+  log: Logger;
+}
+
+export class PlaygroundAdapter implements ChatAdapter {
+  readonly platform = PLATFORM;
+  // Local page: no platform limits; still coalesce so the page is not flooded.
+  readonly pacing: EditPacing = { minIntervalMs: 250, perWorkspacePerMinute: 6000 };
+  readonly store: PlaygroundStore;
+  private readonly clients = new Set<ServerResponse>();
+  private onRequest: RequestHandler | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: PlaygroundOptions) {
+    this.store = new PlaygroundStore(o.redis, o.prefix);
+    const h = o.http;
+    h.route('POST', '/api/playground/messages', (req, res) => this.postMessage(req, res));
+    h.route('GET', '/api/playground/messages', async (_req, res) => sendJson(res, 200, { messages: await this.store.channel() }));
+    h.route('GET', '/api/playground/threads/:threadId', async (_req, res, p) => {
+      const messages = await this.store.thread(p.threadId!);
+      if (!messages) return sendJson(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: `no thread ${p.threadId}` } });
+      sendJson(res, 200, { threadId: p.threadId, messages });
+    });
+    h.route('GET', '/api/playground/events', (req, res) => this.openEvents(req, res));
+    h.route('GET', '/', (req, res) => serveStatic(req, res, 'index.html'));
+    h.route('GET', '/playground/*', (req, res, p) => serveStatic(req, res, p.rest ?? ''));
+  }
+
+  async start(onRequest: RequestHandler): Promise<void> {
+    this.onRequest = onRequest;
+    await this.o.subscriber.subscribe(this.store.eventsChannel);
+    this.o.subscriber.on('message', (channel: string, payload: string) => {
+      if (channel !== this.store.eventsChannel) return;
+      for (const res of this.clients) writeEvent(res, JSON.parse(payload) as PlaygroundEvent);
+    });
+    this.keepAlive = setInterval(() => { for (const res of this.clients) res.write(': keep-alive\n\n'); }, 15_000);
+  }
+
+  async stop(): Promise<void> {
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    for (const res of this.clients) res.end();
+    this.clients.clear();
+    await this.o.subscriber.unsubscribe(this.store.eventsChannel).catch(() => undefined);
+  }
+
+  async reply(thread: string, text: string): Promise<string> {
+    const m = await this.store.add({ user: BOT_USER, text, threadId: idOf(thread) });
+    return threadRef(m.id);
+  }
+
+  async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {
+    const m = await this.store.add({ user: BOT_USER, text: statusHeadline(view, locale), status: view, threadId: idOf(thread) });
+    return threadRef(m.id);
+  }
+
+  async updateStatus(message: string, view: StatusView, locale: string): Promise<void> {
+    await this.store.update(idOf(message), { text: statusHeadline(view, locale), status: view });
+  }
+
+  async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {
+    await this.store.add({
+      user: BOT_USER, threadId: idOf(thread), text: image.metadata.prompt,
+      imageUrl: `/assets/${image.assetKey}`, metadata: image.metadata, fields: metadataLines(image.metadata, locale),
+    });
+  }
+
+  private async postMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = await readJson(req);
+    } catch (err) {
+      if (err instanceof BodyError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      throw err;
+    }
+    const user = typeof body.user === 'string' ? body.user.trim() : '';
+    const text = typeof body.text === 'string' ? body.text : '';
+    const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
+    const locale = typeof body.locale === 'string' ? body.locale : undefined;
+    if (!USER_RE.test(user) || user.toLowerCase() === BOT_USER) {
+      return sendJson(res, 400, { error: { code: 'BAD_USER', message: '"user" must be 1–40 letters, digits, spaces, dots, dashes or underscores (and not "zimage")' } });
+    }
+    if (text.trim() === '' || text.length > MAX_TEXT) {
+      return sendJson(res, 400, { error: { code: 'BAD_TEXT', message: `"text" must be 1–${MAX_TEXT} characters` } });
+    }
+    if (threadId !== undefined && !(await this.store.thread(threadId))) {
+      return sendJson(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: `no thread ${threadId}` } });
+    }
+    const msg = await this.store.add({ user, text, ...(threadId ? { threadId } : {}) });
+    sendJson(res, 201, { messageId: msg.id, threadId: msg.threadId });
+    const command = COMMAND_RE.exec(text);
+    if (!command || !this.onRequest) return;
+    const request: BotRequest = {
+      platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(msg.threadId),
+      user: user.toLowerCase(), userName: user, text: text.slice(command[0].length), eventId: msg.id,
+      ...(locale ? { locale } : {}),
+    };
+    this.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: msg.id }, 'playground request failed'));
+  }
+
+  private openEvents(req: IncomingMessage, res: ServerResponse): void {
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    this.clients.add(res);
+    req.on('close', () => this.clients.delete(res));
+  }
+}
+
+function writeEvent(res: ServerResponse, ev: PlaygroundEvent): void {
+  res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev.message)}\n\n`);
+}

@@ -1,0 +1,87 @@
+/**
+ * The Playground's channel: messages and threads kept in Redis (so a bot restart keeps the history and
+ * several replicas share it), with changes fanned out over Redis pub/sub to every open page.
+ */
+import type { Redis } from 'ioredis';
+import type { StatusView } from '../../src/chat/types.js';
+import type { ImageMetadata } from '../../src/jobs/types.js';
+
+export const BOT_USER = 'zimage';
+const CHANNEL_KEEP = 500;
+
+export interface PlaygroundMessage {
+  id: string;
+  threadId: string;
+  user: string;
+  text: string;
+  createdAt: number;
+  updatedAt?: number;
+  /** Present on bot status messages: the structured state, for the page's progress display. */
+  status?: StatusView;
+  imageUrl?: string;
+  metadata?: ImageMetadata;
+  /** Label/value pairs shown under an image, in the requester's language. */
+  fields?: Array<{ label: string; value: string }>;
+}
+
+export interface PlaygroundEvent { type: 'message' | 'update'; message: PlaygroundMessage }
+
+export class PlaygroundStore {
+  private readonly k: { seq: string; msgs: string; channel: string; events: string; thread: (id: string) => string };
+
+  constructor(private readonly redis: Redis, prefix: string) {
+    const root = `${prefix}:playground`;
+    this.k = {
+      seq: `${root}:seq`, msgs: `${root}:msgs`, channel: `${root}:channel`, events: `${root}:events`,
+      thread: (id) => `${root}:thread:${id}`,
+    };
+  }
+
+  get eventsChannel(): string { return this.k.events; }
+
+  /** Add a message; without threadId it starts a new thread (its own id becomes the thread id). */
+  async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { threadId?: string }): Promise<PlaygroundMessage> {
+    const seq = await this.redis.incr(this.k.seq);
+    const id = `m${seq}`;
+    const msg: PlaygroundMessage = { ...m, id, threadId: m.threadId ?? id, createdAt: Date.now() };
+    const multi = this.redis.multi().hset(this.k.msgs, id, JSON.stringify(msg)).rpush(this.k.thread(msg.threadId), id);
+    if (!m.threadId) multi.rpush(this.k.channel, id).ltrim(this.k.channel, -CHANNEL_KEEP, -1);
+    await multi.exec();
+    await this.publish({ type: 'message', message: msg });
+    return msg;
+  }
+
+  async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {
+    const current = await this.get(id);
+    if (!current) return null;
+    const msg: PlaygroundMessage = { ...current, ...patch, updatedAt: Date.now() };
+    await this.redis.hset(this.k.msgs, id, JSON.stringify(msg));
+    await this.publish({ type: 'update', message: msg });
+    return msg;
+  }
+
+  async get(id: string): Promise<PlaygroundMessage | null> {
+    const raw = await this.redis.hget(this.k.msgs, id);
+    return raw ? (JSON.parse(raw) as PlaygroundMessage) : null;
+  }
+
+  async thread(threadId: string): Promise<PlaygroundMessage[] | null> {
+    const ids = await this.redis.lrange(this.k.thread(threadId), 0, -1);
+    if (ids.length === 0) return null;
+    const raws = await this.redis.hmget(this.k.msgs, ...ids);
+    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as PlaygroundMessage);
+  }
+
+  /** The newest top-level messages (oldest first), each with its reply count. */
+  async channel(limit = 100): Promise<Array<PlaygroundMessage & { replies: number }>> {
+    const ids = await this.redis.lrange(this.k.channel, -limit, -1);
+    if (ids.length === 0) return [];
+    const raws = await this.redis.hmget(this.k.msgs, ...ids);
+    const counts = await Promise.all(ids.map((id) => this.redis.llen(this.k.thread(id))));
+    return raws.flatMap((r, i) => (r ? [{ ...(JSON.parse(r) as PlaygroundMessage), replies: Math.max(0, counts[i]! - 1) }] : []));
+  }
+
+  private async publish(ev: PlaygroundEvent): Promise<void> {
+    await this.redis.publish(this.k.events, JSON.stringify(ev));
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Which chat adapters this bot runs, from configuration. The only place that knows every adapter:
+ * the Playground is on by default; Slack and Lark join when their credentials are set.
+ */
+import type { Redis } from 'ioredis';
+import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
+import type { ChatAdapter } from '../chat/types.js';
+import type { Config } from '../config.js';
+import type { HttpServer } from '../http/server.js';
+import { createRedis } from '../infra/redis.js';
+import type { Logger } from '../infra/logger.js';
+
+export interface AdapterContext {
+  config: Config;
+  http: HttpServer;
+  redis: Redis;
+  redisUrl: string;
+  prefix: string;
+  log: Logger;
+}
+
+export interface BuiltAdapters {
+  adapters: ChatAdapter[];
+  /** Extra connections the adapters own (closed on shutdown). */
+  connections: Redis[];
+}
+
+export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
+  const adapters: ChatAdapter[] = [];
+  const connections: Redis[] = [];
+  if (ctx.config.env.PLAYGROUND) {
+    const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub');
+    connections.push(subscriber);
+    adapters.push(new PlaygroundAdapter({ http: ctx.http, redis: ctx.redis, subscriber, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'playground' }) }));
+  }
+  return { adapters, connections };
+}

@@ -1,0 +1,103 @@
+/**
+ * The bot process: chat adapters, command handling, queueing, the status tracker, delivery, and the HTTP
+ * port (health, assets, Playground, webhooks). Stateless apart from Redis: run as many replicas as needed.
+ */
+import type { Redis } from 'ioredis';
+import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { LocalAssetStore } from '../assets/local-store.js';
+import { RequestRouter } from '../bot/request-router.js';
+import type { ChatAdapter } from '../chat/types.js';
+import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
+import type { Config } from '../config.js';
+import { DeliverWorker } from '../delivery/deliver-worker.js';
+import { registerAssetRoutes } from '../http/asset-routes.js';
+import { registerHealthRoutes } from '../http/health-routes.js';
+import { HttpServer } from '../http/server.js';
+import type { Logger } from '../infra/logger.js';
+import { createRedis } from '../infra/redis.js';
+import { Keys } from '../jobs/keys.js';
+import { openQueues, type Queues } from '../jobs/queues.js';
+import { loadPromptTokenizer } from '../model/prompt-tokenizer.js';
+import { StatusStore } from '../status/status-store.js';
+import { StatusTracker } from '../status/tracker.js';
+import { buildAdapters } from './adapters.js';
+import { join } from 'node:path';
+
+export interface BotAppOptions {
+  config: Config;
+  redisUrl: string;
+  log: Logger;
+}
+
+export function commandRules(config: Config): CommandRules {
+  const g = config.settings.generation;
+  return {
+    defaults: config.defaults,
+    limits: { ...DEFAULT_COMMAND_RULES.limits, maxCount: g.maxCount, maxPromptChars: g.maxPromptChars },
+  };
+}
+
+export class BotApp {
+  readonly http: HttpServer;
+  readonly keys: Keys;
+  readonly adapters = new Map<string, ChatAdapter>();
+  readonly redis: Redis;
+  readonly queues: Queues;
+  readonly store: StatusStore;
+  readonly router: RequestRouter;
+  private readonly tracker: StatusTracker;
+  private readonly deliver: DeliverWorker;
+  private readonly connections: Redis[] = [];
+  private port = 0;
+
+  constructor(private readonly o: BotAppOptions) {
+    const { config, log } = o;
+    const prefix = config.env.QUEUE_PREFIX;
+    this.keys = new Keys(prefix);
+    this.redis = createRedis(o.redisUrl, 'zimage-bot');
+    this.queues = openQueues(this.redis, prefix);
+    this.store = new StatusStore(this.redis, this.keys);
+    this.http = new HttpServer(log);
+    const assets = new LocalAssetStore(join(config.dataDir, 'outputs'));
+    const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, prefix, log });
+    for (const a of built.adapters) this.adapters.set(a.platform, a);
+    this.connections.push(...built.connections);
+    registerHealthRoutes(this.http, this.redis, this.keys);
+    registerAssetRoutes(this.http, assets);
+    const modelDir = config.env.ZIMAGE_MODEL_DIR;
+    this.router = new RequestRouter({
+      redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
+      rules: commandRules(config), maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
+      tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
+    });
+    this.tracker = new StatusTracker({
+      redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters,
+      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, log,
+    });
+    this.deliver = new DeliverWorker({
+      connection: this.redis, prefix, keys: this.keys, store: this.store, assets, adapters: this.adapters, log,
+    });
+  }
+
+  /** The HTTP port actually bound (useful with PORT=0). */
+  get boundPort(): number { return this.port; }
+
+  async start(): Promise<void> {
+    const { config } = this.o;
+    // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
+    await this.router.warmUp();
+    for (const adapter of this.adapters.values()) await adapter.start((req) => this.router.handle(req));
+    await this.deliver.start();
+    this.tracker.start();
+    this.port = await this.http.listen(config.env.PORT, config.env.HOST);
+  }
+
+  async stop(): Promise<void> {
+    await this.http.close();
+    await this.tracker.stop();
+    await this.deliver.stop();
+    for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);
+    await this.queues.close();
+    await Promise.all([this.redis, ...this.connections].map((c) => c.quit().catch(() => c.disconnect())));
+  }
+}

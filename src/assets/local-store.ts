@@ -1,0 +1,46 @@
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ZimageError } from '../errors.js';
+import { isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
+
+/** Asset store on a local (or shared network) directory: `<dir>/YYYY/MM/DD/<job>-<i>.png` + `.json`. */
+export class LocalAssetStore implements AssetStore {
+  constructor(readonly dir: string) {}
+
+  private path(key: string): string {
+    if (!isValidKey(key)) throw new ZimageError('ASSET_KEY_INVALID', `invalid asset key: ${key}`);
+    return join(this.dir, key);
+  }
+
+  async put(key: string, png: Buffer, sidecar: object): Promise<void> {
+    const file = this.path(key);
+    await mkdir(dirname(file), { recursive: true });
+    // Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it.
+    await writeFile(`${file}.tmp`, png);
+    await rename(`${file}.tmp`, file);
+    const side = this.path(sidecarKey(key));
+    await writeFile(`${side}.tmp`, JSON.stringify(sidecar, null, 2));
+    await rename(`${side}.tmp`, side);
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      return await readFile(this.path(key));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+      throw err;
+    }
+  }
+
+  async sidecar(key: string): Promise<unknown> {
+    try {
+      return JSON.parse(await readFile(this.path(sidecarKey(key)), 'utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try { await stat(this.path(key)); return true; } catch { return false; }
+  }
+}

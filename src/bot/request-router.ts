@@ -1,0 +1,86 @@
+/**
+ * What the bot does with one inbound request: drop platform retries (idempotency by event id), parse the
+ * command, answer help and bad input in the thread, and queue a valid generation with its status message.
+ * Nothing is queued for a rejected command.
+ */
+import { randomInt } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { BotRequest, ChatAdapter } from '../chat/types.js';
+import { formatCommandError, helpText, parseCommand, type CommandRules } from '../commands/index.js';
+import { normalizeLocale, t } from '../i18n/index.js';
+import type { Logger } from '../infra/logger.js';
+import type { Keys } from '../jobs/keys.js';
+import type { Queues } from '../jobs/queues.js';
+import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
+import type { StatusStore } from '../status/status-store.js';
+import { submitGeneration } from './submit.js';
+
+/** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
+export const EVENT_TTL_S = 8 * 3600;
+const QUOTE_MAX = 60;
+
+export interface RouterDeps {
+  redis: Redis;
+  keys: Keys;
+  queues: Queues;
+  store: StatusStore;
+  adapters: ReadonlyMap<string, ChatAdapter>;
+  rules: CommandRules;
+  tokenizer: () => Promise<PromptTokenizer>;
+  maxTokens: number;
+  defaultLocale: string;
+  log: Logger;
+}
+
+export class RequestRouter {
+  constructor(private readonly d: RouterDeps) {}
+
+  /** Load the tokenizer now, so a broken model directory is reported at start. */
+  async warmUp(): Promise<void> {
+    await this.d.tokenizer();
+  }
+
+  /** Handle one request; never throws for bad input (the user gets a reply instead). */
+  async handle(req: BotRequest): Promise<void> {
+    const adapter = this.d.adapters.get(req.platform);
+    if (!adapter) throw new Error(`no adapter for platform ${req.platform}`);
+    const fresh = await this.d.redis.set(this.d.keys.event(`${req.platform}:${req.eventId}`), '1', 'EX', EVENT_TTL_S, 'NX');
+    if (fresh !== 'OK') {
+      this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
+      return;
+    }
+    const locale = normalizeLocale(req.locale ?? this.d.defaultLocale);
+    const parsed = parseCommand(req.text, this.d.rules);
+    if (parsed.kind === 'help') {
+      await adapter.reply(req.thread, helpText(locale, this.d.rules));
+      return;
+    }
+    if (parsed.kind === 'error') {
+      await adapter.reply(req.thread, formatCommandError(parsed.error, locale));
+      return;
+    }
+    const tooLong = await this.checkTokens(parsed.params.prompt, locale);
+    if (tooLong) {
+      await adapter.reply(req.thread, tooLong);
+      return;
+    }
+    const params: GenerateParams = { ...parsed.params, seed: parsed.params.seed ?? randomInt(0, 2 ** 32) };
+    const origin: JobOrigin = {
+      platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
+      user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),
+    };
+    const { jobId } = await submitGeneration({ ...this.d, adapter }, origin, params);
+    this.d.log.info({ jobId, user: req.user, platform: req.platform, eventId: req.eventId }, 'queued');
+  }
+
+  /** The model's token limit, checked before queueing: the reply quotes where the prompt gets cut. */
+  private async checkTokens(prompt: string, locale: string): Promise<string | null> {
+    const tokenizer = await this.d.tokenizer();
+    const check = tokenizer.check(prompt, this.d.maxTokens);
+    if (check.ok) return null;
+    const tail = check.keptText.slice(-QUOTE_MAX);
+    const cut = check.cutText.length > QUOTE_MAX ? `${check.cutText.slice(0, QUOTE_MAX)}…` : check.cutText;
+    return t(locale, 'errors.PROMPT_TOO_MANY_TOKENS', { tokens: check.tokens, max: check.maxTokens, kept: tail, cut });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Queue one generation and post its status message. Every job gets a priority ≥ 1 (BullMQ runs the plain
+ * wait list before any prioritised job, facts §3): the user's count of waiting jobs, so users take turns.
+ */
+import type { Redis } from 'ioredis';
+import type { ChatAdapter, StatusView } from '../chat/types.js';
+import type { Logger } from '../infra/logger.js';
+import { newJobId } from '../jobs/job-id.js';
+import type { Keys } from '../jobs/keys.js';
+import { generateJobOptions, type Queues } from '../jobs/queues.js';
+import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import { quickPlace } from '../status/quick-place.js';
+import type { StatusStore } from '../status/status-store.js';
+
+/** BullMQ's largest priority. */
+const MAX_PRIORITY = 2 ** 21 - 1;
+const WAITING_TTL_S = 7 * 24 * 3600;
+
+export interface SubmitDeps {
+  redis: Redis;
+  keys: Keys;
+  queues: Queues;
+  store: StatusStore;
+  adapter: ChatAdapter;
+  log: Logger;
+}
+
+export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params: GenerateParams): Promise<{ jobId: string }> {
+  const jobId = newJobId();
+  const acceptedAt = Date.now();
+  const waitingKey = d.keys.userWaiting(origin.platform, origin.workspace, origin.user);
+  const res = await d.redis.multi().sadd(waitingKey, jobId).scard(waitingKey).expire(waitingKey, WAITING_TTL_S).exec();
+  const pending = Number(res?.[1]?.[1] ?? 1);
+  try {
+    await d.queues.generate.add('generate', { params, origin, acceptedAt }, {
+      ...generateJobOptions, jobId, priority: Math.min(MAX_PRIORITY, Math.max(1, pending)),
+    });
+  } catch (err) {
+    await d.redis.srem(waitingKey, jobId);
+    throw err;
+  }
+  // The job is safe in Redis now; the status message follows. If posting fails, the tracker posts it later.
+  const place = await quickPlace(d.redis, d.queues.generate, jobId).catch(() => null);
+  const view: StatusView = { phase: 'queued', jobId, position: place?.position ?? 0, total: place?.total ?? 0, etaMs: null };
+  let message: string | undefined;
+  try {
+    message = await d.adapter.postStatus(origin.thread, view, origin.locale);
+  } catch (err) {
+    d.log.warn({ err, jobId }, 'could not post the status message; the tracker will retry');
+  }
+  await d.store.open({
+    jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
+    ...(message ? { message } : {}),
+  });
+  return { jobId };
+}

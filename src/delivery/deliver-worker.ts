@@ -1,0 +1,74 @@
+/**
+ * The bot side of `deliver`: posts a finished job's images into its thread (each image once, even when a
+ * delivery is retried), then records the final status for the tracker to show. Platform errors throw, so
+ * BullMQ retries with backoff; nothing is lost while the bot is down because the job waits in Redis.
+ */
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { AssetStore } from '../assets/asset-store.js';
+import type { ChatAdapter, StatusView } from '../chat/types.js';
+import type { Logger } from '../infra/logger.js';
+import type { Keys } from '../jobs/keys.js';
+import { DELIVER_QUEUE } from '../jobs/queues.js';
+import type { DeliverJobData } from '../jobs/types.js';
+import { failureText } from '../status/failure.js';
+import type { StatusStore } from '../status/status-store.js';
+
+const DELIVERED_TTL_S = 7 * 24 * 3600;
+
+export interface DeliverDeps {
+  connection: Redis;
+  prefix: string;
+  keys: Keys;
+  store: StatusStore;
+  assets: AssetStore;
+  adapters: ReadonlyMap<string, ChatAdapter>;
+  log: Logger;
+  concurrency?: number;
+}
+
+export class DeliverWorker {
+  private worker: Worker<DeliverJobData> | undefined;
+  constructor(private readonly d: DeliverDeps) {}
+
+  async start(): Promise<void> {
+    this.worker = new Worker<DeliverJobData>(DELIVER_QUEUE, (job) => this.process(job), {
+      connection: this.d.connection, prefix: this.d.prefix, concurrency: this.d.concurrency ?? 8,
+    });
+    this.worker.on('error', (err) => this.d.log.warn({ err }, 'deliver worker error'));
+    this.worker.on('failed', (job, err) => this.d.log.warn({ err, jobId: job?.data.jobId, attempt: job?.attemptsMade }, 'delivery failed; will retry'));
+    await this.worker.waitUntilReady();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  async process(job: Job<DeliverJobData>): Promise<void> {
+    const data = job.data;
+    const { origin, jobId } = data;
+    const adapter = this.d.adapters.get(origin.platform);
+    if (!adapter) throw new Error(`platform ${origin.platform} is not configured in this bot`);
+    const rec = await this.d.store.get(jobId);
+    const acceptedAt = rec?.acceptedAt ?? job.timestamp;
+    let view: StatusView;
+    if (data.kind === 'result') {
+      const deliveredKey = this.d.keys.delivered(jobId);
+      for (const image of data.images) {
+        if (await this.d.connection.sismember(deliveredKey, String(image.metadata.index))) continue;
+        const png = await this.d.assets.get(image.key);
+        await adapter.postImage(origin.thread, { png, filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
+        await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
+      }
+      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - acceptedAt) };
+    } else if (data.code === 'CANCELLED') {
+      view = { phase: 'cancelled', jobId };
+    } else {
+      view = { phase: 'failed', jobId, reason: failureText(data.code, data.detail ?? '', origin.locale) };
+    }
+    await this.d.store.finish(jobId, view, {
+      jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
+    });
+    this.d.log.info({ jobId, platform: origin.platform, kind: data.kind }, 'delivered');
+  }
+}

@@ -1,0 +1,25 @@
+/** Every Redis key the core owns (BullMQ owns `<prefix>:<queue>:*`; ours live under `<prefix>:bot:*`). */
+export class Keys {
+  readonly root: string;
+  constructor(readonly prefix: string) {
+    this.root = `${prefix}:bot`;
+  }
+  /** Idempotency marker for a platform event id (SET NX, TTL > 6 h). */
+  event(eventId: string): string { return `${this.root}:event:${eventId}`; }
+  /** Hash: status message reference, platform, locale, final view of a job. */
+  status(jobId: string): string { return `${this.root}:status:${jobId}`; }
+  /** Sorted set of jobs whose status message is not final yet (score = accepted time). */
+  tracked(): string { return `${this.root}:tracked`; }
+  /** Set of one user's jobs still waiting to start (drives fair-share priority). */
+  userWaiting(platform: string, workspace: string, user: string): string {
+    return `${this.root}:waiting:${platform}:${workspace}:${user}`;
+  }
+  /** Sorted set of live workers, score = last heartbeat (ms). */
+  workers(): string { return `${this.root}:workers`; }
+  /** Hash of rolling generation statistics. */
+  stats(): string { return `${this.root}:stats`; }
+  /** Set of image indexes of a job already posted to its thread. */
+  delivered(jobId: string): string { return `${this.root}:delivered:${jobId}`; }
+  /** Leader lease of the status tracker. */
+  trackerLock(): string { return `${this.root}:lock:tracker`; }
+}

@@ -1,0 +1,13 @@
+/** `npm run bot`: the bot process alone (production). Needs REDIS_URL; run as many replicas as needed. */
+import { BotApp } from '../app/bot-app.js';
+import { bootstrap, exitOnStartupError, onShutdown } from '../app/runtime.js';
+
+async function main(): Promise<void> {
+  const rt = await bootstrap('bot', { allowEmbeddedRedis: false });
+  const bot = new BotApp({ config: rt.config, redisUrl: rt.redisUrl, log: rt.log });
+  onShutdown(() => bot.stop());
+  await bot.start();
+  rt.log.info({ port: bot.boundPort, adapters: [...bot.adapters.keys()] }, 'bot ready');
+}
+
+main().catch(exitOnStartupError);

@@ -1,0 +1,87 @@
+/**
+ * Decides which status edits go out now. Coalescing rules:
+ * - an edit is sent only when its rendered text differs from what the message shows;
+ * - one message is edited at most once per `minIntervalMs`, never twice at the same time;
+ * - a workspace gets at most `perWorkspacePerMinute` edits in any 60 s window (platform rate limits);
+ * - when the budget is short, final states go first, then running jobs, then the front of the line.
+ * Anything not sent now stays pending and is re-offered next tick with its newest text (last state wins).
+ */
+import type { EditPacing } from '../chat/types.js';
+
+export interface EditCandidate {
+  message: string;
+  workspace: string;
+  /** The rendered text (or any string that changes exactly when the rendering changes). */
+  key: string;
+  /** Lower goes first: 0 final, 1 running, 2 + position for queued jobs. */
+  rank: number;
+}
+
+interface MessageState { key: string | null; at: number; inFlight: boolean }
+
+const WINDOW_MS = 60_000;
+
+export class EditPacer {
+  private readonly messages = new Map<string, MessageState>();
+  private readonly windows = new Map<string, number[]>();
+
+  constructor(private readonly pacing: EditPacing) {}
+
+  /** The candidates to send now, in send order. Call `begin` for each one actually sent. */
+  plan(candidates: EditCandidate[], now: number): EditCandidate[] {
+    const due = candidates
+      .filter((c) => {
+        const m = this.messages.get(c.message);
+        if (!m) return true;
+        return !m.inFlight && m.key !== c.key && now - m.at >= this.pacing.minIntervalMs;
+      })
+      .sort((a, b) => a.rank - b.rank);
+    const budget = new Map<string, number>();
+    const chosen: EditCandidate[] = [];
+    for (const c of due) {
+      let left = budget.get(c.workspace);
+      if (left === undefined) {
+        const recent = this.recent(c.workspace, now);
+        left = this.pacing.perWorkspacePerMinute - recent.length;
+      }
+      if (left <= 0) { budget.set(c.workspace, 0); continue; }
+      budget.set(c.workspace, left - 1);
+      chosen.push(c);
+    }
+    return chosen;
+  }
+
+  /** Mark an edit as started (counts against the budget immediately). */
+  begin(c: EditCandidate, now: number): void {
+    const m = this.messages.get(c.message) ?? { key: null, at: 0, inFlight: false };
+    m.inFlight = true;
+    m.at = now;
+    this.messages.set(c.message, m);
+    this.recent(c.workspace, now).push(now);
+  }
+
+  /** Mark an edit as finished; on failure the text is not recorded, so it will be retried. */
+  end(c: EditCandidate, ok: boolean, now: number, retryAfterMs = 0): void {
+    const m = this.messages.get(c.message);
+    if (!m) return;
+    m.inFlight = false;
+    if (ok) m.key = c.key;
+    // After a refusal (e.g. HTTP 429 Retry-After) hold this message back for the time asked.
+    if (!ok) m.at = now + Math.max(0, retryAfterMs) - this.pacing.minIntervalMs;
+  }
+
+  /** Tell the pacer what a message shows without sending an edit (e.g. the first post). */
+  shown(message: string, key: string, now: number): void {
+    this.messages.set(message, { key, at: now, inFlight: false });
+  }
+
+  forget(message: string): void {
+    this.messages.delete(message);
+  }
+
+  private recent(workspace: string, now: number): number[] {
+    const list = (this.windows.get(workspace) ?? []).filter((t) => now - t < WINDOW_MS);
+    this.windows.set(workspace, list);
+    return list;
+  }
+}

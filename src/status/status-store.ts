@@ -1,0 +1,100 @@
+/**
+ * Where each job's status message lives, and its final state once known. Written by the bot when a job
+ * is accepted and by delivery when it ends; read by the status tracker. Kept in Redis so any replica can
+ * take over, and removed a day after the job ended.
+ */
+import type { Redis } from 'ioredis';
+import type { StatusView } from '../chat/types.js';
+import type { Keys } from '../jobs/keys.js';
+
+export interface StatusRecord {
+  jobId: string;
+  platform: string;
+  workspace: string;
+  thread: string;
+  locale: string;
+  acceptedAt: number;
+  /** The status message's reference, once posted. */
+  message?: string;
+  /** The final view (done / failed / cancelled), once the job ended. */
+  final?: StatusView;
+}
+
+const KEEP_ENDED_S = 24 * 3600;
+
+export class StatusStore {
+  constructor(private readonly redis: Redis, private readonly keys: Keys) {}
+
+  /** Record a job and start tracking it. */
+  async open(rec: Omit<StatusRecord, 'final'>): Promise<void> {
+    const fields: Record<string, string> = {
+      jobId: rec.jobId, platform: rec.platform, workspace: rec.workspace, thread: rec.thread,
+      locale: rec.locale, acceptedAt: String(rec.acceptedAt),
+    };
+    if (rec.message) fields.message = rec.message;
+    await this.redis.multi()
+      .hset(this.keys.status(rec.jobId), fields)
+      .zadd(this.keys.tracked(), rec.acceptedAt, rec.jobId)
+      .exec();
+  }
+
+  async setMessage(jobId: string, message: string): Promise<void> {
+    await this.redis.hset(this.keys.status(jobId), 'message', message);
+  }
+
+  /** Record the job's final state; the tracker shows it on the next tick (and keeps tracking until it has). */
+  async finish(jobId: string, view: StatusView, fallback: Omit<StatusRecord, 'final' | 'message'>): Promise<void> {
+    const key = this.keys.status(jobId);
+    await this.redis.multi()
+      .hsetnx(key, 'jobId', fallback.jobId)
+      .hsetnx(key, 'platform', fallback.platform)
+      .hsetnx(key, 'workspace', fallback.workspace)
+      .hsetnx(key, 'thread', fallback.thread)
+      .hsetnx(key, 'locale', fallback.locale)
+      .hsetnx(key, 'acceptedAt', String(fallback.acceptedAt))
+      .hset(key, 'final', JSON.stringify(view))
+      .zadd(this.keys.tracked(), fallback.acceptedAt, jobId)
+      .exec();
+  }
+
+  /** The final edit was made: stop tracking; keep the record a day for late lookups. */
+  async close(jobId: string): Promise<void> {
+    await this.redis.multi()
+      .zrem(this.keys.tracked(), jobId)
+      .expire(this.keys.status(jobId), KEEP_ENDED_S)
+      .exec();
+  }
+
+  async trackedIds(limit = 5000): Promise<string[]> {
+    return this.redis.zrange(this.keys.tracked(), '0', String(limit - 1));
+  }
+
+  async get(jobId: string): Promise<StatusRecord | null> {
+    const h = await this.redis.hgetall(this.keys.status(jobId));
+    return parseRecord(h);
+  }
+
+  async getMany(jobIds: string[]): Promise<Map<string, StatusRecord>> {
+    if (jobIds.length === 0) return new Map();
+    const pipe = this.redis.pipeline();
+    for (const id of jobIds) pipe.hgetall(this.keys.status(id));
+    const res = (await pipe.exec()) ?? [];
+    const out = new Map<string, StatusRecord>();
+    res.forEach(([err, h], i) => {
+      const rec = err ? null : parseRecord(h as Record<string, string>);
+      if (rec) out.set(jobIds[i]!, rec);
+    });
+    return out;
+  }
+}
+
+function parseRecord(h: Record<string, string>): StatusRecord | null {
+  if (!h.jobId || !h.platform || !h.thread) return null;
+  const rec: StatusRecord = {
+    jobId: h.jobId, platform: h.platform, workspace: h.workspace ?? '', thread: h.thread,
+    locale: h.locale ?? 'en', acceptedAt: Number(h.acceptedAt ?? 0),
+  };
+  if (h.message) rec.message = h.message;
+  if (h.final) rec.final = JSON.parse(h.final) as StatusView;
+  return rec;
+}

@@ -1,0 +1,212 @@
+/**
+ * The status tracker: the single writer of status messages. Each tick it reads the line, works out what
+ * every tracked job's message should say, and sends the edits the pacer allows (front of the line first).
+ * Final states written by delivery are shown by the tracker too, so no two writers ever race on a message.
+ * With several bot replicas, only the holder of the Redis lease runs ticks.
+ */
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ChatAdapter, StatusView } from '../chat/types.js';
+import { statusHeadline } from '../chat/status-text.js';
+import { isZimageError } from '../errors.js';
+import { LeaderLock } from '../infra/leader-lock.js';
+import type { Logger } from '../infra/logger.js';
+import type { Keys } from '../jobs/keys.js';
+import type { GenerateJobData } from '../jobs/types.js';
+import { EditPacer, type EditCandidate } from './edit-pacer.js';
+import { failureView } from './failure.js';
+import { estimateMs, placesInLine } from './line.js';
+import { LineReader } from './line-reader.js';
+import { readSpeed } from './speed.js';
+import type { StatusRecord, StatusStore } from './status-store.js';
+import { liveWorkers } from './workers.js';
+
+/** How long a failed job may wait for its failure delivery before the tracker reports it itself. */
+const FAILURE_GRACE_MS = 5000;
+const MAX_PARALLEL_EDITS = 8;
+
+export interface TrackerDeps {
+  redis: Redis;
+  keys: Keys;
+  queue: Queue<GenerateJobData>;
+  store: StatusStore;
+  adapters: ReadonlyMap<string, ChatAdapter>;
+  tickMs: number;
+  /** Per-platform override of the minimum interval between edits of one message. */
+  minEditIntervalMs?: Readonly<Record<string, number>>;
+  log: Logger;
+}
+
+interface Planned { rec: StatusRecord; view: StatusView; rank: number }
+
+export class StatusTracker {
+  private readonly reader: LineReader;
+  private readonly lock: LeaderLock;
+  private readonly pacers = new Map<string, EditPacer>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly deps: TrackerDeps) {
+    this.reader = new LineReader(deps.queue);
+    this.lock = new LeaderLock(deps.redis, deps.keys.trackerLock(), Math.max(5000, deps.tickMs * 6));
+  }
+
+  start(): void {
+    this.stopped = false;
+    const loop = async (): Promise<void> => {
+      if (this.stopped) return;
+      this.running = this.runOnce();
+      await this.running;
+      if (!this.stopped) this.timer = setTimeout(() => void loop(), this.deps.tickMs);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.lock.release().catch(() => undefined);
+  }
+
+  /** One tick, if this replica is the leader. Errors are logged, never thrown: the next tick tries again. */
+  async runOnce(now = Date.now()): Promise<void> {
+    try {
+      if (!(await this.lock.hold())) return;
+      await this.tick(now);
+    } catch (err) {
+      this.deps.log.warn({ err }, 'status tracker tick failed');
+    }
+  }
+
+  private pacer(platform: string, adapter: ChatAdapter): EditPacer {
+    let p = this.pacers.get(platform);
+    if (!p) {
+      const override = this.deps.minEditIntervalMs?.[platform];
+      p = new EditPacer({ ...adapter.pacing, ...(override !== undefined ? { minIntervalMs: override } : {}) });
+      this.pacers.set(platform, p);
+    }
+    return p;
+  }
+
+  private async tick(now: number): Promise<void> {
+    const { store } = this.deps;
+    const ids = await store.trackedIds();
+    if (ids.length === 0) return;
+    const [records, line, msPerUnit, workers] = await Promise.all([
+      store.getMany(ids), this.reader.read(), readSpeed(this.deps.redis, this.deps.keys), liveWorkers(this.deps.redis, this.deps.keys, now),
+    ]);
+    const places = placesInLine(line);
+    const active = new Map(line.active.map((j) => [j.id, j]));
+    const ownUnits = new Map(line.waiting.map((j) => [j.id, j.units]));
+    const planned: Planned[] = [];
+    for (const id of ids) {
+      const rec = records.get(id);
+      if (!rec) { await store.close(id); continue; }
+      if (rec.final) { planned.push({ rec, view: rec.final, rank: 0 }); continue; }
+      const run = active.get(id);
+      if (run) {
+        const p = run.progress;
+        planned.push({ rec, rank: 1, view: { phase: 'generating', jobId: id, image: p?.image ?? 1, count: p?.count ?? 1, step: p?.step ?? 0, steps: p?.steps ?? 0 } });
+        continue;
+      }
+      const place = places.get(id);
+      if (place) {
+        const etaMs = estimateMs(place, ownUnits.get(id) ?? 0, msPerUnit, workers);
+        planned.push({ rec, rank: 2 + place.position, view: { phase: 'queued', jobId: id, position: place.position, total: place.total, etaMs } });
+        continue;
+      }
+      const view = await this.viewOfEnded(id, rec, now);
+      if (view) planned.push({ rec, view, rank: view.phase === 'finishing' ? 1 : 0 });
+    }
+    await this.ensurePosted(planned, now);
+    await this.sendEdits(planned, now);
+  }
+
+  /** A tracked job that is neither running nor waiting: finished, failed, retrying, or removed. */
+  private async viewOfEnded(id: string, rec: StatusRecord, now: number): Promise<StatusView | null> {
+    const job = await this.deps.queue.getJob(id);
+    const state = job ? await job.getState() : 'unknown';
+    if (state === 'completed') return { phase: 'finishing', jobId: id };
+    if (state === 'delayed' || state === 'waiting' || state === 'prioritized' || state === 'active') {
+      return { phase: 'queued', jobId: id, position: 0, total: 0, etaMs: null };
+    }
+    if (state === 'failed') {
+      if (job?.finishedOn && now - job.finishedOn < FAILURE_GRACE_MS) return null;
+      const view = failureView(id, job?.failedReason ?? '', rec.locale);
+      await this.deps.store.finish(id, view, rec);
+      return view;
+    }
+    const view: StatusView = { phase: 'cancelled', jobId: id };
+    await this.deps.store.finish(id, view, rec);
+    return view;
+  }
+
+  /** Jobs whose status message was never posted (e.g. the bot stopped right after queueing) get one now. */
+  private async ensurePosted(planned: Planned[], now: number): Promise<void> {
+    for (const p of planned) {
+      if (p.rec.message) continue;
+      const adapter = this.deps.adapters.get(p.rec.platform);
+      if (!adapter) continue;
+      try {
+        const message = await adapter.postStatus(p.rec.thread, p.view, p.rec.locale);
+        p.rec.message = message;
+        await this.deps.store.setMessage(p.rec.jobId, message);
+        this.pacer(p.rec.platform, adapter).shown(message, statusHeadline(p.view, p.rec.locale), now);
+        if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId);
+      } catch (err) {
+        this.deps.log.warn({ err, jobId: p.rec.jobId }, 'could not post status message');
+      }
+    }
+  }
+
+  private async sendEdits(planned: Planned[], now: number): Promise<void> {
+    const byPlatform = new Map<string, Planned[]>();
+    for (const p of planned) {
+      if (!p.rec.message) continue;
+      const list = byPlatform.get(p.rec.platform) ?? [];
+      list.push(p);
+      byPlatform.set(p.rec.platform, list);
+    }
+    const tasks: Array<() => Promise<void>> = [];
+    for (const [platform, list] of byPlatform) {
+      const adapter = this.deps.adapters.get(platform);
+      if (!adapter) continue;
+      const pacer = this.pacer(platform, adapter);
+      const byMessage = new Map<string, Planned>();
+      const candidates: EditCandidate[] = list.map((p) => {
+        byMessage.set(p.rec.message!, p);
+        return { message: p.rec.message!, workspace: p.rec.workspace, key: statusHeadline(p.view, p.rec.locale) + (isFinal(p.view) ? '\u0000final' : ''), rank: p.rank };
+      });
+      for (const c of pacer.plan(candidates, now)) {
+        const p = byMessage.get(c.message)!;
+        pacer.begin(c, now);
+        tasks.push(async () => {
+          try {
+            await adapter.updateStatus(c.message, p.view, p.rec.locale);
+            pacer.end(c, true, Date.now());
+            if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); pacer.forget(c.message); }
+          } catch (err) {
+            const retryAfterMs = isZimageError(err, 'RATE_LIMITED') ? Number(err.params.retryAfterMs ?? 0) : 0;
+            pacer.end(c, false, Date.now(), retryAfterMs);
+            this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit failed; will retry');
+          }
+        });
+      }
+    }
+    await runLimited(tasks, MAX_PARALLEL_EDITS);
+  }
+}
+
+function isFinal(view: StatusView): boolean {
+  return view.phase === 'done' || view.phase === 'failed' || view.phase === 'cancelled';
+}
+
+async function runLimited(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, tasks.length) }, async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  });
+  await Promise.all(lanes);
+}

@@ -1,0 +1,130 @@
+/**
+ * The GPU-side worker: takes jobs from `generate`, runs the engine (in its own thread), stores each PNG
+ * with its metadata, and hands the result back through `deliver`. Knows nothing about chat platforms.
+ */
+import { hostname } from 'node:os';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { imageKey, type AssetStore } from '../src/assets/asset-store.js';
+import { isZimageError } from '../src/errors.js';
+import type { Logger } from '../src/infra/logger.js';
+import { newJobId } from '../src/jobs/job-id.js';
+import type { Keys } from '../src/jobs/keys.js';
+import { deliverJobId, deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
+import type { GenerateJobData, GenerateProgress, ImageMetadata, StoredImage } from '../src/jobs/types.js';
+import { workUnits } from '../src/status/line.js';
+import { encodeFailure } from '../src/status/failure.js';
+import { recordSpeed } from '../src/status/speed.js';
+import { heartbeat, removeWorker } from '../src/status/workers.js';
+import type { Engine, EngineInfo } from './engine/engine.js';
+import { encodePng } from './png.js';
+
+/** Failures that a retry cannot fix. */
+const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', 'INVALID_REQUEST']);
+const PROGRESS_MIN_INTERVAL_MS = 150;
+const HEARTBEAT_MS = 2000;
+
+export interface GenerateWorkerOptions {
+  connection: Redis;
+  prefix: string;
+  keys: Keys;
+  queues: Queues;
+  engine: Engine;
+  assets: AssetStore;
+  log: Logger;
+  lockMs: number;
+  stalledIntervalMs: number;
+}
+
+export class GenerateWorker {
+  readonly id = `${hostname()}-${process.pid}-${newJobId().slice(-4)}`;
+  private worker: Worker<GenerateJobData> | undefined;
+  private beat: NodeJS.Timeout | undefined;
+  private info: EngineInfo | undefined;
+
+  constructor(private readonly o: GenerateWorkerOptions) {}
+
+  async start(): Promise<EngineInfo> {
+    this.info = await this.o.engine.load();
+    this.worker = new Worker<GenerateJobData>(GENERATE_QUEUE, (job, _token, signal) => this.process(job, signal), {
+      connection: this.o.connection,
+      prefix: this.o.prefix,
+      concurrency: 1,
+      lockDuration: this.o.lockMs,
+      stalledInterval: this.o.stalledIntervalMs,
+      // A worker that dies mid-job puts its job back once or twice before the job is given up.
+      maxStalledCount: 2,
+    });
+    this.worker.on('error', (err) => this.o.log.warn({ err }, 'generate worker error'));
+    this.worker.on('stalled', (jobId) => this.o.log.warn({ jobId }, 'job stalled (worker lost); it will re-run'));
+    await this.worker.waitUntilReady();
+    const tick = (): void => { void heartbeat(this.o.connection, this.o.keys, this.id).catch(() => undefined); };
+    tick();
+    this.beat = setInterval(tick, HEARTBEAT_MS);
+    this.o.log.debug({ worker: this.id, model: this.info.name }, 'worker ready');
+    return this.info;
+  }
+
+  async stop(): Promise<void> {
+    if (this.beat) clearInterval(this.beat);
+    await this.worker?.close();
+    await removeWorker(this.o.connection, this.o.keys, this.id).catch(() => undefined);
+    await this.o.engine.dispose();
+  }
+
+  /** Cancel a running job on this worker (between denoising steps). */
+  cancel(jobId: string): boolean {
+    return this.worker?.cancelJob(jobId, 'cancelled') ?? false;
+  }
+
+  private async process(job: Job<GenerateJobData>, signal?: AbortSignal): Promise<{ images: string[] }> {
+    const jobId = job.id!;
+    const { params, origin, acceptedAt } = job.data;
+    const log = this.o.log.child({ jobId, user: origin.user, platform: origin.platform });
+    await this.o.connection.srem(this.o.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId);
+    const startedAt = Date.now();
+    try {
+      const seeds = Array.from({ length: params.count }, (_, i) => (params.seed + i) % 2 ** 32);
+      let last = 0;
+      const images = await this.o.engine.generate(
+        { prompt: params.prompt, width: params.width, height: params.height, steps: params.steps, seeds },
+        (image, step, steps) => {
+          const now = Date.now();
+          if (step < steps && now - last < PROGRESS_MIN_INTERVAL_MS) return;
+          last = now;
+          const progress: GenerateProgress = { image, count: params.count, step, steps };
+          job.updateProgress(progress).catch(() => undefined);
+        },
+        signal,
+      );
+      const info = this.info!;
+      const stored: StoredImage[] = [];
+      for (const [index, img] of images.entries()) {
+        const metadata: ImageMetadata = {
+          jobId, index, prompt: params.prompt, seed: img.seed, width: img.width, height: img.height, steps: params.steps,
+          model: { id: info.id, name: info.name, demo: info.demo },
+          platform: origin.platform, workspace: origin.workspace, channel: origin.channel, user: origin.user,
+          ...(origin.userName ? { userName: origin.userName } : {}),
+          createdAt: new Date().toISOString(), queueWaitMs: Math.max(0, startedAt - acceptedAt), generationMs: Math.round(img.ms),
+        };
+        const key = imageKey(jobId, index, new Date(acceptedAt));
+        await this.o.assets.put(key, await encodePng(img.rgb, img.width, img.height, metadata), { ...metadata, modelVersion: info.version, file: key });
+        stored.push({ key, metadata });
+      }
+      await recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params));
+      await this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...deliverJobOptions, jobId: deliverJobId(jobId) });
+      log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
+      return { images: stored.map((s) => s.key) };
+    } catch (err) {
+      const code = isZimageError(err) ? err.code : 'GENERATION_FAILED';
+      const detail = err instanceof Error ? err.message : String(err);
+      const attempts = job.opts.attempts ?? 1;
+      const final = FINAL_CODES.has(code) || signal?.aborted === true || job.attemptsMade + 1 >= attempts;
+      log.warn({ err, code, attempt: job.attemptsMade + 1, final }, 'generation failed');
+      if (!final) throw err;
+      const failCode = signal?.aborted ? 'CANCELLED' : code;
+      await this.o.queues.deliver.add('deliver', { kind: 'failure', jobId, origin, code: failCode, detail }, { ...deliverJobOptions, jobId: deliverJobId(jobId) });
+      throw new UnrecoverableError(encodeFailure(failCode, detail));
+    }
+  }
+}

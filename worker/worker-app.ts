@@ -1,0 +1,53 @@
+/** The worker process: one per GPU. Loads the model once, then takes `generate` jobs until stopped. */
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { LocalAssetStore } from '../src/assets/local-store.js';
+import type { Config } from '../src/config.js';
+import type { Logger } from '../src/infra/logger.js';
+import { createRedis } from '../src/infra/redis.js';
+import { Keys } from '../src/jobs/keys.js';
+import { openQueues, type Queues } from '../src/jobs/queues.js';
+import { createEngine } from './engine/create-engine.js';
+import type { EngineInfo } from './engine/engine.js';
+import { GenerateWorker } from './generate-worker.js';
+
+export interface WorkerAppOptions {
+  config: Config;
+  redisUrl: string;
+  log: Logger;
+}
+
+export class WorkerApp {
+  private readonly redis: Redis;
+  private readonly queues: Queues;
+  readonly worker: GenerateWorker;
+
+  constructor(o: WorkerAppOptions) {
+    const { config, log } = o;
+    const prefix = config.env.QUEUE_PREFIX;
+    this.redis = createRedis(o.redisUrl, 'zimage-worker');
+    this.queues = openQueues(this.redis, prefix);
+    const engine = createEngine({
+      dataDir: config.dataDir,
+      ...(config.env.ZIMAGE_MODEL_DIR ? { modelDir: config.env.ZIMAGE_MODEL_DIR } : {}),
+      demoStepDelayMs: config.env.DEMO_STEP_DELAY_MS,
+      threads: config.env.ZIMAGE_THREADS,
+      executionProvider: config.env.ZIMAGE_EP,
+    });
+    this.worker = new GenerateWorker({
+      connection: this.redis, prefix, keys: new Keys(prefix), queues: this.queues, engine,
+      assets: new LocalAssetStore(join(config.dataDir, 'outputs')), log: log.child({ process: 'worker' }),
+      lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,
+    });
+  }
+
+  start(): Promise<EngineInfo> {
+    return this.worker.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker.stop();
+    await this.queues.close();
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}
