@@ -2,21 +2,15 @@
  * Platform-neutral wording of a job's status and of an image's metadata. Adapters render these texts in
  * their own idiom (Block Kit, Lark card, Playground HTML); they never compose status wording themselves.
  */
-import { formatDuration, formatEta, hasMessage, t } from '../i18n/index.js';
+import { formatDuration, formatEta, messageText, placeholdersOf, t } from '../i18n/index.js';
 import type { ImageMetadata } from '../jobs/types.js';
 import type { StatusView } from './types.js';
 
 /** A failure reason that is a stable error code with a parameterless text (e.g. `INTERNAL`) is shown as that text. */
 function failureReason(reason: string, locale: string): string {
-  const key = `errors.${reason}`;
-  if (/^[A-Z][A-Z0-9_]*$/.test(reason) && hasMessage(locale, key)) {
-    try {
-      return t(locale, key);
-    } catch {
-      return reason;
-    }
-  }
-  return reason;
+  if (!/^[A-Z][A-Z0-9_]*$/.test(reason)) return reason;
+  const text = messageText(locale, `errors.${reason}`);
+  return text !== undefined && placeholdersOf(text).length === 0 ? text : reason;
 }
 
 /** One line for the status message, e.g. `Queued — position 2 of 3, about 6 s` or `Generating — step 3/8`. */

@@ -13,6 +13,8 @@ import type { CommandError, CommandErrorCode, CommandRules, GenerateRequest, Par
 interface PromptPiece {
   text: string;
   start: number;
+  /** Index of the token it came from: consecutive indices are adjacent prompt text in the input. */
+  token: number;
 }
 
 /** How many characters of the input an error quotes at most when pointing into a long prompt. */
@@ -29,10 +31,10 @@ function unknownFlag(raw: string, name: string): ParsedCommand {
   return fail('UNKNOWN_FLAG', raw, suggestion ? { flag: raw, suggestion: `--${suggestion}`, known } : { flag: raw, known });
 }
 
-function piece(token: Token): PromptPiece | undefined {
+function piece(token: Token, index: number): PromptPiece | undefined {
   const lead = token.text.length - token.text.trimStart().length;
   const text = token.text.trim();
-  return text ? { text, start: token.textStart + lead } : undefined;
+  return text ? { text, start: token.textStart + lead, token: index } : undefined;
 }
 
 /** `--help` anywhere before a bare `--` asks for help, whatever else the text says. */
@@ -44,22 +46,28 @@ function asksForHelp(tokens: readonly Token[]): boolean {
   return false;
 }
 
-/** Points at where a prompt longer than `max` code points gets cut: the input from that point, briefly. */
+/**
+ * Points at where a prompt longer than `max` characters (code points) gets cut: the input from that point,
+ * up to EXCERPT_CHARS characters, without running into the flags that follow.
+ */
 function tooLong(pieces: readonly PromptPiece[], input: string, length: number, max: number): ParsedCommand {
   let used = 0;
   for (const [i, p] of pieces.entries()) {
     const chars = Array.from(p.text);
     if (i > 0) used += 1; // the space that joins pieces
-    if (used + chars.length > max) {
-      const inside = Math.max(0, max - used);
-      const at = p.start + chars.slice(0, inside).join('').length;
-      const end = p.start + chars.slice(0, Math.min(chars.length, inside + EXCERPT_CHARS)).join('').length;
-      return fail('PROMPT_TOO_LONG', input.slice(at, end), { length, max });
+    if (used + chars.length <= max) {
+      used += chars.length;
+      continue;
     }
-    used += chars.length;
+    const at = p.start + chars.slice(0, Math.max(0, max - used)).join('').length;
+    let runEnd = i;
+    while (pieces[runEnd + 1]?.token === pieces[runEnd]!.token + 1) runEnd++;
+    const last = pieces[runEnd]!;
+    const limit = last.start + last.text.length;
+    const excerpt = Array.from(input.slice(at, limit)).slice(0, EXCERPT_CHARS).join('').trimEnd();
+    return fail('PROMPT_TOO_LONG', excerpt.trimStart() === excerpt ? excerpt : excerpt.trimStart(), { length, max });
   }
-  const last = pieces[pieces.length - 1];
-  return fail('PROMPT_TOO_LONG', last ? last.text : input, { length, max });
+  return fail('PROMPT_TOO_LONG', input.trim(), { length, max });
 }
 
 export function parseGenerate(input: string, rules: CommandRules): ParsedCommand {
@@ -77,7 +85,7 @@ export function parseGenerate(input: string, rules: CommandRules): ParsedCommand
     if (!flag) {
       if (!flagsEnded && isEndOfFlags(token)) flagsEnded = true;
       else {
-        const p = piece(token);
+        const p = piece(token, i);
         if (p) pieces.push(p);
       }
       continue;

@@ -1,4 +1,5 @@
 /** User-facing texts in every supported language. See templates/messages/*.yaml. */
-export { t, hasMessage, interpolate, type MessageParams } from './translate.js';
+export { t, hasMessage, messageText, interpolate, type MessageParams } from './translate.js';
 export { normalizeLocale, LOCALES, DEFAULT_LOCALE, type Locale } from './locale.js';
+export { placeholdersOf } from './catalog.js';
 export { formatDuration, formatEta } from './duration.js';

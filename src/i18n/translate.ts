@@ -22,6 +22,11 @@ export function hasMessage(locale: string, key: string): boolean {
   return lookup(locale, key) !== undefined;
 }
 
+/** The raw text for `key` (placeholders unfilled), or undefined when there is none. */
+export function messageText(locale: string, key: string): string | undefined {
+  return lookup(locale, key);
+}
+
 /** Replace `{name}` placeholders with `params[name]`. */
 export function interpolate(text: string, params: MessageParams = {}, key = '(text)'): string {
   return text.replace(PLACEHOLDER, (whole, name: string) => {
