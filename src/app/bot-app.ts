@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
+import { registerStatusRoute } from '../http/status-route.js';
 import { HttpServer } from '../http/server.js';
 import type { Logger } from '../infra/logger.js';
 import { createRedis } from '../infra/redis.js';
@@ -64,6 +65,7 @@ export class BotApp {
     this.connections.push(...built.connections);
     registerHealthRoutes(this.http, this.redis, this.keys);
     registerAssetRoutes(this.http, assets);
+    registerStatusRoute(this.http, this.redis, this.keys, this.queues.generate);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,

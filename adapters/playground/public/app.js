@@ -1,0 +1,197 @@
+// The Playground page: a chat channel whose threads the bot answers in. Plain ES module, no build step.
+// Everything it shows comes from the JSON API and the server-sent event stream described in README.md.
+
+const feed = document.getElementById('feed');
+const empty = document.getElementById('empty');
+const userInput = document.getElementById('user');
+const textInput = document.getElementById('text');
+const errorBox = document.getElementById('error');
+const statusbar = document.getElementById('statusbar');
+
+const BOT = 'zimage';
+/** messageId → rendered element */
+const rendered = new Map();
+
+userInput.value = localStorage.getItem('zimage.user') || `guest-${Math.random().toString(36).slice(2, 6)}`;
+userInput.addEventListener('change', () => localStorage.setItem('zimage.user', userInput.value.trim()));
+localStorage.setItem('zimage.user', userInput.value);
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text; // user text is always shown as text, never as HTML
+  return e;
+}
+
+function timeOf(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}
+
+function avatar(user) {
+  const a = el('div', user === BOT ? 'avatar bot' : 'avatar', user === BOT ? '✦' : user.slice(0, 1).toUpperCase());
+  if (user !== BOT) {
+    let h = 0;
+    for (const c of user) h = (h * 31 + c.codePointAt(0)) % 360;
+    a.style.background = `hsl(${h} 55% 45%)`;
+  }
+  return a;
+}
+
+function progressOf(status) {
+  if (!status) return null;
+  if (status.phase === 'generating' && status.steps > 0) {
+    return ((status.image - 1) + status.step / status.steps) / status.count;
+  }
+  if (status.phase === 'finishing' || status.phase === 'done') return 1;
+  return null;
+}
+
+function renderBody(msg) {
+  const body = el('div', 'body');
+  const head = el('div', 'head');
+  head.append(el('span', msg.user === BOT ? 'name bot' : 'name', msg.user));
+  if (msg.user === BOT) head.append(el('span', 'badge', 'APP'));
+  head.append(el('span', 'time', timeOf(msg.createdAt)));
+  body.append(head);
+  if (msg.imageUrl) {
+    const fig = el('figure', 'result');
+    const link = el('a');
+    link.href = msg.imageUrl;
+    link.target = '_blank';
+    const img = el('img');
+    img.src = msg.imageUrl;
+    img.alt = msg.metadata ? msg.metadata.prompt : 'generated image';
+    img.loading = 'lazy';
+    link.append(img);
+    fig.append(link);
+    if (msg.fields) {
+      const dl = el('dl', 'meta');
+      for (const f of msg.fields) {
+        dl.append(el('dt', '', f.label), el('dd', '', f.value));
+      }
+      fig.append(dl);
+    }
+    body.append(fig);
+  } else {
+    const text = el('div', msg.status ? `text status phase-${msg.status.phase}` : 'text', msg.text);
+    body.append(text);
+    const p = progressOf(msg.status);
+    if (msg.status && msg.status.phase !== 'done' && msg.status.phase !== 'failed' && msg.status.phase !== 'cancelled') {
+      const bar = el('div', p === null ? 'bar waiting' : 'bar');
+      const fill = el('div', 'fill');
+      fill.style.width = `${Math.round((p ?? 0) * 100)}%`;
+      bar.append(fill);
+      body.append(bar);
+    }
+  }
+  return body;
+}
+
+function renderMessage(msg) {
+  const row = el('div', msg.user === BOT ? 'msg from-bot' : 'msg');
+  row.dataset.id = msg.id;
+  if (msg.status) row.dataset.phase = msg.status.phase;
+  row.append(avatar(msg.user), renderBody(msg));
+  return row;
+}
+
+function threadBox(threadId) {
+  let box = feed.querySelector(`.thread[data-thread="${CSS.escape(threadId)}"]`);
+  if (!box) {
+    box = el('div', 'thread');
+    box.dataset.thread = threadId;
+    const replies = el('div', 'replies');
+    box.append(replies);
+    feed.append(box);
+  }
+  return box;
+}
+
+function show(msg) {
+  empty.hidden = true;
+  const existing = rendered.get(msg.id);
+  const row = renderMessage(msg);
+  if (existing) {
+    existing.replaceWith(row);
+  } else if (msg.threadId === msg.id) {
+    const box = threadBox(msg.id);
+    box.prepend(row);
+  } else {
+    threadBox(msg.threadId).querySelector('.replies').append(row);
+  }
+  rendered.set(msg.id, row);
+}
+
+function nearBottom() {
+  return window.innerHeight + window.scrollY >= document.body.scrollHeight - 160;
+}
+
+function showAndScroll(msg, force) {
+  const stick = force || nearBottom();
+  show(msg);
+  if (stick) window.scrollTo({ top: document.body.scrollHeight });
+}
+
+async function loadHistory() {
+  const res = await fetch('/api/playground/messages');
+  const { messages } = await res.json();
+  for (const m of messages) {
+    show(m);
+    if (m.replies > 0) {
+      const t = await (await fetch(`/api/playground/threads/${encodeURIComponent(m.id)}`)).json();
+      for (const r of t.messages) if (r.id !== m.id) show(r);
+    }
+  }
+  window.scrollTo({ top: document.body.scrollHeight });
+}
+
+function listen() {
+  const es = new EventSource('/api/playground/events');
+  const onEvent = (e) => showAndScroll(JSON.parse(e.data), false);
+  es.addEventListener('message', onEvent);
+  es.addEventListener('update', onEvent);
+}
+
+function showError(text) {
+  errorBox.textContent = text;
+  errorBox.hidden = !text;
+}
+
+document.getElementById('composer').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const text = textInput.value;
+  const user = userInput.value.trim();
+  if (!text.trim()) return;
+  if (!user) { showError('Type a user name first (top right).'); userInput.focus(); return; }
+  showError('');
+  const res = await fetch('/api/playground/messages', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user, text, locale: navigator.language }),
+  });
+  if (res.status === 201) {
+    textInput.value = '';
+    window.scrollTo({ top: document.body.scrollHeight });
+  } else {
+    const body = await res.json().catch(() => ({}));
+    showError(body.error?.message || `Could not send (HTTP ${res.status}).`);
+  }
+});
+
+async function refreshStatus() {
+  try {
+    const res = await fetch('/status');
+    if (!res.ok) { statusbar.hidden = true; return; }
+    const s = await res.json();
+    statusbar.hidden = false;
+    statusbar.textContent = s.summary ?? '';
+  } catch {
+    statusbar.hidden = true;
+  }
+}
+
+await loadHistory();
+listen();
+refreshStatus();
+setInterval(refreshStatus, 10_000);
+textInput.focus();

@@ -1,0 +1,110 @@
+/**
+ * Integration harness: a real bot (with the Playground) and real workers on the demo model, against the
+ * test run's Redis, each test with its own queue prefix and data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BotApp } from '../../src/app/bot-app.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { WorkerApp } from '../../worker/worker-app.js';
+import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+
+export const REDIS_URL = (): string => {
+  const url = process.env.ZIMAGE_TEST_REDIS_URL;
+  if (!url) throw new Error('ZIMAGE_TEST_REDIS_URL is not set (test/setup/global-redis.ts)');
+  return url;
+};
+
+/** A data dir shared by the whole run for the demo model (built once), plus a per-test outputs dir. */
+const MODEL_DATA = join(tmpdir(), 'zimage-test-model');
+export async function demoModelDir(): Promise<string> {
+  return ensureDemoModel(MODEL_DATA);
+}
+
+export interface TestEnv {
+  prefix: string;
+  dataDir: string;
+  env: Record<string, string>;
+  config: Config;
+  cleanup(): void;
+}
+
+export async function testEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const prefix = `t${randomBytes(4).toString('hex')}`;
+  const dataDir = mkdtempSync(join(tmpdir(), 'zimage-it-'));
+  const env: Record<string, string> = {
+    PORT: '0', HOST: '127.0.0.1', REDIS_URL: REDIS_URL(), DATA_DIR: dataDir, QUEUE_PREFIX: prefix,
+    ZIMAGE_MODEL_DIR: await demoModelDir(), DEMO_STEP_DELAY_MS: '0', STATUS_TICK_MS: '100', LOG_LEVEL: 'silent',
+    WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000', CONFIG_FILE: '', ...overrides,
+  };
+  return { prefix, dataDir, env, config: loadConfig(env), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+}
+
+export async function startBot(t: TestEnv): Promise<BotApp> {
+  const bot = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger(t.config.env.LOG_LEVEL) });
+  await bot.start();
+  return bot;
+}
+
+export async function startWorker(t: TestEnv, env: Record<string, string> = {}): Promise<WorkerApp> {
+  const config = loadConfig({ ...t.env, ...env });
+  const w = new WorkerApp({ config, redisUrl: REDIS_URL(), log: createLogger(config.env.LOG_LEVEL) });
+  await w.start();
+  return w;
+}
+
+/** A worker in its own OS process (compiled code from dist/), so a test can SIGKILL it. */
+export function spawnWorker(t: TestEnv, env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(process.execPath, [resolve('dist/worker/main.js')], {
+    env: { ...process.env, ...t.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr?.on('data', (d: Buffer) => { if (process.env.ZIMAGE_TEST_DEBUG) process.stderr.write(d); });
+  return child;
+}
+
+export interface PgMessage {
+  id: string; threadId: string; user: string; text: string; imageUrl?: string;
+  metadata?: Record<string, unknown> & { seed: number; jobId: string; prompt: string };
+  status?: { phase: string; position?: number; total?: number; step?: number; steps?: number };
+}
+
+export class PlaygroundClient {
+  constructor(readonly base: string) {}
+
+  async post(user: string, text: string): Promise<{ messageId: string; threadId: string }> {
+    const res = await fetch(`${this.base}/api/playground/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, text }),
+    });
+    if (res.status !== 201) throw new Error(`POST messages → ${res.status} ${await res.text()}`);
+    return (await res.json()) as { messageId: string; threadId: string };
+  }
+
+  async thread(threadId: string): Promise<PgMessage[]> {
+    const res = await fetch(`${this.base}/api/playground/threads/${threadId}`);
+    if (!res.ok) throw new Error(`GET thread → ${res.status}`);
+    return ((await res.json()) as { messages: PgMessage[] }).messages;
+  }
+
+  /** Poll a thread until `done` says so (or time out with the last state in the message). */
+  async waitFor(threadId: string, done: (m: PgMessage[]) => boolean, timeoutMs = 30_000): Promise<PgMessage[]> {
+    const until = Date.now() + timeoutMs;
+    let last: PgMessage[] = [];
+    while (Date.now() < until) {
+      last = await this.thread(threadId);
+      if (done(last)) return last;
+      await sleep(100);
+    }
+    throw new Error(`timed out waiting on thread ${threadId}: ${JSON.stringify(last.map((m) => [m.user, m.text, m.status?.phase]))}`);
+  }
+}
+
+export const botReplies = (m: PgMessage[]): PgMessage[] => m.filter((x) => x.user === 'zimage');
+export const images = (m: PgMessage[]): PgMessage[] => m.filter((x) => x.imageUrl);
+export const statusOf = (m: PgMessage[]): PgMessage | undefined => m.find((x) => x.status);
+export const finished = (count = 1) => (m: PgMessage[]): boolean =>
+  images(m).length >= count && statusOf(m)?.status?.phase === 'done';
