@@ -41,7 +41,10 @@ export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params:
   }
   // The job is safe in Redis now; the status message follows. If posting fails, the tracker posts it later.
   const place = await quickPlace(d.redis, d.queues.generate, jobId).catch(() => null);
-  const view: StatusView = { phase: 'queued', jobId, position: place?.position ?? 0, total: place?.total ?? 0, etaMs: null };
+  // No place means a worker took the job already.
+  const view: StatusView = place
+    ? { phase: 'queued', jobId, position: place.position, total: place.total, etaMs: null }
+    : { phase: 'generating', jobId, image: 1, count: params.count, step: 0, steps: params.steps };
   let message: string | undefined;
   try {
     message = await d.adapter.postStatus(origin.thread, view, origin.locale);

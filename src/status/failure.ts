@@ -1,5 +1,5 @@
 import type { StatusView } from '../chat/types.js';
-import { t } from '../i18n/index.js';
+import { messageText, t } from '../i18n/index.js';
 
 /** Failure reasons travel as `CODE: detail` (BullMQ keeps only a string); known codes get a worded reason. */
 export function encodeFailure(code: string, detail: string): string {
@@ -11,13 +11,10 @@ export function decodeFailure(reason: string): { code: string; detail: string } 
   return m ? { code: m[1]!, detail: m[2]! } : { code: 'GENERATION_FAILED', detail: reason };
 }
 
+/** The user-facing reason for a failed job: `errors.<CODE>` when the code has a text, else the generic one. */
 export function failureText(code: string, detail: string, locale: string): string {
-  const key = `failure.${code}`;
-  try {
-    return t(locale, key, { detail });
-  } catch {
-    return t(locale, 'failure.GENERATION_FAILED', { detail });
-  }
+  const known = messageText(locale, `errors.${code}`) !== undefined;
+  return t(locale, known ? `errors.${code}` : 'errors.GENERATION_FAILED', { detail });
 }
 
 export function failureView(jobId: string, reason: string, locale: string): StatusView {
