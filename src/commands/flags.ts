@@ -16,6 +16,8 @@ export interface FlagSpec {
   /** A valid example shown when the value is missing, e.g. `--seed 42`. */
   example: string;
   check(value: string, rules: CommandRules): FlagResult;
+  /** Whether the next word still belongs to the value (`--size 512 x 512`): the value then spans both. */
+  continues?(valueSoFar: string, next: string): boolean;
 }
 
 /** Fullwidth digits and letters (`５１２ｘ５１２`) become ASCII; surrounding quotes go. */
@@ -40,6 +42,13 @@ export function nearestSize(w: number, h: number, rules: CommandRules): string {
 const size: FlagSpec = {
   name: 'size',
   example: '--size 768x1024',
+  continues(valueSoFar, next) {
+    const v = valueSoFar.normalize('NFKC');
+    const n = next.normalize('NFKC');
+    if (/^\d+$/.test(v)) return /^[x×*](\d+)?$/i.test(n);
+    if (/^\d+\s*[x×*]$/i.test(v)) return /^\d+$/.test(n);
+    return false;
+  },
   check(value, rules): FlagResult {
     const m = /^(\d{1,9})\s*[x×*]\s*(\d{1,9})$/i.exec(normalizeValue(value));
     if (!m) return { ok: false, code: 'INVALID_SIZE', params: { example: '768x1024' } };

@@ -104,6 +104,10 @@ export function parseGenerate(input: string, rules: CommandRules): ParsedCommand
       }
       value = { text: next.text, start: next.textStart, end: next.end };
       i++;
+      for (let more = tokens[i + 1]; more && !more.quoted && !next.quoted && spec.continues?.(value.text, more.text); more = tokens[i + 1]) {
+        value = { text: input.slice(value.start, more.end), start: value.start, end: more.end };
+        i++;
+      }
     }
     if (value.text.trim() === '') return fail('MISSING_VALUE', input.slice(token.start, value.end), { flag: `--${spec.name}`, example: spec.example });
     if (seen.has(spec.name)) return fail('DUPLICATE_FLAG', input.slice(token.start, value.end), { flag: `--${spec.name}` });

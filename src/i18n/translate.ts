@@ -1,16 +1,14 @@
 /**
  * `t(locale, key, params)`: look a text up in the caller's language (falling back to English) and fill its
- * `{name}` placeholders. A key or parameter that is missing everywhere is a programming error: it throws
- * under tests, and in production degrades to the key / the literal placeholder rather than crash a reply.
+ * `{name}` placeholders. A key missing from every catalogue, or a placeholder without a parameter, is a
+ * programming error and throws a ZimageError (`MESSAGE_MISSING`, `MESSAGE_PARAM_MISSING`) — the same in
+ * tests and in production, so callers may rely on it (or ask hasMessage first).
  */
+import { ZimageError } from '../errors.js';
 import { catalogs, PLACEHOLDER } from './catalog.js';
 import { DEFAULT_LOCALE, normalizeLocale } from './locale.js';
 
 export type MessageParams = Readonly<Record<string, string | number>>;
-
-function strict(): boolean {
-  return process.env.VITEST !== undefined || process.env.NODE_ENV === 'test';
-}
 
 function lookup(locale: string, key: string): string | undefined {
   const all = catalogs();
@@ -27,22 +25,18 @@ export function messageText(locale: string, key: string): string | undefined {
   return lookup(locale, key);
 }
 
-/** Replace `{name}` placeholders with `params[name]`. */
+/** Replace `{name}` placeholders with `params[name]`. Values are inserted as they are, never re-interpreted. */
 export function interpolate(text: string, params: MessageParams = {}, key = '(text)'): string {
-  return text.replace(PLACEHOLDER, (whole, name: string) => {
+  return text.replace(PLACEHOLDER, (_whole, name: string) => {
     const value = params[name];
-    if (value !== undefined) return String(value);
-    if (strict()) throw new Error(`Message "${key}" needs parameter {${name}}`);
-    return whole;
+    if (value === undefined) throw new ZimageError('MESSAGE_PARAM_MISSING', `Message "${key}" needs parameter {${name}}`, { key, param: name });
+    return String(value);
   });
 }
 
 /** The text for `key` in `locale` (any tag; see normalizeLocale), with placeholders filled from `params`. */
 export function t(locale: string, key: string, params?: MessageParams): string {
   const text = lookup(locale, key);
-  if (text === undefined) {
-    if (strict()) throw new Error(`Missing message "${key}" (locale ${locale})`);
-    return key;
-  }
+  if (text === undefined) throw new ZimageError('MESSAGE_MISSING', `Missing message "${key}" (locale ${locale})`, { key, locale });
   return interpolate(text, params, key);
 }

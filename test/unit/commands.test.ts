@@ -55,6 +55,14 @@ describe('parseCommand: generate', () => {
     expect(generate('cat --Size 256x256 --SEED 4294967295')).toMatchObject({ width: 256, height: 256, seed: 4294967295 });
   });
 
+  it('accepts a size typed with spaces around the x', () => {
+    expect(generate('cat --size 512 x 768 on a mat')).toMatchObject({ prompt: 'cat on a mat', width: 512, height: 768 });
+    expect(generate('cat --size 512 ×768')).toMatchObject({ width: 512, height: 768 });
+    expect(generate('cat --size 512x 768')).toMatchObject({ width: 512, height: 768 });
+    expect(error('cat --size 512 x 13')).toMatchObject({ code: 'SIZE_OUT_OF_RANGE', fragment: '512 x 13' });
+    expect(error('cat --size 512 x')).toMatchObject({ code: 'INVALID_SIZE', fragment: '512 x' });
+  });
+
   it('accepts fullwidth digits and smart dashes typed by chat clients', () => {
     expect(generate('橘猫 --size ５１２ｘ５１２ —seed 3')).toMatchObject({ prompt: '橘猫', width: 512, height: 512, seed: 3 });
     expect(generate('sunset —dramatic lighting')).toMatchObject({ prompt: 'sunset —dramatic lighting' });

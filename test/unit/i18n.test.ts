@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { catalogs, messagesDir, placeholdersOf, readCatalog } from '../../src/i18n/catalog.js';
+import { isZimageError } from '../../src/errors.js';
 import { formatDuration, formatEta, hasMessage, interpolate, LOCALES, normalizeLocale, t } from '../../src/i18n/index.js';
 
 describe('normalizeLocale', () => {
@@ -45,6 +48,13 @@ describe('message catalogues', () => {
 
   it('reads a malformed file with a clear error', () => {
     expect(() => readCatalog(join(messagesDir(), 'missing.yaml'))).toThrow(/missing\.yaml/);
+    const dir = mkdtempSync(join(tmpdir(), 'zimage-messages-'));
+    try {
+      writeFileSync(join(dir, 'bad.yaml'), 'status:\n  queued: [a, b]\n');
+      expect(() => readCatalog(join(dir, 'bad.yaml'))).toThrow(/bad\.yaml: "status\.queued" must be a text/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -61,11 +71,39 @@ describe('t', () => {
     expect(t('de-DE', 'status.cancelled')).toBe('Cancelled');
   });
 
-  it('throws under test for a key missing everywhere and for a missing parameter', () => {
+  it('throws for a key missing everywhere and for a missing parameter', () => {
     expect(() => t('en', 'no.such.key')).toThrow(/Missing message "no\.such\.key"/);
     expect(() => t('zh-CN', 'status.generating', { step: 1 })).toThrow(/\{steps\}/);
+    const code = (fn: () => unknown): string | undefined => {
+      try {
+        fn();
+      } catch (err) {
+        return isZimageError(err) ? err.code : 'not a ZimageError';
+      }
+      return undefined;
+    };
+    expect(code(() => t('en', 'no.such.key'))).toBe('MESSAGE_MISSING');
+    expect(code(() => t('en', 'status.queued', { position: 1 }))).toBe('MESSAGE_PARAM_MISSING');
     expect(hasMessage('en', 'no.such.key')).toBe(false);
     expect(hasMessage('zh', 'status.cancelled')).toBe(true);
+  });
+
+  it('falls back to English for a key only English has (catalogues from ZIMAGE_MESSAGES_DIR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zimage-messages-'));
+    writeFileSync(join(dir, 'en.yaml'), 'greet: "Hello {name}"\nonly:\n  en: "English only"\n');
+    writeFileSync(join(dir, 'zh-CN.yaml'), 'greet: "你好，{name}"\n');
+    vi.stubEnv('ZIMAGE_MESSAGES_DIR', dir);
+    vi.resetModules();
+    try {
+      const fresh = await import('../../src/i18n/index.js');
+      expect(fresh.t('zh', 'greet', { name: '小明' })).toBe('你好，小明');
+      expect(fresh.t('zh-CN', 'only.en')).toBe('English only');
+      expect(fresh.t('fr', 'greet', { name: 'Ana' })).toBe('Hello Ana');
+    } finally {
+      vi.unstubAllEnvs();
+      vi.resetModules();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('does not interpret placeholders inside parameter values', () => {
