@@ -11,10 +11,10 @@ export function decodeFailure(reason: string): { code: string; detail: string } 
   return m ? { code: m[1]!, detail: m[2]! } : { code: 'GENERATION_FAILED', detail: reason };
 }
 
-/** The user-facing reason for a failed job: `errors.<CODE>` when the code has a text, else the generic one. */
+/** The user-facing reason for a failed job: `failure.<CODE>` when the code has a text, else the generic one. */
 export function failureText(code: string, detail: string, locale: string): string {
-  const known = messageText(locale, `errors.${code}`) !== undefined;
-  return t(locale, known ? `errors.${code}` : 'errors.GENERATION_FAILED', { detail });
+  const known = messageText(locale, `failure.${code}`) !== undefined;
+  return t(locale, known ? `failure.${code}` : 'failure.GENERATION_FAILED', { detail });
 }
 
 export function failureView(jobId: string, reason: string, locale: string): StatusView {

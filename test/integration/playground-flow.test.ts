@@ -65,7 +65,7 @@ describe('Playground: a command becomes an image in its thread', () => {
   it.each([
     ['/zimage a cat --size 13x7', '13x7'],
     ['/zimage a cat --szie 512x512', '--size'],
-    ['/zimage --seed 3', 'prompt'],
+    ['/zimage --seed 3', 'nothing to draw'],
     ['/zimage a cat --count 9', '9'],
   ])('%s → a reply that points at the problem, nothing queued', async (text, expected) => {
     const jobsBefore = await bot.queues.generate.getJobCounts();
@@ -82,9 +82,13 @@ describe('Playground: a command becomes an image in its thread', () => {
     const { threadId } = await pg.post('erin', `/zimage ${long}`);
     const thread = await pg.waitFor(threadId, (m) => botReplies(m).length === 1);
     const reply = botReplies(thread)[0]!.text;
-    expect(reply).toMatch(/512/);
-    expect(reply).toContain('THE END');
-    expect(reply).not.toMatch(/^Queued/);
+    expect(reply).toMatch(/limit is 512/);
+    // The reply quotes the end of what fits and the start of what is dropped: adjacent in the prompt.
+    const m = /after “…(.+?)”, dropping “(.+?)…?”/.exec(reply);
+    expect(m).not.toBeNull();
+    const [, kept, dropped] = m!;
+    expect(long).toContain(`${kept}${dropped!.replace(/…$/, '')}`);
+    expect(await bot.queues.generate.count()).toBe(0);
   });
 
   it('a platform retry of the same event creates one job', async () => {

@@ -1,0 +1,63 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotApp } from '../../src/app/bot-app.js';
+import type { WorkerApp } from '../../worker/worker-app.js';
+import { startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+describe('Playground in a real browser', () => {
+  let t: TestEnv;
+  let bot: BotApp;
+  let worker: WorkerApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
+    // A visible pace so the page can be seen queueing and generating.
+    t = await testEnv({ DEMO_STEP_DELAY_MS: '150' });
+    bot = await startBot(t);
+    worker = await startWorker(t);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await bot?.stop();
+    await worker?.stop();
+    t?.cleanup();
+  });
+
+  it('typing a command shows the live status and then the image with its metadata', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const base = `http://127.0.0.1:${bot.boundPort}`;
+    await page.goto(base);
+    await page.fill('#user', 'alice');
+    await page.dispatchEvent('#user', 'change');
+    // Somebody else's job first, so alice's waits in line and its position is visible.
+    await fetch(`${base}/api/playground/messages`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'bob', text: '/zimage a sailing boat --size 512x512 --seed 3' }),
+    });
+    await page.fill('#text', '/zimage a ginger cat on a windowsill --seed 7 --size 512x512');
+    await page.press('#text', 'Enter');
+
+    const aliceThread = page.locator('.thread', { has: page.locator('.name', { hasText: 'alice' }) });
+    await expect.poll(() => aliceThread.locator('.status').first().textContent(), { timeout: 20_000 })
+      .toMatch(/Queued — position \d of \d|Generating — step \d+\/8/);
+    await expect.poll(() => aliceThread.locator('.status').first().textContent(), { timeout: 20_000 }).toMatch(/Generating — step/);
+    await aliceThread.locator('.result img').waitFor({ timeout: 30_000 });
+    await expect.poll(() => aliceThread.locator('.status').first().textContent(), { timeout: 10_000 }).toMatch(/^Done — 1 image in/);
+    const meta = await aliceThread.locator('.meta').innerText();
+    expect(meta).toContain('a ginger cat on a windowsill');
+    expect(meta).toContain('512×512');
+    expect(meta).toContain('demo model');
+    const loaded = await aliceThread.locator('.result img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
+    expect(loaded).toBe(512);
+    await page.screenshot({ path: `${t.dataDir}/playground.png`, fullPage: true });
+    if (process.env.ZIMAGE_SCREENSHOT) await page.screenshot({ path: process.env.ZIMAGE_SCREENSHOT, fullPage: true });
+  });
+});
