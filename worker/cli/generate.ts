@@ -1,0 +1,67 @@
+/**
+ * `npm run generate -- --prompt "a cat" --seed 7 --size 512x512 --steps 8 --count 1 --out out.png`
+ * Uses the demo model unless ZIMAGE_MODEL_DIR is set. Data dir = DATA_DIR or ./data.
+ */
+import { extname, resolve } from 'node:path';
+import sharp from 'sharp';
+import { createEngine } from '../engine/create-engine.js';
+import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
+
+const USAGE = `usage: npm run generate -- --prompt "a cat" [--seed 7] [--size 512x512] [--steps 8] [--count 1]
+                           [--out out.png] [--schedule reference|webnn] [--threads N]
+env: ZIMAGE_MODEL_DIR (default: the demo model), DATA_DIR (default ./data), ZIMAGE_EP cpu|cuda|auto,
+     ZIMAGE_SAFETY_CHECKER=1`;
+
+function outPath(out: string, index: number, count: number): string {
+  if (count === 1) return resolve(out);
+  const ext = extname(out) || '.png';
+  return resolve(`${out.slice(0, out.length - extname(out).length)}-${index + 1}${ext}`);
+}
+
+runCli(USAGE, async () => {
+  const flags = parseFlags({
+    prompt: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, steps: { type: 'string' },
+    count: { type: 'string' }, out: { type: 'string' }, schedule: { type: 'string' }, threads: { type: 'string' },
+    help: { type: 'boolean' },
+  }, process.argv.slice(2));
+  if (flags.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (!flags.prompt || !flags.prompt.trim()) throw new UsageError('--prompt is required');
+  const seed = intFlag('seed', flags.seed, Math.floor(Math.random() * 2 ** 31), 0, 2 ** 32 - 1);
+  const [width, height] = sizeFlag(flags.size, [512, 512]);
+  const steps = intFlag('steps', flags.steps, 8, 1, 16);
+  const count = intFlag('count', flags.count, 1, 1, 16);
+  const threads = intFlag('threads', flags.threads, 0, 0, 256);
+  if (flags.schedule !== undefined && flags.schedule !== 'reference' && flags.schedule !== 'webnn') {
+    throw new UsageError(`--schedule must be reference or webnn, got "${flags.schedule}"`);
+  }
+  const ep = process.env.ZIMAGE_EP ?? 'cpu';
+  if (ep !== 'cpu' && ep !== 'cuda' && ep !== 'auto') throw new UsageError(`ZIMAGE_EP must be cpu, cuda or auto, got "${ep}"`);
+  const engine = createEngine({
+    dataDir: resolve(process.env.DATA_DIR ?? './data'),
+    ...(process.env.ZIMAGE_MODEL_DIR ? { modelDir: resolve(process.env.ZIMAGE_MODEL_DIR) } : {}),
+    executionProvider: ep, threads,
+    ...(flags.schedule ? { schedule: flags.schedule as 'reference' | 'webnn' } : {}),
+    safetyChecker: process.env.ZIMAGE_SAFETY_CHECKER === '1' || process.env.ZIMAGE_SAFETY_CHECKER === 'true',
+  });
+  try {
+    const t0 = performance.now();
+    const info = await engine.load();
+    const loadMs = performance.now() - t0;
+    process.stderr.write(`model: ${info.name} (${info.id} ${info.version}) on ${engine.provider}, loaded in ${loadMs.toFixed(0)} ms\n`);
+    const seeds = Array.from({ length: count }, (_, i) => (seed + i) % 2 ** 32);
+    const t1 = performance.now();
+    const images = await engine.generate({ prompt: flags.prompt, width, height, steps, seeds }, (image, step, total) => {
+      process.stderr.write(`\rimage ${image}/${count} step ${step}/${total}   `);
+    });
+    process.stderr.write('\n');
+    for (const [i, img] of images.entries()) {
+      const file = outPath(flags.out ?? 'out.png', i, count);
+      await sharp(Buffer.from(img.rgb.buffer, img.rgb.byteOffset, img.rgb.byteLength), { raw: { width: img.width, height: img.height, channels: 3 } })
+        .png().toFile(file);
+      process.stdout.write(`${file}  seed ${img.seed}  ${img.width}x${img.height}  ${steps} steps  ${img.ms} ms\n`);
+    }
+    process.stderr.write(`total ${(performance.now() - t1).toFixed(0)} ms for ${count} image(s) (+ ${loadMs.toFixed(0)} ms load)\n`);
+  } finally {
+    await engine.dispose();
+  }
+});
