@@ -51,7 +51,8 @@ export interface MetadataLine {
 /** The metadata shown under an image, in display order. Demo-model images say so in the model line. */
 export function metadataLines(meta: ImageMetadata, locale: string): MetadataLine[] {
   const line = (field: MetadataField, key: string, value: string): MetadataLine => ({ field, label: t(locale, `metadata.${key}`), value });
-  const model = meta.model.demo ? t(locale, 'metadata.model_demo', { name: meta.model.name }) : meta.model.name;
+  // The demo engine's name already says "demo model"; show its id with the marker instead of repeating it.
+  const model = meta.model.demo ? t(locale, 'metadata.model_demo', { name: meta.model.id }) : meta.model.name;
   return [
     line('prompt', 'prompt', meta.prompt),
     line('seed', 'seed', String(meta.seed)),

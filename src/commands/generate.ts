@@ -20,15 +20,19 @@ interface PromptPiece {
 /** How many characters of the input an error quotes at most when pointing into a long prompt. */
 const EXCERPT_CHARS = 40;
 
+/** Longest fragment an error quotes (a prefix of the offending part, so still verbatim input). */
+const FRAGMENT_MAX_CHARS = 80;
+
 function fail(code: CommandErrorCode, fragment: string, params: Record<string, string | number> = {}): ParsedCommand {
-  const error: CommandError = { code, fragment, params };
+  const chars = Array.from(fragment);
+  const error: CommandError = { code, fragment: chars.length > FRAGMENT_MAX_CHARS ? chars.slice(0, FRAGMENT_MAX_CHARS).join('') : fragment, params };
   return { kind: 'error', error };
 }
 
 function unknownFlag(raw: string, name: string): ParsedCommand {
   const suggestion = FLAG_SYNONYMS.get(name) ?? closest(name, KNOWN_FLAG_NAMES);
   const known = KNOWN_FLAG_NAMES.map((n) => `--${n}`).join(', ');
-  return fail('UNKNOWN_FLAG', raw, suggestion ? { flag: raw, suggestion: `--${suggestion}`, known } : { flag: raw, known });
+  return fail('UNKNOWN_FLAG', raw, suggestion ? { suggestion: `--${suggestion}`, known } : { known });
 }
 
 function piece(token: Token, index: number): PromptPiece | undefined {
@@ -64,8 +68,8 @@ function tooLong(pieces: readonly PromptPiece[], input: string, length: number, 
     while (pieces[runEnd + 1]?.token === pieces[runEnd]!.token + 1) runEnd++;
     const last = pieces[runEnd]!;
     const limit = last.start + last.text.length;
-    const excerpt = Array.from(input.slice(at, limit)).slice(0, EXCERPT_CHARS).join('').trimEnd();
-    return fail('PROMPT_TOO_LONG', excerpt.trimStart() === excerpt ? excerpt : excerpt.trimStart(), { length, max });
+    const excerpt = Array.from(input.slice(at, limit)).slice(0, EXCERPT_CHARS).join('').trim();
+    return fail('PROMPT_TOO_LONG', excerpt, { length, max });
   }
   return fail('PROMPT_TOO_LONG', input.trim(), { length, max });
 }

@@ -31,7 +31,10 @@ export function editDistance(a: string, b: string): number {
 export function closest(typed: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
+  const typedLength = Array.from(typed).length;
   for (const candidate of candidates) {
+    // The distance is at least the difference in length: skip hopeless (and possibly huge) comparisons.
+    if (Math.abs(typedLength - Array.from(candidate).length) > 2) continue;
     const d = editDistance(typed, candidate);
     if (d < bestDistance) {
       best = candidate;

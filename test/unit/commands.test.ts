@@ -330,3 +330,41 @@ describe('parseCommand never throws', () => {
     }
   });
 });
+
+describe('parseCommand on very large input', () => {
+  it('stays linear: 200 000 characters of words, quotes and flags parse quickly', () => {
+    const inputs = [
+      'word '.repeat(40_000),
+      '"a '.repeat(66_000),
+      `--${'z'.repeat(200_000)}`,
+      '--seed '.repeat(28_000),
+      `${'猫🐱'.repeat(60_000)} --seed 1`,
+    ];
+    for (const text of inputs) {
+      const started = performance.now();
+      const parsed = parseCommand(text, rules);
+      expect(performance.now() - started).toBeLessThan(2000);
+      if (parsed.kind === 'error') {
+        expect(text).toContain(parsed.error.fragment);
+        expect(Array.from(parsed.error.fragment).length).toBeLessThanOrEqual(80);
+      }
+    }
+  });
+});
+
+describe('formatCommandError in Chinese', () => {
+  it.each([
+    ['--seed 7', '“--seed 7”里只有参数，缺少画面描述。请先写下想画的内容，例如：/zimage 窗台上的橘猫 --seed 7'],
+    ['猫 --seed', '“--seed”后面需要跟一个值，例如 --seed 42。'],
+    ['猫 --seed 1 --seed 2', '--seed 出现了不止一次（“--seed 2”），请只保留一个。'],
+    ['猫 --size 大', '“大”不是有效的尺寸。请写成 宽x高，例如 --size 768x1024。'],
+    ['猫 --seed -3', '种子“-3”无效：请填写 0 到 4294967295 之间的整数。'],
+    ['猫 --steps 99', '步数“99”无效：请填写 1 到 16 之间的整数。'],
+    ['猫 --count 9', '张数“9”无效：每次可以生成 1 到 4 张。'],
+    ['猫 --negative 模糊', '无法识别的参数“--negative”。可用的参数有：--size, --seed, --steps, --count, --help。'],
+  ])('%j', (text, expected) => {
+    const parsed = parseCommand(text, rules);
+    if (parsed.kind !== 'error') throw new Error(`expected an error for ${text}`);
+    expect(formatCommandError(parsed.error, 'zh-CN')).toBe(`${expected}\n发送 /zimage help 查看完整用法和示例。`);
+  });
+});

@@ -37,7 +37,7 @@ describe('statusHeadline', () => {
 describe('metadataLines', () => {
   const meta: ImageMetadata = {
     jobId: 'j42', index: 0, prompt: '窗台上的橘猫 🐱', seed: 7, width: 1024, height: 768, steps: 8,
-    model: { id: 'demo', name: 'Z-Image-Turbo demo', demo: true },
+    model: { id: 'zimage-demo', name: 'demo model', demo: true },
     platform: 'playground', workspace: 'local', channel: 'c', user: 'u', createdAt: '2026-01-01T00:00:00Z',
     queueWaitMs: 830, generationMs: 3240,
   };
@@ -48,7 +48,7 @@ describe('metadataLines', () => {
       { field: 'seed', label: 'Seed', value: '7' },
       { field: 'size', label: 'Size', value: '1024×768' },
       { field: 'steps', label: 'Steps', value: '8' },
-      { field: 'model', label: 'Model', value: 'Z-Image-Turbo demo (demo model)' },
+      { field: 'model', label: 'Model', value: 'zimage-demo (demo model)' },
       { field: 'queueWait', label: 'Queue wait', value: '830 ms' },
       { field: 'generation', label: 'Generation time', value: '3.2 s' },
       { field: 'job', label: 'Job ID', value: 'j42' },
@@ -59,7 +59,7 @@ describe('metadataLines', () => {
     const lines = metadataLines({ ...meta, model: { id: 'zit', name: 'Z-Image-Turbo', demo: false } }, 'zh-CN');
     expect(lines.map((l) => l.label)).toEqual(['提示词', '种子', '尺寸', '步数', '模型', '排队用时', '生成用时', '任务 ID']);
     expect(lines.find((l) => l.field === 'model')?.value).toBe('Z-Image-Turbo');
-    expect(metadataLines(meta, 'zh-CN').find((l) => l.field === 'model')?.value).toBe('Z-Image-Turbo demo（演示模型）');
+    expect(metadataLines(meta, 'zh-CN').find((l) => l.field === 'model')?.value).toBe('zimage-demo（演示模型）');
     expect(lines.find((l) => l.field === 'queueWait')?.value).toBe('830 毫秒');
   });
 });
