@@ -9,6 +9,7 @@ import { Keys } from '../src/jobs/keys.js';
 import { openQueues, type Queues } from '../src/jobs/queues.js';
 import { createEngine } from './engine/create-engine.js';
 import type { EngineInfo } from './engine/engine.js';
+import { CancelListener } from './cancel-listener.js';
 import { GenerateWorker } from './generate-worker.js';
 
 export interface WorkerAppOptions {
@@ -21,6 +22,7 @@ export class WorkerApp {
   private readonly redis: Redis;
   private readonly queues: Queues;
   readonly worker: GenerateWorker;
+  private readonly cancels: CancelListener;
 
   constructor(o: WorkerAppOptions) {
     const { config, log } = o;
@@ -39,13 +41,17 @@ export class WorkerApp {
       assets: new LocalAssetStore(join(config.dataDir, 'outputs')), log: log.child({ process: 'worker' }),
       lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,
     });
+    this.cancels = new CancelListener(createRedis(o.redisUrl, 'zimage-worker-cancel'), new Keys(prefix).cancelChannel(), (id) => this.worker.cancel(id));
   }
 
-  start(): Promise<EngineInfo> {
-    return this.worker.start();
+  async start(): Promise<EngineInfo> {
+    const info = await this.worker.start();
+    await this.cancels.start();
+    return info;
   }
 
   async stop(): Promise<void> {
+    await this.cancels.stop();
     await this.worker.stop();
     await this.queues.close();
     await this.redis.quit().catch(() => this.redis.disconnect());

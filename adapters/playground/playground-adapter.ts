@@ -3,10 +3,11 @@
  * laptop with no configuration. Transport only: it stores messages, turns `/zimage …` (or `@zimage …`)
  * into a BotRequest, and renders status views and images as chat messages.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { metadataLines, statusHeadline } from '../../src/chat/status-text.js';
-import type { BotRequest, ChatAdapter, DeliveredImage, EditPacing, RequestHandler, StatusView } from '../../src/chat/types.js';
+import type { ActionKind, BotRequest, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
 import { BodyError, readJson, sendJson, type HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { serveStatic } from './static.js';
@@ -40,7 +41,7 @@ export class PlaygroundAdapter implements ChatAdapter {
   readonly pacing: EditPacing = { minIntervalMs: 250, perWorkspacePerMinute: 6000 };
   readonly store: PlaygroundStore;
   private readonly clients = new Set<ServerResponse>();
-  private onRequest: RequestHandler | undefined;
+  private inbound: InboundHandlers | undefined;
   private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PlaygroundOptions) {
@@ -54,12 +55,13 @@ export class PlaygroundAdapter implements ChatAdapter {
       sendJson(res, 200, { threadId: p.threadId, messages });
     });
     h.route('GET', '/api/playground/events', (req, res) => this.openEvents(req, res));
+    h.route('POST', '/api/playground/actions', (req, res) => this.postAction(req, res));
     h.route('GET', '/', (req, res) => serveStatic(req, res, 'index.html'));
     h.route('GET', '/playground/*', (req, res, p) => serveStatic(req, res, p.rest ?? ''));
   }
 
-  async start(onRequest: RequestHandler): Promise<void> {
-    this.onRequest = onRequest;
+  async start(inbound: InboundHandlers): Promise<void> {
+    this.inbound = inbound;
     await this.o.subscriber.subscribe(this.store.eventsChannel);
     this.o.subscriber.on('message', (channel: string, payload: string) => {
       if (channel !== this.store.eventsChannel) return;
@@ -120,13 +122,40 @@ export class PlaygroundAdapter implements ChatAdapter {
     const msg = await this.store.add({ user, text, ...(threadId ? { threadId } : {}) });
     sendJson(res, 201, { messageId: msg.id, threadId: msg.threadId });
     const command = COMMAND_RE.exec(text);
-    if (!command || !this.onRequest) return;
+    if (!command || !this.inbound) return;
     const request: BotRequest = {
       platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(msg.threadId),
       user: user.toLowerCase(), userName: user, text: text.slice(command[0].length), eventId: msg.id,
       ...(locale ? { locale } : {}),
     };
-    this.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: msg.id }, 'playground request failed'));
+    this.inbound.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: msg.id }, 'playground request failed'));
+  }
+
+  /** A button click: `{"user","kind":"cancel"|"regenerate"|"variations","jobId","threadId"}` → the result for the clicker. */
+  private async postAction(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Record<string, unknown>;
+    try {
+      body = await readJson(req);
+    } catch (err) {
+      if (err instanceof BodyError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      throw err;
+    }
+    const user = typeof body.user === 'string' ? body.user.trim() : '';
+    const kind = body.kind as ActionKind;
+    const jobId = typeof body.jobId === 'string' ? body.jobId : '';
+    const threadId = typeof body.threadId === 'string' ? body.threadId : '';
+    if (!USER_RE.test(user)) return sendJson(res, 400, { error: { code: 'BAD_USER', message: '"user" is required' } });
+    if (!['cancel', 'regenerate', 'variations'].includes(kind)) {
+      return sendJson(res, 400, { error: { code: 'BAD_ACTION', message: '"kind" must be cancel, regenerate or variations' } });
+    }
+    if (!jobId || !(await this.store.thread(threadId))) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'unknown job or thread' } });
+    if (!this.inbound) return sendJson(res, 503, { error: { code: 'NOT_READY', message: 'the bot is starting' } });
+    const result = await this.inbound.onAction({
+      kind, jobId, platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(threadId),
+      user: user.toLowerCase(), userName: user, eventId: randomUUID(),
+      ...(typeof body.locale === 'string' ? { locale: body.locale } : {}),
+    });
+    sendJson(res, 200, result);
   }
 
   private openEvents(req: IncomingMessage, res: ServerResponse): void {

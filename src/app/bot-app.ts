@@ -5,8 +5,9 @@
 import type { Redis } from 'ioredis';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { LocalAssetStore } from '../assets/local-store.js';
+import { ActionRouter } from '../bot/actions.js';
 import { RequestRouter } from '../bot/request-router.js';
-import type { ChatAdapter } from '../chat/types.js';
+import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
 import type { Config } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
@@ -46,6 +47,7 @@ export class BotApp {
   readonly queues: Queues;
   readonly store: StatusStore;
   readonly router: RequestRouter;
+  readonly actions: ActionRouter;
   private readonly tracker: StatusTracker;
   private readonly deliver: DeliverWorker;
   private readonly connections: Redis[] = [];
@@ -72,6 +74,7 @@ export class BotApp {
       rules: commandRules(config), maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
+    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, log });
     this.tracker = new StatusTracker({
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters,
       tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, log,
@@ -88,7 +91,8 @@ export class BotApp {
     const { config } = this.o;
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.router.warmUp();
-    for (const adapter of this.adapters.values()) await adapter.start((req) => this.router.handle(req));
+    const inbound = { onRequest: (req: BotRequest) => this.router.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
+    for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();
     this.tracker.start();
     this.port = await this.http.listen(config.env.PORT, config.env.HOST);

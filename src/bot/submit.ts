@@ -53,7 +53,7 @@ export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params:
   }
   await d.store.open({
     jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
-    ...(message ? { message } : {}),
+    params, origin, ...(message ? { message } : {}),
   });
   return { jobId };
 }

@@ -25,6 +25,39 @@ export interface BotRequest {
 /** The core's handler for inbound requests. Adapters ack the platform before awaiting slow work. */
 export type RequestHandler = (request: BotRequest) => Promise<void>;
 
+/** Buttons under a status message (cancel) or a result (regenerate, variations). */
+export type ActionKind = 'cancel' | 'regenerate' | 'variations';
+
+/** A button click, platform-neutral: who clicked what, for which job, in which thread. */
+export interface BotAction {
+  kind: ActionKind;
+  jobId: string;
+  platform: string;
+  workspace: string;
+  channel: string;
+  /** Thread to answer in (new jobs from regenerate/variations go there). */
+  thread: string;
+  user: string;
+  userName?: string;
+  /** Idempotency key of the click (platform action/event id). */
+  eventId: string;
+  locale?: string;
+}
+
+/** What to tell the person who clicked (ephemeral message, toast); `ok` false means nothing changed. */
+export interface ActionResult {
+  ok: boolean;
+  message: string;
+}
+
+export type ActionHandler = (action: BotAction) => Promise<ActionResult>;
+
+/** Everything an adapter hands inbound traffic to. */
+export interface InboundHandlers {
+  onRequest: RequestHandler;
+  onAction: ActionHandler;
+}
+
 /** The state of one job as shown in its single status message. */
 export type StatusView =
   | { phase: 'queued'; jobId: string; position: number; total: number; etaMs: number | null }
@@ -54,7 +87,11 @@ export interface EditPacing {
 export interface ChatAdapter {
   readonly platform: string;
   readonly pacing: EditPacing;
-  start(onRequest: RequestHandler): Promise<void>;
+  /**
+   * Start receiving. Status messages of queued/generating jobs carry a Cancel button, results carry
+   * Regenerate and Variations buttons (where the platform has buttons); clicks go to `onAction`.
+   */
+  start(inbound: InboundHandlers): Promise<void>;
   stop(): Promise<void>;
   /** Post a plain reply (help, errors) into a thread; returns the message reference. */
   reply(thread: string, text: string): Promise<string>;

@@ -20,6 +20,8 @@ export class Keys {
   stats(): string { return `${this.root}:stats`; }
   /** Set of image indexes of a job already posted to its thread. */
   delivered(jobId: string): string { return `${this.root}:delivered:${jobId}`; }
+  /** Pub/sub channel asking whichever worker runs a job to stop it. */
+  cancelChannel(): string { return `${this.root}:cancel`; }
   /** Leader lease of the status tracker. */
   trackerLock(): string { return `${this.root}:lock:tracker`; }
 }

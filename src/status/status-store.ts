@@ -6,6 +6,7 @@
 import type { Redis } from 'ioredis';
 import type { StatusView } from '../chat/types.js';
 import type { Keys } from '../jobs/keys.js';
+import type { GenerateParams, JobOrigin } from '../jobs/types.js';
 
 export interface StatusRecord {
   jobId: string;
@@ -18,9 +19,13 @@ export interface StatusRecord {
   message?: string;
   /** The final view (done / failed / cancelled), once the job ended. */
   final?: StatusView;
+  /** What was asked and by whom: kept after the job ends so result buttons keep working. */
+  params?: GenerateParams;
+  origin?: JobOrigin;
 }
 
-const KEEP_ENDED_S = 24 * 3600;
+/** Result buttons (regenerate, variations) keep working this long after a job ended. */
+const KEEP_ENDED_S = 30 * 24 * 3600;
 
 export class StatusStore {
   constructor(private readonly redis: Redis, private readonly keys: Keys) {}
@@ -32,6 +37,8 @@ export class StatusStore {
       locale: rec.locale, acceptedAt: String(rec.acceptedAt),
     };
     if (rec.message) fields.message = rec.message;
+    if (rec.params) fields.params = JSON.stringify(rec.params);
+    if (rec.origin) fields.origin = JSON.stringify(rec.origin);
     await this.redis.multi()
       .hset(this.keys.status(rec.jobId), fields)
       .zadd(this.keys.tracked(), rec.acceptedAt, rec.jobId)
@@ -57,7 +64,7 @@ export class StatusStore {
       .exec();
   }
 
-  /** The final edit was made: stop tracking; keep the record a day for late lookups. */
+  /** The final edit was made: stop tracking; keep the record (for result buttons) a while. */
   async close(jobId: string): Promise<void> {
     await this.redis.multi()
       .zrem(this.keys.tracked(), jobId)
@@ -96,5 +103,7 @@ function parseRecord(h: Record<string, string>): StatusRecord | null {
   };
   if (h.message) rec.message = h.message;
   if (h.final) rec.final = JSON.parse(h.final) as StatusView;
+  if (h.params) rec.params = JSON.parse(h.params) as GenerateParams;
+  if (h.origin) rec.origin = JSON.parse(h.origin) as JobOrigin;
   return rec;
 }

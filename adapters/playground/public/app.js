@@ -72,6 +72,9 @@ function renderBody(msg) {
       fig.append(dl);
     }
     body.append(fig);
+    if (msg.metadata) {
+      body.append(buttons(msg.threadId, msg.metadata.jobId, [['regenerate', 'Regenerate'], ['variations', 'Variations ×4']]));
+    }
   } else {
     const text = el('div', msg.status ? `text status phase-${msg.status.phase}` : 'text', msg.text);
     body.append(text);
@@ -82,9 +85,45 @@ function renderBody(msg) {
       fill.style.width = `${Math.round((p ?? 0) * 100)}%`;
       bar.append(fill);
       body.append(bar);
+      body.append(buttons(msg.threadId, msg.status.jobId, [['cancel', 'Cancel']]));
     }
   }
   return body;
+}
+
+function buttons(threadId, jobId, list) {
+  const row = el('div', 'actions');
+  for (const [kind, label] of list) {
+    const b = el('button', `action action-${kind}`, label);
+    b.type = 'button';
+    b.addEventListener('click', () => act(kind, jobId, threadId, b));
+    row.append(b);
+  }
+  return row;
+}
+
+async function act(kind, jobId, threadId, button) {
+  button.disabled = true;
+  const res = await fetch('/api/playground/actions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ user: userInput.value.trim(), kind, jobId, threadId, locale: navigator.language }),
+  });
+  const body = await res.json().catch(() => ({}));
+  toast(body.message || body.error?.message || `HTTP ${res.status}`, body.ok === false || !res.ok);
+  button.disabled = false;
+}
+
+let toastTimer;
+function toast(text, bad) {
+  if (!text) return;
+  let t = document.getElementById('toast');
+  if (!t) { t = el('div', 'toast'); t.id = 'toast'; t.setAttribute('role', 'status'); document.body.append(t); }
+  t.textContent = text;
+  t.className = bad ? 'toast bad' : 'toast';
+  t.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { t.hidden = true; }, 4000);
 }
 
 function renderMessage(msg) {
