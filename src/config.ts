@@ -31,6 +31,19 @@ const envSchema = z.object({
   STATUS_TICK_MS: int(50, 60_000).default(500),
   PLAYGROUND: bool.default(true),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  // Slack (adapters/slack): enabled when SLACK_BOT_TOKEN is set.
+  SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(),
+  SLACK_APP_TOKEN: z.string().regex(/^xapp-/, 'an app-level token starts with xapp-').optional(),
+  SLACK_SIGNING_SECRET: z.string().min(8).optional(),
+  SLACK_MODE: z.enum(['socket', 'http']).optional(),
+  SLACK_API_URL: z.url().optional(),
+  // Lark / Feishu (adapters/lark): enabled when LARK_APP_ID is set.
+  LARK_APP_ID: z.string().min(1).optional(),
+  LARK_APP_SECRET: z.string().min(1).optional(),
+  LARK_DOMAIN: z.string().min(1).default('feishu'),
+  LARK_MODE: z.enum(['ws', 'webhook']).default('ws'),
+  LARK_VERIFICATION_TOKEN: z.string().min(1).optional(),
+  LARK_ENCRYPT_KEY: z.string().min(1).optional(),
 });
 
 const sizeSchema = z.string().regex(/^\d+x\d+$/, 'write WIDTHxHEIGHT, e.g. 1024x1024');
@@ -45,6 +58,8 @@ const fileSchema = z.object({
     maxPromptChars: int(1, 20_000).default(4000),
     maxTokens: int(1, 4096).default(512),
   }).strict().default({ defaultSize: '1024x1024', defaultSteps: 8, maxCount: 4, maxPromptChars: 4000, maxTokens: 512 }),
+  /** Reply language per workspace, keyed `<platform>:<workspace>` (e.g. `lark:tenant123`); else `locale`. */
+  workspaceLocales: z.record(z.string(), z.enum(['en', 'zh-CN'])).default({}),
   status: z.object({
     /** Minimum time between two edits of one status message, per platform. */
     minEditIntervalMs: z.record(z.string(), int(0, 600_000)).default({}),
