@@ -23,11 +23,12 @@ export interface CreatedSession {
   provider: 'cpu' | 'cuda';
 }
 
-function options(settings: SessionSettings, provider: 'cpu' | 'cuda'): ort.InferenceSession.SessionOptions {
+function options(settings: SessionSettings, provider: 'cpu' | 'cuda', quiet = false): ort.InferenceSession.SessionOptions {
   const opts: ort.InferenceSession.SessionOptions = {
     executionProviders: provider === 'cuda' ? [{ name: 'cuda', deviceId: settings.deviceId ?? 0 }, 'cpu'] : ['cpu'],
     graphOptimizationLevel: 'all',
-    logSeverityLevel: 3,
+    // A probing `auto` attempt logs only fatal errors: the fallback is reported once through `warn`.
+    logSeverityLevel: quiet ? 4 : 3,
   };
   if (settings.intraOpThreads) opts.intraOpNumThreads = settings.intraOpThreads;
   if (settings.interOpThreads) opts.interOpNumThreads = settings.interOpThreads;
@@ -41,7 +42,7 @@ export async function createSession(path: string, settings: SessionSettings): Pr
   const choice = settings.executionProvider === 'auto' ? (autoDecision ?? 'auto') : settings.executionProvider;
   if (choice === 'cpu') return { session: await ort.InferenceSession.create(path, options(settings, 'cpu')), provider: 'cpu' };
   try {
-    const session = await ort.InferenceSession.create(path, options(settings, 'cuda'));
+    const session = await ort.InferenceSession.create(path, options(settings, 'cuda', choice === 'auto'));
     if (choice === 'auto') autoDecision = 'cuda';
     return { session, provider: 'cuda' };
   } catch (err) {

@@ -1,14 +1,20 @@
 /**
- * Messages between ThreadedEngine (caller's thread) and thread-entry (the engine thread). Structured-clone
- * safe; RGB buffers are transferred, not copied. Cancellation uses a SharedArrayBuffer flag per generation so
- * the engine thread sees it between steps even while its event loop is busy.
+ * RPC between ThreadedEngine (the caller's thread) and an engine thread (thread-entry). Each engine thread
+ * hosts one half of the model (model-parts.ts): 'text-vae' or 'transformer'. Calls run one at a time in
+ * arrival order. Messages are structured-clone safe; latents and RGB are transferred, not copied.
+ * Cancellation uses a SharedArrayBuffer flag per generation, visible between steps even while the thread is busy.
  */
-import type { EngineImage, EngineInfo, EngineRequest } from './engine.js';
+import type { DenoiseJob } from './denoiser.js';
+import type { PartReport } from './model-parts.js';
 import type { ScheduleKind } from './schedule.js';
 import type { ExecutionProviderChoice } from './sessions.js';
+import type { StageStatsSnapshot } from './stage-stats.js';
+import type { TextFeatures } from './text-feature-cache.js';
 
-/** Pipeline settings that cross the thread boundary (no callbacks). */
-export interface ThreadPipelineSettings {
+export type ThreadRole = 'text-vae' | 'transformer';
+
+/** Part settings that cross the thread boundary (no callbacks). */
+export interface ThreadPartSettings {
   modelDir: string;
   executionProvider: ExecutionProviderChoice;
   intraOpThreads?: number;
@@ -19,7 +25,6 @@ export interface ThreadPipelineSettings {
   safetyChecker?: boolean;
   textCacheBytes?: number;
   maxTokens?: number;
-  maxSide?: number;
 }
 
 export interface SerializedError {
@@ -28,16 +33,22 @@ export interface SerializedError {
   params?: Record<string, string | number>;
 }
 
-export type ToThread =
-  | { type: 'load'; settings: ThreadPipelineSettings }
-  | { type: 'generate'; id: number; request: EngineRequest; cancel: SharedArrayBuffer }
-  | { type: 'dispose' };
+/** Operation name → [argument, result]. */
+export interface ThreadOps {
+  open: [{ role: ThreadRole; settings: ThreadPartSettings }, PartReport];
+  configure: [{ channels: number }, { vaeScale?: number }];
+  encode: [{ prompt: string }, TextFeatures];
+  denoise: [{ job: DenoiseJob; cancel: SharedArrayBuffer }, Float32Array];
+  decode: [{ latent: Float32Array; width: number; height: number; cancel: SharedArrayBuffer }, Uint8Array];
+  stats: [{ reset?: boolean }, StageStatsSnapshot];
+  dispose: [Record<string, never>, null];
+}
+export type ThreadOp = keyof ThreadOps;
+
+export type ToThread = { [K in ThreadOp]: { type: 'call'; id: number; op: K; arg: ThreadOps[K][0] } }[ThreadOp];
 
 export type FromThread =
-  | { type: 'loaded'; info: EngineInfo; provider: string }
-  | { type: 'load-failed'; error: SerializedError }
-  | { type: 'step'; id: number; image: number; step: number; steps: number }
-  | { type: 'result'; id: number; images: EngineImage[] }
+  | { type: 'done'; id: number; value: unknown }
   | { type: 'failed'; id: number; error: SerializedError }
-  | { type: 'warn'; message: string }
-  | { type: 'disposed' };
+  | { type: 'step'; id: number; step: number }
+  | { type: 'warn'; message: string };

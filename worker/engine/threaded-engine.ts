@@ -1,149 +1,154 @@
 /**
- * Engine implementation that runs the ZimagePipeline inside a worker thread. onnxruntime-node's `run` blocks
- * the thread it runs on; here that is the engine thread, so the caller (BullMQ worker: lock renewal,
- * progress) stays responsive. Under vitest (this module is a .ts file) the compiled
- * `dist/worker/engine/thread-entry.js` is started; in production the sibling `.js`.
+ * The production Engine: the pipeline split over two worker threads so that stages overlap across requests
+ * and images (ZIMAGE_ONNX.md §11, throughput): thread "text-vae" tokenizes + text-encodes (with the feature
+ * cache) and VAE-decodes (+ safety checker); thread "transformer" runs the Euler loop. While image k is
+ * denoised, image k−1 is decoded and the next request's prompt is encoded — provided the caller submits the
+ * next request before the current one resolves (concurrent generate() calls; they are served in order).
+ * onnxruntime-node's `run` blocks only the engine threads; the caller's event loop stays free.
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { ZimageError } from '../../src/errors.js';
 import type { Engine, EngineImage, EngineInfo, EngineRequest, StepCallback } from './engine.js';
-import type { FromThread, SerializedError, ThreadPipelineSettings, ToThread } from './thread-protocol.js';
+import { engineInfo, validateRequest } from './engine-info.js';
+import { modelInvalid } from './graph-loader.js';
+import { inspectModelDir } from './model-dir.js';
+import { assembleModel } from './model-parts.js';
+import { mergeStats, type StageStatsSnapshot } from './stage-stats.js';
+import { ThreadClient } from './thread-client.js';
+import type { ThreadPartSettings } from './thread-protocol.js';
 
-export interface ThreadedEngineOptions extends Omit<ThreadPipelineSettings, 'modelDir'> {
+export { threadEntryUrl } from './thread-client.js';
+
+export interface ThreadedEngineOptions extends Omit<ThreadPartSettings, 'modelDir'> {
   /** The model directory, or a function that produces it (e.g. building the demo model) at load time. */
   modelDir: string | (() => Promise<string>);
-  /** Warnings from the engine thread (e.g. CUDA fallback). Default: console.warn. */
+  /** Largest accepted width/height in pixels. Default 2048. */
+  maxSide?: number;
+  /** Warnings from the engine threads (e.g. CUDA fallback). Default: console.warn. */
   onWarning?: (message: string) => void;
 }
 
-interface Pending {
-  resolve: (images: EngineImage[]) => void;
-  reject: (err: Error) => void;
-  onStep: StepCallback;
-  cleanup: () => void;
+interface Loaded {
+  info: EngineInfo;
+  textVae: ThreadClient;
+  transformer: ThreadClient;
+  vaeScale: number;
+  sizeMultiple: number;
+  provider: string;
 }
 
-/** Where the compiled thread entry lives. */
-export function threadEntryUrl(moduleUrl: string = import.meta.url): URL {
-  const here = fileURLToPath(moduleUrl);
-  if (here.endsWith('.ts')) {
-    const repoRoot = resolve(dirname(here), '..', '..');
-    const compiled = resolve(repoRoot, 'dist', 'worker', 'engine', 'thread-entry.js');
-    if (!existsSync(compiled)) {
-      throw new ZimageError('ENGINE_NOT_BUILT', `${compiled} is missing: run \`npm run build\` (npm test does) before using the engine from .ts sources`);
-    }
-    return pathToFileURL(compiled);
-  }
-  return new URL('./thread-entry.js', moduleUrl);
-}
-
-function revive(e: SerializedError): Error {
-  return e.code ? new ZimageError(e.code, e.message, e.params ?? {}) : new Error(e.message);
-}
+const cancelled = (): ZimageError => new ZimageError('CANCELLED', 'generation cancelled');
 
 export class ThreadedEngine implements Engine {
-  private worker: Worker | undefined;
-  private loading: Promise<EngineInfo> | undefined;
-  private readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private disposing: Promise<void> | undefined;
-  /** Execution provider reported by the engine thread after load ('cpu' | 'cuda'). */
+  private loading: Promise<Loaded> | undefined;
+  private disposed = false;
+  /** Execution provider after load ('cpu' | 'cuda'). */
   provider: string | undefined;
 
   constructor(private readonly opts: ThreadedEngineOptions) {}
 
-  load(): Promise<EngineInfo> {
-    if (this.disposing) return Promise.reject(new ZimageError('ENGINE_DISPOSED', 'the engine was disposed'));
-    this.loading ??= this.start();
+  async load(): Promise<EngineInfo> {
+    return (await this.ensure()).info;
+  }
+
+  private ensure(): Promise<Loaded> {
+    if (this.disposed) return Promise.reject(new ZimageError('ENGINE_DISPOSED', 'the engine was disposed'));
+    if (!this.loading) {
+      const attempt = this.start();
+      this.loading = attempt;
+      attempt.catch(() => { if (this.loading === attempt) this.loading = undefined; });
+    }
     return this.loading;
   }
 
-  private async start(): Promise<EngineInfo> {
-    const { modelDir, onWarning, ...rest } = this.opts;
+  private async start(): Promise<Loaded> {
+    const { modelDir, onWarning, maxSide: _maxSide, ...rest } = this.opts;
     const dir = typeof modelDir === 'string' ? modelDir : await modelDir();
-    const worker = new Worker(threadEntryUrl());
-    this.worker = worker;
-    return new Promise<EngineInfo>((resolveLoad, rejectLoad) => {
-      let loaded = false;
-      worker.on('message', (msg: FromThread) => {
-        switch (msg.type) {
-          case 'loaded': loaded = true; this.provider = msg.provider; resolveLoad(msg.info); break;
-          case 'load-failed': rejectLoad(revive(msg.error)); this.crashed(worker, undefined); void worker.terminate(); break;
-          case 'warn': (onWarning ?? console.warn)(msg.message); break;
-          case 'step': this.pending.get(msg.id)?.onStep(msg.image, msg.step, msg.steps); break;
-          case 'result': this.settle(msg.id, (p) => p.resolve(msg.images.map((i) => ({ ...i, rgb: new Uint8Array(i.rgb) })))); break;
-          case 'failed': this.settle(msg.id, (p) => p.reject(revive(msg.error))); break;
-          case 'disposed': break;
-        }
-      });
-      const fail = (reason: string): void => {
-        const err = new ZimageError('ENGINE_CRASHED', `engine thread ${reason}`);
-        if (!loaded) rejectLoad(err);
-        this.crashed(worker, err);
-      };
-      worker.on('error', (err) => fail(`crashed: ${err.message}`));
-      worker.on('exit', (code) => { if (!this.disposing || this.pending.size > 0) fail(`exited (code ${code})`); });
-      this.send({ type: 'load', settings: { ...rest, modelDir: dir } });
-    });
-  }
-
-  /** Rejects everything pending on a dead thread; the next load()/generate() starts a fresh thread. */
-  private crashed(worker: Worker, err: Error | undefined): void {
-    if (this.worker !== worker) return;
-    this.worker = undefined;
-    this.loading = undefined;
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.cleanup();
-      p.reject(err ?? new ZimageError('ENGINE_CRASHED', 'engine thread stopped'));
+    const report = await inspectModelDir(dir, { safetyChecker: rest.safetyChecker });
+    if (report.problems.length > 0) throw await modelInvalid(dir, report.problems, rest.safetyChecker);
+    const warn = onWarning ?? ((m: string) => console.warn(m));
+    let threads: ThreadClient[] = [];
+    const onCrash = (): void => {
+      // One half without the other is useless: stop both; the next call starts afresh.
+      for (const t of threads) if (!t.dead) void t.terminate();
+      if (this.loading === current) this.loading = undefined;
+    };
+    const textVae = new ThreadClient('text-vae', warn, onCrash);
+    const transformer = new ThreadClient('transformer', warn, onCrash);
+    threads = [textVae, transformer];
+    let current: Promise<Loaded> | undefined;
+    try {
+      const settings = { ...rest, modelDir: dir };
+      const [a, b] = await Promise.all([
+        textVae.call('open', { role: 'text-vae', settings }),
+        transformer.call('open', { role: 'transformer', settings }),
+      ]);
+      const dims = await assembleModel(dir, [a, b], rest.safetyChecker ?? false);
+      const [{ vaeScale }] = await Promise.all([
+        textVae.call('configure', { channels: dims.channels }).catch(async (err: Error) => {
+          throw await modelInvalid(dir, [`VAE decoder test decode failed: ${err.message.split('\n')[0]}`]);
+        }),
+        transformer.call('configure', { channels: dims.channels }),
+      ]);
+      const info = await engineInfo(report, rest.maxTokens);
+      this.provider = b.provider;
+      const loaded: Loaded = { info, textVae, transformer, vaeScale: vaeScale!, sizeMultiple: vaeScale! * 2, provider: b.provider };
+      current = this.loading;
+      return loaded;
+    } catch (err) {
+      await Promise.all(threads.map((t) => t.close(2000)));
+      throw err;
     }
   }
 
-  private settle(id: number, fn: (p: Pending) => void): void {
-    const p = this.pending.get(id);
-    if (!p) return;
-    this.pending.delete(id);
-    p.cleanup();
-    fn(p);
-  }
-
-  private send(msg: ToThread): void {
-    this.worker?.postMessage(msg);
-  }
-
   async generate(request: EngineRequest, onStep: StepCallback, signal?: AbortSignal): Promise<EngineImage[]> {
-    if (signal?.aborted) throw new ZimageError('CANCELLED', 'generation cancelled');
-    await this.load();
-    if (signal?.aborted) throw new ZimageError('CANCELLED', 'generation cancelled');
-    const id = this.nextId++;
+    if (signal?.aborted) throw cancelled();
+    const m = await this.ensure();
+    validateRequest(request, { sizeMultiple: m.sizeMultiple, maxSide: this.opts.maxSide ?? 2048 });
+    if (signal?.aborted) throw cancelled();
     const cancel = new SharedArrayBuffer(4);
     const cell = new Int32Array(cancel);
-    const onAbort = (): void => { Atomics.store(cell, 0, 1); };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    return new Promise<EngineImage[]>((resolveGen, rejectGen) => {
-      this.pending.set(id, {
-        resolve: resolveGen, reject: rejectGen, onStep,
-        cleanup: () => signal?.removeEventListener('abort', onAbort),
-      });
-      this.send({ type: 'generate', id, request, cancel });
-    });
+    const stop = (): void => { Atomics.store(cell, 0, 1); };
+    signal?.addEventListener('abort', stop, { once: true });
+    let decodeError: unknown;
+    try {
+      const features = await m.textVae.call('encode', { prompt: request.prompt });
+      const latentHeight = request.height / m.vaeScale;
+      const latentWidth = request.width / m.vaeScale;
+      const decodes: Array<Promise<EngineImage>> = [];
+      for (let k = 0; k < request.seeds.length; k++) {
+        if (Atomics.load(cell, 0) !== 0) break;
+        const seed = request.seeds[k]!;
+        const t0 = performance.now();
+        const latent = await m.transformer.call('denoise',
+          { job: { features, seed, latentHeight, latentWidth, steps: request.steps }, cancel },
+          { onStep: (step) => onStep(k + 1, step, request.steps) });
+        // Decode on the other thread while the transformer moves on to the next image.
+        const image = m.textVae.call('decode', { latent, width: request.width, height: request.height, cancel }, { transfer: [latent.buffer as ArrayBuffer] })
+          .then((rgb) => ({ seed, width: request.width, height: request.height, rgb, ms: Math.round(performance.now() - t0) }));
+        image.catch((err: unknown) => { decodeError ??= err; stop(); });
+        decodes.push(image);
+      }
+      const images = await Promise.all(decodes);
+      if (Atomics.load(cell, 0) !== 0 && images.length < request.seeds.length) throw cancelled();
+      return images;
+    } catch (err) {
+      throw decodeError ?? err;
+    } finally {
+      signal?.removeEventListener('abort', stop);
+    }
+  }
+
+  /** Stage timings of both threads (and the text-feature cache); `reset` zeroes the counters after reading. */
+  async stats(reset = false): Promise<StageStatsSnapshot> {
+    const m = await this.ensure();
+    const [a, b] = await Promise.all([m.textVae.call('stats', { reset }), m.transformer.call('stats', { reset })]);
+    return mergeStats(a, b);
   }
 
   async dispose(): Promise<void> {
-    this.disposing ??= (async () => {
-      const worker = this.worker;
-      if (!worker) return;
-      await this.loading?.catch(() => undefined);
-      const exited = new Promise<void>((r) => worker.once('exit', () => r()));
-      this.send({ type: 'dispose' });
-      const timer = setTimeout(() => void worker.terminate(), 10_000);
-      await exited;
-      clearTimeout(timer);
-      this.crashed(worker, new ZimageError('ENGINE_DISPOSED', 'the engine was disposed'));
-    })();
-    return this.disposing;
+    if (this.disposed) return;
+    this.disposed = true;
+    const m = await this.loading?.catch(() => undefined);
+    if (m) await Promise.all([m.textVae.close(), m.transformer.close()]);
   }
 }

@@ -10,11 +10,14 @@ import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { applyPromptTemplate } from '../../../src/model/prompt-tokenizer.js';
 import { MODEL_FILES } from '../model-files.js';
-import { textEncoderGraph, transformerGraph, vaeDecoderGraph, vaePreProcessGraph, type DemoGraphParams } from './graphs.js';
+import {
+  safetyCheckerGraph, schedulerStepGraph, scPrepGraph, textEncoderGraph, transformerGraph, vaeDecoderGraph, vaePreProcessGraph,
+  type DemoGraphParams,
+} from './graphs.js';
 import { buildDemoTokenizer } from './tokenizer-json.js';
 
 /** Bump whenever graphs or tokenizer change: existing demo models are then rebuilt. */
-export const DEMO_MODEL_VERSION = 3;
+export const DEMO_MODEL_VERSION = 4;
 export const DEMO_MARKER = 'demo-model.json';
 export const DEMO_HIDDEN = 32;
 const EMBEDDING_ROWS = 512;
@@ -38,6 +41,9 @@ export async function writeDemoModel(dir: string): Promise<void> {
     writeFile(join(dir, MODEL_FILES.transformer), transformerGraph(params)),
     writeFile(join(dir, MODEL_FILES.vaePreProcess), vaePreProcessGraph()),
     writeFile(join(dir, MODEL_FILES.vaeDecoder), vaeDecoderGraph()),
+    writeFile(join(dir, MODEL_FILES.schedulerStep), schedulerStepGraph()),
+    writeFile(join(dir, MODEL_FILES.scPrep), scPrepGraph()),
+    writeFile(join(dir, MODEL_FILES.safetyChecker), safetyCheckerGraph()),
     writeFile(join(dir, MODEL_FILES.tokenizerJson), JSON.stringify(tok.tokenizerJson)),
     writeFile(join(dir, MODEL_FILES.tokenizerConfig), JSON.stringify(tok.tokenizerConfig, null, 2)),
   ]);

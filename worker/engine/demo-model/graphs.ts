@@ -127,3 +127,67 @@ export function vaeDecoderGraph(): Uint8Array {
   g.op('Cast', [g.op('Tanh', [up])], { to: FLOAT16 }, 'sample');
   return g.encode();
 }
+
+/**
+ * The v2 scheduler_step helper (ZIMAGE_ONNX.md §1/§3): one Euler step with the WebNN schedule computed from
+ * step_info = [i, N]: s = linspace(1, σ_min*, N), σ = f(s), σ_next = 0 on the last step;
+ * latents_out = latents − (σ_next − σ_i)·noise_pred. The pipeline steps in TypeScript; this graph exists so the
+ * demo has the same files as the export (and to cross-check the TS schedule).
+ */
+export function schedulerStepGraph(): Uint8Array {
+  const C = DEMO_CHANNELS;
+  const g = new GraphBuilder('zimage_demo_scheduler_step');
+  g.input('noise_pred', 'float16', [1, C, 'height', 'width']);
+  g.input('latents', 'float16', [1, C, 'height', 'width']);
+  g.input('step_info', 'float16', [2]);
+  g.output('latents_out', 'float16', [1, C, 'height', 'width']);
+  const info = g.op('Cast', ['step_info'], { to: FLOAT });
+  const i = g.op('Gather', [info, g.i64('idx0', [], [0])], { axis: 0 });
+  const n = g.op('Gather', [info, g.i64('idx1', [], [1])], { axis: 0 });
+  const one = g.f32('one', [], [1]);
+  const span = g.op('Max', [g.op('Sub', [n, one]), one]);
+  const sMinMinusOne = g.f32('smin_minus_one', [], [(3 * 0.001) / (1 + 2 * 0.001) - 1]);
+  const shift = (idx: string): string => {
+    const s = g.op('Add', [one, g.op('Mul', [sMinMinusOne, g.op('Div', [idx, span])])]);
+    return g.op('Div', [g.op('Mul', [g.f32(`three_${idx}`, [], [3]), s]), g.op('Add', [one, g.op('Mul', [g.f32(`two_${idx}`, [], [2]), s])])]);
+  };
+  const next = g.op('Add', [i, one]);
+  const sigma = shift(i);
+  const sigmaNext = g.op('Where', [g.op('Less', [next, n]), shift(next), g.f32('zero', [], [0])]);
+  const dt = g.op('Sub', [sigmaNext, sigma]);
+  const x = g.op('Cast', ['latents'], { to: FLOAT });
+  const v = g.op('Cast', ['noise_pred'], { to: FLOAT });
+  g.op('Cast', [g.op('Sub', [x, g.op('Mul', [dt, v])])], { to: FLOAT16 }, 'latents_out');
+  return g.encode();
+}
+
+/** CLIP normalisation with the [-1,1] → [0,1] step folded in, as the real sc_prep (ZIMAGE_ONNX.md §1). */
+const CLIP_MEAN = [0.48145466, 0.4578275, 0.40821073];
+const CLIP_STD = [0.26862954, 0.26130258, 0.27577711];
+
+export function scPrepGraph(): Uint8Array {
+  const g = new GraphBuilder('zimage_demo_sc_prep');
+  g.input('sample', 'float16', [1, 3, 'height', 'width']);
+  g.output('clip_input', 'float16', [1, 3, 224, 224]);
+  const x = g.op('Cast', ['sample'], { to: FLOAT });
+  const resized = g.op('Resize', [x, '', '', g.i64('clip_size', [4], [1, 3, 224, 224])], { mode: 'linear', coordinate_transformation_mode: 'asymmetric' });
+  const scale = g.f32('clip_scale', [1, 3, 1, 1], CLIP_STD.map((s) => 0.5 / s));
+  const offset = g.f32('clip_offset', [1, 3, 1, 1], CLIP_MEAN.map((m, c) => (0.5 - m) / CLIP_STD[c]!));
+  g.op('Cast', [g.op('Add', [g.op('Mul', [resized, scale]), offset])], { to: FLOAT16 }, 'clip_input');
+  return g.encode();
+}
+
+/**
+ * Demo safety checker with the real contract (clip_input → has_nsfw_concepts bool [1]). Abstract colour fields
+ * are never flagged: the verdict is "max |clip_input| > threshold" with a threshold no image reaches.
+ * Tests build an always-flagging variant with `threshold` below zero.
+ */
+export function safetyCheckerGraph(threshold = 1e4): Uint8Array {
+  const g = new GraphBuilder('zimage_demo_safety_checker');
+  g.input('clip_input', 'float16', [1, 3, 224, 224]);
+  g.output('has_nsfw_concepts', 'bool', [1]);
+  const peak = g.op('ReduceMax', [g.op('Abs', [g.op('Cast', ['clip_input'], { to: FLOAT })])], { keepdims: 0 });
+  const flagged = g.op('Greater', [peak, g.f32('threshold', [], [threshold])]);
+  g.op('Reshape', [flagged, g.i64('shape1', [1], [1])], {}, 'has_nsfw_concepts');
+  return g.encode();
+}
