@@ -7,6 +7,7 @@ import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { LocalAssetStore } from '../assets/local-store.js';
 import { ActionRouter } from '../bot/actions.js';
 import { RequestRouter } from '../bot/request-router.js';
+import { BotSubcommands } from '../bot/subcommand.js';
 import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
 import type { Config } from '../config.js';
@@ -48,6 +49,8 @@ export class BotApp {
   readonly store: StatusStore;
   readonly router: RequestRouter;
   readonly actions: ActionRouter;
+  /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
+  readonly subcommands = new BotSubcommands();
   private readonly tracker: StatusTracker;
   private readonly deliver: DeliverWorker;
   private readonly connections: Redis[] = [];
@@ -72,6 +75,7 @@ export class BotApp {
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
       rules: commandRules(config), maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
+      subcommands: this.subcommands,
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, log });

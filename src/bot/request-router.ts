@@ -14,6 +14,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
 import type { StatusStore } from '../status/status-store.js';
+import type { BotSubcommands } from './subcommand.js';
 import { submitGeneration } from './submit.js';
 
 /** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
@@ -30,6 +31,7 @@ export interface RouterDeps {
   tokenizer: () => Promise<PromptTokenizer>;
   maxTokens: number;
   defaultLocale: string;
+  subcommands: BotSubcommands;
   log: Logger;
 }
 
@@ -51,7 +53,12 @@ export class RequestRouter {
       return;
     }
     const locale = normalizeLocale(req.locale ?? this.d.defaultLocale);
-    const parsed = parseCommand(req.text, this.d.rules);
+    const parsed = parseCommand(req.text, this.d.rules, this.d.subcommands.registry());
+    if (parsed.kind === 'subcommand') {
+      const handler = this.d.subcommands.get(parsed.name);
+      if (handler) await handler.handle({ request: req, adapter, locale, rest: parsed.rest });
+      return;
+    }
     if (parsed.kind === 'help') {
       await adapter.reply(req.thread, helpText(locale, this.d.rules));
       return;

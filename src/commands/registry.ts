@@ -20,6 +20,11 @@ export const helpCommand: Subcommand = {
   parse: (rest) => (rest.trim() === '' ? { kind: 'help' } : undefined),
 };
 
+/** A subcommand handled by the bot (src/bot/subcommands): the grammar only recognises its first word. */
+export function botSubcommand(name: string, aliases: readonly string[] = []): Subcommand {
+  return { names: [name, ...aliases], parse: (rest) => ({ kind: 'subcommand', name, rest: rest.trim() }) };
+}
+
 export type SubcommandRegistry = ReadonlyMap<string, Subcommand>;
 
 export function buildRegistry(subcommands: readonly Subcommand[]): SubcommandRegistry {

@@ -40,5 +40,7 @@ export interface CommandError {
 
 export type ParsedCommand =
   | { kind: 'help' }
+  /** A bot-side subcommand (quota, usage, status …): its handler parses `rest` itself. */
+  | { kind: 'subcommand'; name: string; rest: string }
   | { kind: 'generate'; params: GenerateRequest }
   | { kind: 'error'; error: CommandError };

@@ -1,0 +1,43 @@
+/**
+ * Bot-side subcommands (`/zimage quota`, `/zimage usage`, `/zimage status` …). The grammar recognises the
+ * first word (src/commands: botSubcommand); the handler parses the rest and answers in the thread.
+ * Register one with `BotSubcommands.add` when the bot is composed (src/app/bot-app.ts).
+ */
+import type { BotRequest, ChatAdapter } from '../chat/types.js';
+import { botSubcommand, buildRegistry, helpCommand, type SubcommandRegistry } from '../commands/index.js';
+
+export interface SubcommandContext {
+  request: BotRequest;
+  adapter: ChatAdapter;
+  locale: string;
+  /** The text after the subcommand's name, trimmed. */
+  rest: string;
+}
+
+export interface SubcommandHandler {
+  name: string;
+  aliases?: readonly string[];
+  /** Parse `rest`, act, and reply in the thread (never throw for bad input: reply instead). */
+  handle(ctx: SubcommandContext): Promise<void>;
+}
+
+export class BotSubcommands {
+  private readonly handlers = new Map<string, SubcommandHandler>();
+  private registryCache: SubcommandRegistry | undefined;
+
+  add(handler: SubcommandHandler): this {
+    this.handlers.set(handler.name, handler);
+    this.registryCache = undefined;
+    return this;
+  }
+
+  get(name: string): SubcommandHandler | undefined {
+    return this.handlers.get(name);
+  }
+
+  /** The grammar's registry: help plus every registered subcommand's words. */
+  registry(): SubcommandRegistry {
+    this.registryCache ??= buildRegistry([helpCommand, ...[...this.handlers.values()].map((h) => botSubcommand(h.name, h.aliases))]);
+    return this.registryCache;
+  }
+}
