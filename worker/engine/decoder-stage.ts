@@ -5,7 +5,7 @@
 import { ZimageError } from '../../src/errors.js';
 import { float32ToFloat16, halfBitsToFloat } from './fp16.js';
 import { ort } from './sessions.js';
-import type { StageStats } from './stage-stats.js';
+import { timedRun, type StageStats } from './stage-stats.js';
 
 export interface DecoderSessions {
   vaePreProcess: ort.InferenceSession;
@@ -34,12 +34,12 @@ export class DecoderStage {
 
   async decode(latent: Float32Array, width: number, height: number): Promise<Uint8Array> {
     let t0 = performance.now();
-    const pre = await this.s.vaePreProcess.run({
+    const pre = await timedRun(this.stats, () => this.s.vaePreProcess.run({
       latents: new ort.Tensor('float16', float32ToFloat16(latent), [1, this.channels, height / this.vaeScale, width / this.vaeScale]),
-    });
+    }));
     this.stats.record('preprocess', performance.now() - t0);
     t0 = performance.now();
-    const sample = (await this.s.vaeDecoder.run({ latent_sample: pre.scaled_latents! })).sample!;
+    const sample = (await timedRun(this.stats, () => this.s.vaeDecoder.run({ latent_sample: pre.scaled_latents! }))).sample!;
     this.stats.record('decode', performance.now() - t0);
     const [, , h, w] = sample.dims.map(Number);
     if (h !== height || w !== width) throw new ZimageError('MODEL_INVALID', `VAE decoder produced ${w}x${h}, expected ${width}x${height}`);
@@ -52,8 +52,8 @@ export class DecoderStage {
 
   private async checkSafety(sample: ort.Tensor): Promise<void> {
     const t0 = performance.now();
-    const prep = await this.s.scPrep!.run({ sample });
-    const verdict = await this.s.safetyChecker!.run({ clip_input: prep.clip_input! });
+    const prep = await timedRun(this.stats, () => this.s.scPrep!.run({ sample }));
+    const verdict = await timedRun(this.stats, () => this.s.safetyChecker!.run({ clip_input: prep.clip_input! }));
     this.stats.record('safety', performance.now() - t0);
     const flags = Array.from(verdict.has_nsfw_concepts!.data as ArrayLike<number | boolean>);
     if (flags.some(Boolean)) throw new ZimageError('SAFETY_BLOCKED', 'the safety checker flagged this image; it was not delivered');

@@ -8,7 +8,7 @@ import { float16ToFloat32, float32ToFloat16, floatToHalfBits } from './fp16.js';
 import { gaussianNoise } from './noise.js';
 import { makeSchedule, type ScheduleKind } from './schedule.js';
 import { ort } from './sessions.js';
-import type { StageStats } from './stage-stats.js';
+import { timedRun, type StageStats } from './stage-stats.js';
 import type { TextFeatures } from './text-feature-cache.js';
 
 /** Anything with an `aborted` flag: an AbortSignal, or a shared-memory flag in an engine thread. */
@@ -47,11 +47,11 @@ export class Denoiser {
     for (let i = 0; i < schedule.steps; i++) {
       checkCancelled(signal);
       const t0 = performance.now();
-      const out = await this.transformer.run({
+      const out = await timedRun(this.stats, () => this.transformer.run({
         hidden_states: new ort.Tensor('float16', float32ToFloat16(x, half), [1, C, lh, lw]),
         encoder_hidden_states: text,
         timestep: new ort.Tensor('float16', Uint16Array.of(floatToHalfBits(schedule.timesteps[i]!)), [1]),
-      });
+      }));
       float16ToFloat32(out.sample!.data as Uint16Array, velocity);
       const dt = schedule.nextSigmas[i]! - schedule.sigmas[i]!;
       for (let j = 0; j < x.length; j++) x[j] = x[j]! - dt * velocity[j]!;

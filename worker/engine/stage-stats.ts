@@ -9,7 +9,19 @@ export interface StageStatsSnapshot {
   /** Σ transformer run time and the span from the first step's start to the last step's end (ms). */
   transformerBusyMs: number;
   transformerSpanMs: number;
+  /** Σ time inside `session.run` (all graphs): wall − this = pipeline overhead. */
+  sessionRunMs: number;
   textCache?: { hits: number; misses: number; entries: number; bytes: number };
+}
+
+/** Runs a session and books the time inside `run`. */
+export async function timedRun<T>(stats: StageStats, run: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await run();
+  } finally {
+    stats.run(performance.now() - t0);
+  }
 }
 
 export class StageStats {
@@ -17,6 +29,12 @@ export class StageStats {
   private firstStepStart: number | undefined;
   private lastStepEnd = 0;
   private busy = 0;
+  private runMs = 0;
+
+  /** Time spent inside one `session.run`. */
+  run(ms: number): void {
+    this.runMs += ms;
+  }
 
   record(stage: PipelineStage, ms: number): void {
     const s = (this.stages[stage] ??= { count: 0, totalMs: 0 });
@@ -35,6 +53,7 @@ export class StageStats {
       stages: structuredClone(this.stages),
       transformerBusyMs: this.busy,
       transformerSpanMs: this.firstStepStart === undefined ? 0 : this.lastStepEnd - this.firstStepStart,
+      sessionRunMs: this.runMs,
     };
   }
 
@@ -43,6 +62,7 @@ export class StageStats {
     this.firstStepStart = undefined;
     this.lastStepEnd = 0;
     this.busy = 0;
+    this.runMs = 0;
   }
 }
 
@@ -58,6 +78,7 @@ export function mergeStats(a: StageStatsSnapshot, b: StageStatsSnapshot): StageS
     stages,
     transformerBusyMs: a.transformerBusyMs + b.transformerBusyMs,
     transformerSpanMs: Math.max(a.transformerSpanMs, b.transformerSpanMs),
+    sessionRunMs: a.sessionRunMs + b.sessionRunMs,
     ...(a.textCache ?? b.textCache ? { textCache: a.textCache ?? b.textCache } : {}),
   };
 }

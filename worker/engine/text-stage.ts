@@ -2,7 +2,7 @@
 import { ZimageError } from '../../src/errors.js';
 import type { PromptTokenizer } from '../../src/model/prompt-tokenizer.js';
 import { ort } from './sessions.js';
-import type { StageStats } from './stage-stats.js';
+import { timedRun, type StageStats } from './stage-stats.js';
 import { TextFeatureCache, type TextFeatures } from './text-feature-cache.js';
 
 export class TextStage {
@@ -32,10 +32,10 @@ export class TextStage {
     const ids = this.tokenizer.encode(prompt);
     this.stats.record('tokenize', performance.now() - t0);
     t0 = performance.now();
-    const out = await this.encoder.run({
+    const out = await timedRun(this.stats, () => this.encoder.run({
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, (v) => BigInt(v)), [1, ids.length]),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), [1, ids.length]),
-    });
+    }));
     const e = out.encoder_hidden_states!;
     this.stats.record('encode', performance.now() - t0);
     const features: TextFeatures = { data: e.data as Uint16Array, tokens: ids.length, hidden: Number(e.dims[2]) };
