@@ -217,6 +217,16 @@ describe('prompt tokenizer on the demo tokenizer (Qwen special tokens)', () => {
     expect(tok.encode(prompt.slice(0, r.keptText.length + 1)).length).toBeGreaterThan(64);
   });
 
+  it('the 512-token boundary: exactly 512 templated tokens pass, 513 are refused', async () => {
+    const tok = await loadPromptTokenizer(modelDir);
+    const overhead = tok.encode('').length;
+    const fits = '~'.repeat(512 - overhead); // '~' has no merges in the demo vocabulary: one token per character
+    expect(tok.encode(fits)).toHaveLength(512);
+    expect(tok.check(fits, 512)).toEqual({ ok: true, tokens: 512 });
+    const r = tok.check(`${fits}~`, 512);
+    expect(r).toEqual({ ok: false, tokens: 513, maxTokens: 512, keptText: fits, cutText: '~' });
+  });
+
   it('never cuts inside a surrogate pair', async () => {
     const tok = await loadPromptTokenizer(modelDir);
     const prompt = '😀🐱🌅🎨'.repeat(30);

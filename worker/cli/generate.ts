@@ -10,7 +10,7 @@ import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
 const USAGE = `usage: npm run generate -- --prompt "a cat" [--seed 7] [--size 512x512] [--steps 8] [--count 1]
                            [--out out.png] [--schedule reference|webnn] [--threads N]
 env: ZIMAGE_MODEL_DIR (default: the demo model), DATA_DIR (default ./data), ZIMAGE_EP cpu|cuda|auto,
-     ZIMAGE_SAFETY_CHECKER=1`;
+     ZIMAGE_SAFETY_CHECKER=1, ZIMAGE_SCHEDULE reference|webnn (--schedule wins), ZIMAGE_THREADS`;
 
 function outPath(out: string, index: number, count: number): string {
   if (count === 1) return resolve(out);
@@ -30,9 +30,10 @@ runCli(USAGE, async () => {
   const [width, height] = sizeFlag(flags.size, [512, 512]);
   const steps = intFlag('steps', flags.steps, 8, 1, 16);
   const count = intFlag('count', flags.count, 1, 1, 16);
-  const threads = intFlag('threads', flags.threads, 0, 0, 256);
-  if (flags.schedule !== undefined && flags.schedule !== 'reference' && flags.schedule !== 'webnn') {
-    throw new UsageError(`--schedule must be reference or webnn, got "${flags.schedule}"`);
+  const threads = intFlag('threads', flags.threads ?? process.env.ZIMAGE_THREADS, 0, 0, 256);
+  const schedule = flags.schedule ?? process.env.ZIMAGE_SCHEDULE;
+  if (schedule !== undefined && schedule !== 'reference' && schedule !== 'webnn') {
+    throw new UsageError(`--schedule (or ZIMAGE_SCHEDULE) must be reference or webnn, got "${schedule}"`);
   }
   const ep = process.env.ZIMAGE_EP ?? 'cpu';
   if (ep !== 'cpu' && ep !== 'cuda' && ep !== 'auto') throw new UsageError(`ZIMAGE_EP must be cpu, cuda or auto, got "${ep}"`);
@@ -40,7 +41,7 @@ runCli(USAGE, async () => {
     dataDir: resolve(process.env.DATA_DIR ?? './data'),
     ...(process.env.ZIMAGE_MODEL_DIR ? { modelDir: resolve(process.env.ZIMAGE_MODEL_DIR) } : {}),
     executionProvider: ep, threads,
-    ...(flags.schedule ? { schedule: flags.schedule as 'reference' | 'webnn' } : {}),
+    ...(schedule ? { schedule } : {}),
     safetyChecker: process.env.ZIMAGE_SAFETY_CHECKER === '1' || process.env.ZIMAGE_SAFETY_CHECKER === 'true',
   });
   try {
