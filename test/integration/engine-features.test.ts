@@ -15,6 +15,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../../worker/engine/fp16.js'
 import { MODEL_FILES } from '../../worker/engine/model-files.js';
 import { webnnSchedule } from '../../worker/engine/schedule.js';
 import { ort } from '../../worker/engine/sessions.js';
+import { ThreadClient } from '../../worker/engine/thread-client.js';
 import { ThreadedEngine } from '../../worker/engine/threaded-engine.js';
 
 let dataDir: string;
@@ -158,5 +159,25 @@ describe('v2 scheduler_step helper graph', () => {
     } finally {
       await session.release();
     }
+  });
+});
+
+describe('engine thread failures', () => {
+  it('a thread that dies rejects its pending calls with ENGINE_CRASHED and reports the crash', async () => {
+    const crashes: Error[] = [];
+    const client = new ThreadClient('transformer', () => undefined, (err) => crashes.push(err));
+    const settings = { modelDir, executionProvider: 'cpu' as const, stepDelayMs: 200 };
+    const report = await client.call('open', { role: 'transformer', settings });
+    expect(report.problems).toEqual([]);
+    await client.call('configure', { channels: 16 });
+    const features = { data: new Uint16Array(3 * 32), tokens: 3, hidden: 32 };
+    const pending = client.call('denoise', { job: { features, seed: 1, latentHeight: 4, latentWidth: 4, steps: 16 }, cancel: new SharedArrayBuffer(4) });
+    await new Promise((r) => setTimeout(r, 100));
+    await client.terminate(); // the thread goes away mid-generation, as on a native crash
+    const err = await rejection(pending);
+    expect(err.code).toBe('ENGINE_CRASHED');
+    expect(err.message).toContain('engine thread (transformer)');
+    expect(crashes).toHaveLength(1);
+    expect((await rejection(client.call('stats', {}))).code).toBe('ENGINE_CRASHED');
   });
 });

@@ -9,6 +9,8 @@ import { Worker } from 'node:worker_threads';
 import { ZimageError } from '../../src/errors.js';
 import type { FromThread, SerializedError, ThreadOp, ThreadOps, ThreadRole, ToThread } from './thread-protocol.js';
 
+export { epochMs } from './thread-protocol.js';
+
 /** Where the compiled thread entry lives: under vitest (.ts sources) the build in dist/, else the sibling .js. */
 export function threadEntryUrl(moduleUrl: string = import.meta.url): URL {
   const here = fileURLToPath(moduleUrl);

@@ -6,7 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { isZimageError } from '../../src/errors.js';
 import { checkCancelled, type CancelFlag } from './denoiser.js';
 import { TextVaePart, TransformerPart } from './model-parts.js';
-import type { FromThread, SerializedError, ThreadOp, ThreadOps, ToThread } from './thread-protocol.js';
+import { epochMs, type FromThread, type SerializedError, type ThreadOp, type ThreadOps, type ToThread } from './thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('thread-entry.js must run inside a worker thread');
@@ -53,7 +53,11 @@ const handlers: { [K in ThreadOp]: Handler<K> } = {
     return {};
   },
   encode: ({ prompt }) => need(textVae, 'encode').encode(prompt),
-  denoise: ({ job, cancel }, id) => need(transformer, 'denoise').denoise(job, (step) => post({ type: 'step', id, step }), flag(cancel)),
+  async denoise({ job, cancel }, id) {
+    const startedAt = epochMs();
+    const latent = await need(transformer, 'denoise').denoise(job, (step) => post({ type: 'step', id, step }), flag(cancel));
+    return { latent, startedAt };
+  },
   async decode({ latent, width, height, cancel }) {
     checkCancelled(flag(cancel));
     return need(textVae, 'decode').decode(latent, width, height);
@@ -75,7 +79,9 @@ const handlers: { [K in ThreadOp]: Handler<K> } = {
 
 /** Buffers worth transferring instead of copying. */
 function transferable(value: unknown): ArrayBuffer[] {
-  if (value instanceof Float32Array || value instanceof Uint8Array) return [value.buffer as ArrayBuffer];
+  if (value instanceof Uint8Array) return [value.buffer as ArrayBuffer];
+  const latent = (value as { latent?: unknown } | null)?.latent;
+  if (latent instanceof Float32Array) return [latent.buffer as ArrayBuffer];
   return [];
 }
 

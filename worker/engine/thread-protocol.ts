@@ -38,7 +38,8 @@ export interface ThreadOps {
   open: [{ role: ThreadRole; settings: ThreadPartSettings }, PartReport];
   configure: [{ channels: number }, { vaeScale?: number }];
   encode: [{ prompt: string }, TextFeatures];
-  denoise: [{ job: DenoiseJob; cancel: SharedArrayBuffer }, Float32Array];
+  /** `startedAt`: epoch ms when the thread started this job (queue wait excluded from the image's time). */
+  denoise: [{ job: DenoiseJob; cancel: SharedArrayBuffer }, { latent: Float32Array; startedAt: number }];
   decode: [{ latent: Float32Array; width: number; height: number; cancel: SharedArrayBuffer }, Uint8Array];
   stats: [{ reset?: boolean }, StageStatsSnapshot];
   dispose: [Record<string, never>, null];
@@ -52,3 +53,8 @@ export type FromThread =
   | { type: 'failed'; id: number; error: SerializedError }
   | { type: 'step'; id: number; step: number }
   | { type: 'warn'; message: string };
+
+/** Wall-clock ms with sub-ms precision, comparable across threads. */
+export function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}

@@ -6,7 +6,7 @@
  * next request before the current one resolves (concurrent generate() calls; they are served in order).
  * onnxruntime-node's `run` blocks only the engine threads; the caller's event loop stays free.
  */
-import { ZimageError } from '../../src/errors.js';
+import { isZimageError, ZimageError } from '../../src/errors.js';
 import type { Engine, EngineImage, EngineInfo, EngineRequest, StepCallback } from './engine.js';
 import { engineInfo, validateRequest } from './engine-info.js';
 import { modelInvalid } from './graph-loader.js';
@@ -14,7 +14,7 @@ import { inspectModelDir } from './model-dir.js';
 import { assembleModel } from './model-parts.js';
 import { mergeStats, type StageStatsSnapshot } from './stage-stats.js';
 import { ThreadClient } from './thread-client.js';
-import type { ThreadPartSettings } from './thread-protocol.js';
+import { epochMs, type ThreadPartSettings } from './thread-protocol.js';
 
 export { threadEntryUrl } from './thread-client.js';
 
@@ -109,30 +109,30 @@ export class ThreadedEngine implements Engine {
     const cell = new Int32Array(cancel);
     const stop = (): void => { Atomics.store(cell, 0, 1); };
     signal?.addEventListener('abort', stop, { once: true });
-    let decodeError: unknown;
     try {
       const features = await m.textVae.call('encode', { prompt: request.prompt });
       const latentHeight = request.height / m.vaeScale;
       const latentWidth = request.width / m.vaeScale;
-      const decodes: Array<Promise<EngineImage>> = [];
-      for (let k = 0; k < request.seeds.length; k++) {
-        if (Atomics.load(cell, 0) !== 0) break;
-        const seed = request.seeds[k]!;
-        const t0 = performance.now();
-        const latent = await m.transformer.call('denoise',
-          { job: { features, seed, latentHeight, latentWidth, steps: request.steps }, cancel },
-          { onStep: (step) => onStep(k + 1, step, request.steps) });
-        // Decode on the other thread while the transformer moves on to the next image.
-        const image = m.textVae.call('decode', { latent, width: request.width, height: request.height, cancel }, { transfer: [latent.buffer as ArrayBuffer] })
-          .then((rgb) => ({ seed, width: request.width, height: request.height, rgb, ms: Math.round(performance.now() - t0) }));
-        image.catch((err: unknown) => { decodeError ??= err; stop(); });
-        decodes.push(image);
-      }
-      const images = await Promise.all(decodes);
-      if (Atomics.load(cell, 0) !== 0 && images.length < request.seeds.length) throw cancelled();
-      return images;
-    } catch (err) {
-      throw decodeError ?? err;
+      // All images of a request are queued on the transformer thread at once (requests stay in FIFO order);
+      // each latent is decoded on the other thread while the transformer moves on.
+      let firstError: unknown;
+      const chains = request.seeds.map(async (seed, k): Promise<EngineImage> => {
+        try {
+          const { latent, startedAt } = await m.transformer.call('denoise',
+            { job: { features, seed, latentHeight, latentWidth, steps: request.steps }, cancel },
+            { onStep: (step) => onStep(k + 1, step, request.steps) });
+          const rgb = await m.textVae.call('decode', { latent, width: request.width, height: request.height, cancel },
+            { transfer: [latent.buffer as ArrayBuffer] });
+          return { seed, width: request.width, height: request.height, rgb, ms: Math.round(epochMs() - startedAt) };
+        } catch (err) {
+          // A real failure (e.g. SAFETY_BLOCKED) stops the request's remaining images and wins over their CANCELLED.
+          if (!isZimageError(err, 'CANCELLED')) { firstError ??= err; stop(); }
+          throw err;
+        }
+      });
+      const settled = await Promise.allSettled(chains);
+      if (firstError !== undefined) throw firstError;
+      return settled.map((r) => { if (r.status === 'rejected') throw r.reason; return r.value; });
     } finally {
       signal?.removeEventListener('abort', stop);
     }
