@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ZimageError } from './errors.js';
+import { quotaSchema } from './quota/policy.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
@@ -44,6 +45,30 @@ const envSchema = z.object({
   LARK_MODE: z.enum(['ws', 'webhook']).default('ws'),
   LARK_VERIFICATION_TOKEN: z.string().min(1).optional(),
   LARK_ENCRYPT_KEY: z.string().min(1).optional(),
+  /** Reply language in Lark workspaces without a `workspaceLocales` entry (default: settings `locale`, else zh-CN). */
+  LARK_LOCALE: z.enum(['en', 'zh-CN']).optional(),
+  // Asset storage (src/assets): local directory (DATA_DIR/outputs) or S3-compatible object storage.
+  ASSET_STORE: z.enum(['local', 's3']).default('local'),
+  ASSET_RETENTION_DAYS: int(0, 36_500).default(0),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name: 3-63 lower-case letters, digits, dots and dashes').optional(),
+  S3_REGION: z.string().min(1).default('us-east-1'),
+  S3_ENDPOINT: z.url('a URL such as http://minio.internal:9000').optional(),
+  S3_FORCE_PATH_STYLE: bool.optional(),
+  S3_PREFIX: z.string().regex(/^([A-Za-z0-9_.-]+\/)*$/, 'empty, or folder names each ending in /, e.g. zimage/').default(''),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  // Delivery retries (platform 5xx / 429); a delivery still failing then goes to the dead-letter list.
+  DELIVERY_ATTEMPTS: int(1, 100).default(12),
+  DELIVERY_BACKOFF_MS: int(10, 3_600_000).default(1000),
+  // Monitoring (src/observability): /metrics token and optional alerts into a chat thread.
+  METRICS_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
+  ALERT_THREAD: z.string().regex(/^[a-z]+:\S+$/, 'a thread reference <platform>:<id>, e.g. playground:m12').optional(),
+  ALERT_P95_WAIT_MS: int(1000, 86_400_000).default(120_000),
+  ALERT_FAILURE_RATE: z.coerce.number().min(0.001, 'a fraction above 0, e.g. 0.05 for 5 %').max(1, 'a fraction up to 1').default(0.1),
+  ALERT_MIN_JOBS: int(1, 100_000).default(10),
+  ALERT_NO_WORKER: bool.default(true),
+  ALERT_CHECK_MS: int(1000, 3_600_000).default(30_000),
+  ALERT_REPEAT_MS: int(10_000, 86_400_000).default(3_600_000),
 });
 
 const sizeSchema = z.string().regex(/^\d+x\d+$/, 'write WIDTHxHEIGHT, e.g. 1024x1024');
@@ -58,6 +83,7 @@ const fileSchema = z.object({
     maxPromptChars: int(1, 20_000).default(4000),
     maxTokens: int(1, 4096).default(512),
   }).strict().default({ defaultSize: '1024x1024', defaultSteps: 8, maxCount: 4, maxPromptChars: 4000, maxTokens: 512 }),
+  quota: quotaSchema.default(quotaSchema.parse({})),
   /** Reply language per workspace, keyed `<platform>:<workspace>` (e.g. `lark:tenant123`); else `locale`. */
   workspaceLocales: z.record(z.string(), z.enum(['en', 'zh-CN'])).default({}),
   status: z.object({
@@ -83,7 +109,7 @@ function describeIssues(issues: z.core.$ZodIssue[], where: (path: PropertyKey[])
   return issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n');
 }
 
-function loadSettingsFile(path: string | undefined): { settings: FileConfig; file?: string } {
+export function loadSettingsFile(path: string | undefined): { settings: FileConfig; file?: string } {
   const file = path ? resolve(path) : existsSync('zimage.yml') ? resolve('zimage.yml') : undefined;
   if (!file) return { settings: fileSchema.parse({}) };
   if (!existsSync(file)) {
@@ -116,6 +142,26 @@ export function loadDotEnv(path = '.env'): void {
   }
 }
 
+/** Slack's transport: SLACK_MODE, else Socket Mode when an app-level token is set, else HTTP. */
+export function slackMode(env: Pick<EnvConfig, 'SLACK_MODE' | 'SLACK_APP_TOKEN'>): 'socket' | 'http' {
+  return env.SLACK_MODE ?? (env.SLACK_APP_TOKEN ? 'socket' : 'http');
+}
+
+/** Slack variables that only make sense together; the message names the missing one and where to find it. */
+function slackSetupProblem(env: EnvConfig): string | undefined {
+  if (!env.SLACK_BOT_TOKEN) {
+    const stray = (['SLACK_APP_TOKEN', 'SLACK_SIGNING_SECRET', 'SLACK_MODE', 'SLACK_API_URL'] as const).filter((k) => env[k] !== undefined);
+    return stray.length ? `${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} set but SLACK_BOT_TOKEN is not: set SLACK_BOT_TOKEN (xoxb-…, "OAuth & Permissions" page of the Slack app) or remove the Slack variables.` : undefined;
+  }
+  if (slackMode(env) === 'socket' && !env.SLACK_APP_TOKEN) {
+    return 'SLACK_APP_TOKEN is required in Socket Mode (SLACK_MODE=socket): create an app-level token with the connections:write scope ("Basic Information" page of the Slack app), or use SLACK_MODE=http with SLACK_SIGNING_SECRET.';
+  }
+  if (slackMode(env) === 'http' && !env.SLACK_SIGNING_SECRET) {
+    return 'SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_MODE=http, or no SLACK_APP_TOKEN): copy the Signing Secret from the "Basic Information" page of the Slack app, or set SLACK_APP_TOKEN for Socket Mode.';
+  }
+  return undefined;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const known = Object.keys(envSchema.shape);
   const picked = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
@@ -126,6 +172,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       return `${name}=${JSON.stringify(env[name] ?? '')}`;
     })}\nFix the variable (or remove it to use the default) and start again.`);
   }
+  if (parsed.data.ASSET_STORE === 's3' && !parsed.data.S3_BUCKET) {
+    throw new ZimageError('CONFIG_INVALID', 'ASSET_STORE=s3 needs S3_BUCKET (and usually S3_ENDPOINT for MinIO or a NAS gateway, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY). Set them, or use ASSET_STORE=local.');
+  }
+  if (Boolean(parsed.data.S3_ACCESS_KEY_ID) !== Boolean(parsed.data.S3_SECRET_ACCESS_KEY)) {
+    throw new ZimageError('CONFIG_INVALID', 'S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither to use the AWS default credential chain.');
+  }
+  const slackProblem = slackSetupProblem(parsed.data);
+  if (slackProblem) throw new ZimageError('CONFIG_INVALID', slackProblem);
   const { settings, file } = loadSettingsFile(parsed.data.CONFIG_FILE);
   const [w, h] = settings.generation.defaultSize.split('x').map(Number) as [number, number];
   const config: Config = {

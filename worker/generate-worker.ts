@@ -79,7 +79,7 @@ export class GenerateWorker {
 
   private async process(job: Job<GenerateJobData>, signal?: AbortSignal): Promise<{ images: string[] }> {
     const jobId = job.id!;
-    const { params, origin, acceptedAt } = job.data;
+    const { params, origin, acceptedAt, charge } = job.data;
     const log = this.o.log.child({ jobId, user: origin.user, platform: origin.platform });
     await this.o.connection.srem(this.o.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId);
     const startedAt = Date.now();
@@ -106,6 +106,7 @@ export class GenerateWorker {
           platform: origin.platform, workspace: origin.workspace, channel: origin.channel, user: origin.user,
           ...(origin.userName ? { userName: origin.userName } : {}),
           createdAt: new Date().toISOString(), queueWaitMs: Math.max(0, startedAt - acceptedAt), generationMs: Math.round(img.ms),
+          ...(charge ? { charge } : {}),
         };
         const key = imageKey(jobId, index, new Date(acceptedAt));
         await this.o.assets.put(key, await encodePng(img.rgb, img.width, img.height, metadata), { ...metadata, modelVersion: info.version, file: key });

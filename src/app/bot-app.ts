@@ -21,6 +21,11 @@ import { createRedis } from '../infra/redis.js';
 import { Keys } from '../jobs/keys.js';
 import { openQueues, type Queues } from '../jobs/queues.js';
 import { loadPromptTokenizer } from '../model/prompt-tokenizer.js';
+import { AuditLog } from '../quota/audit.js';
+import { quotaCommands } from '../quota/commands.js';
+import { QuotaPolicy } from '../quota/policy.js';
+import { QuotaService } from '../quota/service.js';
+import { SettingsSource } from '../settings-source.js';
 import { StatusStore } from '../status/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
@@ -48,6 +53,8 @@ export class BotApp {
   readonly queues: Queues;
   readonly store: StatusStore;
   readonly router: RequestRouter;
+  readonly settings: SettingsSource;
+  readonly quota: QuotaService;
   readonly actions: ActionRouter;
   /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
   readonly subcommands = new BotSubcommands();
@@ -71,20 +78,25 @@ export class BotApp {
     registerHealthRoutes(this.http, this.redis, this.keys);
     registerAssetRoutes(this.http, assets);
     registerStatusRoute(this.http, this.redis, this.keys, this.queues.generate);
+    this.settings = new SettingsSource(config, log);
+    let policy = new QuotaPolicy(config.settings.quota);
+    this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
+    this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
+    for (const cmd of quotaCommands({ quota: this.quota, audit: new AuditLog(this.redis, this.keys), policy: () => policy })) this.subcommands.add(cmd);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
       rules: commandRules(config), maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
-      subcommands: this.subcommands,
+      subcommands: this.subcommands, quota: this.quota,
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
-    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, log });
+    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, log });
     this.tracker = new StatusTracker({
-      redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters,
+      redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
       tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, log,
     });
     this.deliver = new DeliverWorker({
-      connection: this.redis, prefix, keys: this.keys, store: this.store, assets, adapters: this.adapters, log,
+      connection: this.redis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, log,
     });
   }
 
@@ -99,11 +111,13 @@ export class BotApp {
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();
     this.tracker.start();
+    this.settings.start();
     this.port = await this.http.listen(config.env.PORT, config.env.HOST);
   }
 
   async stop(): Promise<void> {
     await this.http.close();
+    this.settings.stop();
     await this.tracker.stop();
     await this.deliver.stop();
     for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);

@@ -13,7 +13,9 @@ import type { Queues } from '../jobs/queues.js';
 import type { GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { EVENT_TTL_S } from './request-router.js';
-import { submitGeneration } from './submit.js';
+import type { QuotaService } from '../quota/service.js';
+import { endJob } from './job-end.js';
+import { queueGeneration } from './queue-generation.js';
 
 export interface ActionDeps {
   redis: Redis;
@@ -21,6 +23,7 @@ export interface ActionDeps {
   queues: Queues;
   store: StatusStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
+  quota: QuotaService;
   log: Logger;
 }
 
@@ -43,14 +46,14 @@ export class ActionRouter {
   }
 
   private async cancel(a: BotAction, origin: JobOrigin, locale: string): Promise<ActionResult> {
-    if (origin.user !== a.user) return { ok: false, message: t(locale, 'actions.cancel_not_yours') };
+    if (origin.user !== a.user && !(await this.d.quota.roleOf(a)).manager) return { ok: false, message: t(locale, 'actions.cancel_not_yours') };
     const job = await this.d.queues.generate.getJob(a.jobId);
     const state = job ? await job.getState() : 'unknown';
     if (state === 'waiting' || state === 'prioritized' || state === 'delayed') {
       const removed = await this.d.queues.generate.remove(a.jobId);
       if (removed === 1) {
         await this.d.redis.srem(this.d.keys.userWaiting(origin.platform, origin.workspace, origin.user), a.jobId);
-        await this.d.store.finish(a.jobId, { phase: 'cancelled', jobId: a.jobId }, { ...origin, jobId: a.jobId, acceptedAt: job?.timestamp ?? Date.now() });
+        await endJob(this.d, a.jobId, { phase: 'cancelled', jobId: a.jobId }, { ...origin, jobId: a.jobId, acceptedAt: job?.timestamp ?? Date.now() });
         this.d.log.info({ jobId: a.jobId, user: a.user }, 'cancelled while queued');
         return { ok: true, message: t(locale, 'actions.cancelled') };
       }
@@ -72,8 +75,9 @@ export class ActionRouter {
       locale, eventId: `${a.kind}:${a.eventId}`, ...(a.userName ? { userName: a.userName } : {}),
     };
     const next: GenerateParams = { ...params, count, seed: randomInt(0, 2 ** 32) };
-    const { jobId } = await submitGeneration({ ...this.d, adapter }, origin, next);
-    this.d.log.info({ jobId, from: a.jobId, kind: a.kind, user: a.user }, 'queued from a button');
+    const outcome = await queueGeneration({ ...this.d, adapter }, origin, next);
+    if (!outcome.ok) return { ok: false, message: outcome.reply };
+    this.d.log.info({ jobId: outcome.jobId, from: a.jobId, kind: a.kind, user: a.user }, 'queued from a button');
     return { ok: true, message: t(locale, count === 1 ? 'actions.regenerating' : 'actions.variations', { count }) };
   }
 }

@@ -13,9 +13,10 @@ import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import type { GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
+import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
+import { queueGeneration } from './queue-generation.js';
 import type { BotSubcommands } from './subcommand.js';
-import { submitGeneration } from './submit.js';
 
 /** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
 export const EVENT_TTL_S = 8 * 3600;
@@ -32,6 +33,7 @@ export interface RouterDeps {
   maxTokens: number;
   defaultLocale: string;
   subcommands: BotSubcommands;
+  quota: QuotaService;
   log: Logger;
 }
 
@@ -77,8 +79,12 @@ export class RequestRouter {
       platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
       user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),
     };
-    const { jobId } = await submitGeneration({ ...this.d, adapter }, origin, params);
-    this.d.log.info({ jobId, user: req.user, platform: req.platform, eventId: req.eventId }, 'queued');
+    const outcome = await queueGeneration({ ...this.d, adapter }, origin, params);
+    if (!outcome.ok) {
+      await adapter.reply(req.thread, outcome.reply);
+      return;
+    }
+    this.d.log.info({ jobId: outcome.jobId, user: req.user, platform: req.platform, eventId: req.eventId }, 'queued');
   }
 
   /** The model's token limit, checked before queueing: the reply quotes where the prompt gets cut. */

@@ -8,12 +8,11 @@ import type { Logger } from '../infra/logger.js';
 import { newJobId } from '../jobs/job-id.js';
 import type { Keys } from '../jobs/keys.js';
 import { generateJobOptions, type Queues } from '../jobs/queues.js';
-import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { ChargeInfo, GenerateParams, JobOrigin } from '../jobs/types.js';
+import { jobPriority, type Lane } from './priority.js';
 import { quickPlace } from '../status/quick-place.js';
 import type { StatusStore } from '../status/status-store.js';
 
-/** BullMQ's largest priority. */
-const MAX_PRIORITY = 2 ** 21 - 1;
 const WAITING_TTL_S = 7 * 24 * 3600;
 
 export interface SubmitDeps {
@@ -25,15 +24,24 @@ export interface SubmitDeps {
   log: Logger;
 }
 
-export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params: GenerateParams): Promise<{ jobId: string }> {
-  const jobId = newJobId();
+export interface SubmitOptions {
+  /** Pre-assigned id (e.g. the id quota was reserved under). */
+  jobId?: string;
+  /** The requester's share of turns (role policy). */
+  weight?: number;
+  lane?: Lane;
+  charge?: ChargeInfo;
+}
+
+export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params: GenerateParams, opts: SubmitOptions = {}): Promise<{ jobId: string }> {
+  const jobId = opts.jobId ?? newJobId();
   const acceptedAt = Date.now();
   const waitingKey = d.keys.userWaiting(origin.platform, origin.workspace, origin.user);
   const res = await d.redis.multi().sadd(waitingKey, jobId).scard(waitingKey).expire(waitingKey, WAITING_TTL_S).exec();
   const pending = Number(res?.[1]?.[1] ?? 1);
   try {
-    await d.queues.generate.add('generate', { params, origin, acceptedAt }, {
-      ...generateJobOptions, jobId, priority: Math.min(MAX_PRIORITY, Math.max(1, pending)),
+    await d.queues.generate.add('generate', { params, origin, acceptedAt, ...(opts.charge ? { charge: opts.charge } : {}) }, {
+      ...generateJobOptions, jobId, priority: jobPriority(pending, opts.weight, opts.lane),
     });
   } catch (err) {
     await d.redis.srem(waitingKey, jobId);

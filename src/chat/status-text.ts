@@ -4,6 +4,7 @@
  */
 import { formatDuration, formatEta, messageText, placeholdersOf, t } from '../i18n/index.js';
 import type { ImageMetadata } from '../jobs/types.js';
+import { chargeLine } from '../quota/format.js';
 import type { StatusView } from './types.js';
 
 /** A failure reason that is a stable error code with a parameterless text (e.g. `INTERNAL`) is shown as that text. */
@@ -39,7 +40,7 @@ export function statusHeadline(view: StatusView, locale: string): string {
   }
 }
 
-export type MetadataField = 'prompt' | 'seed' | 'size' | 'steps' | 'model' | 'queueWait' | 'generation' | 'job';
+export type MetadataField = 'prompt' | 'seed' | 'size' | 'steps' | 'model' | 'queueWait' | 'generation' | 'job' | 'quota';
 
 /** One label/value pair of an image's metadata; `field` lets adapters style values (e.g. the prompt as a quote). */
 export interface MetadataLine {
@@ -62,5 +63,6 @@ export function metadataLines(meta: ImageMetadata, locale: string): MetadataLine
     line('queueWait', 'queue_wait', formatDuration(meta.queueWaitMs, locale)),
     line('generation', 'generation', formatDuration(meta.generationMs, locale)),
     line('job', 'job', meta.jobId),
+    ...(meta.charge ? [line('quota', 'quota', chargeLine(meta.charge, locale))] : []),
   ];
 }

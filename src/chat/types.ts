@@ -14,7 +14,11 @@ export interface BotRequest {
   thread: string;
   user: string;
   userName?: string;
-  /** Command text without the command word or bot mention, e.g. `a cat --seed 7`. */
+  /**
+   * Command text without the command word or bot mention, e.g. `a cat --seed 7`. Mentions of people are
+   * normalised by the adapter to `<@USERID>` (or `<@USERID|name>`), so commands like
+   * `quota set <@U123> 50/day` work the same on every platform.
+   */
   text: string;
   /** Platform event id: the idempotency key (a retried delivery carries the same id). */
   eventId: string;
@@ -101,4 +105,9 @@ export interface ChatAdapter {
   updateStatus(message: string, view: StatusView, locale: string): Promise<void>;
   /** Post one image with its metadata into a thread. */
   postImage(thread: string, image: DeliveredImage, locale: string): Promise<void>;
+  /**
+   * Optional: the directory groups a user belongs to (Slack user group ids, Lark department ids), so a
+   * role can be bound to a group in the settings file. Adapters without a directory leave it out.
+   */
+  userGroups?(workspace: string, user: string): Promise<string[]>;
 }

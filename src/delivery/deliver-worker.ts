@@ -12,6 +12,8 @@ import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
 import { failureText } from '../status/failure.js';
+import { endJob } from '../bot/job-end.js';
+import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
 
 const DELIVERED_TTL_S = 7 * 24 * 3600;
@@ -21,6 +23,7 @@ export interface DeliverDeps {
   prefix: string;
   keys: Keys;
   store: StatusStore;
+  quota: QuotaService;
   assets: AssetStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
   log: Logger;
@@ -66,7 +69,7 @@ export class DeliverWorker {
     } else {
       view = { phase: 'failed', jobId, reason: failureText(data.code, data.detail ?? '', origin.locale) };
     }
-    await this.d.store.finish(jobId, view, {
+    await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });
     this.d.log.info({ jobId, platform: origin.platform, kind: data.kind }, 'delivered');

@@ -23,9 +23,22 @@ export interface JobOrigin {
   eventId: string;
 }
 
+/** What a job cost the requester and what is left (shown with the result, kept in provenance). */
+export interface ChargeInfo {
+  cost: number;
+  used: number;
+  /** null = unlimited */
+  limit: number | null;
+  period: 'day' | 'week' | 'month';
+  /** Epoch ms of the next reset. */
+  resetAt: number;
+  timezone: string;
+}
+
 export interface GenerateJobData {
   params: GenerateParams;
   origin: JobOrigin;
+  charge?: ChargeInfo;
   /** Epoch ms when the request was accepted (queue wait is measured from here). */
   acceptedAt: number;
 }
@@ -58,6 +71,7 @@ export interface ImageMetadata {
   createdAt: string;
   queueWaitMs: number;
   generationMs: number;
+  charge?: ChargeInfo;
 }
 
 export interface StoredImage {

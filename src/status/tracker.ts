@@ -18,6 +18,8 @@ import { failureView } from './failure.js';
 import { estimateMs, placesInLine } from './line.js';
 import { LineReader } from './line-reader.js';
 import { readSpeed } from './speed.js';
+import { endJob } from '../bot/job-end.js';
+import type { QuotaService } from '../quota/service.js';
 import type { StatusRecord, StatusStore } from './status-store.js';
 import { liveWorkers } from './workers.js';
 
@@ -30,6 +32,7 @@ export interface TrackerDeps {
   keys: Keys;
   queue: Queue<GenerateJobData>;
   store: StatusStore;
+  quota: QuotaService;
   adapters: ReadonlyMap<string, ChatAdapter>;
   tickMs: number;
   /** Per-platform override of the minimum interval between edits of one message. */
@@ -135,11 +138,11 @@ export class StatusTracker {
     if (state === 'failed') {
       if (job?.finishedOn && now - job.finishedOn < FAILURE_GRACE_MS) return null;
       const view = failureView(id, job?.failedReason ?? '', rec.locale);
-      await this.deps.store.finish(id, view, rec);
+      await endJob(this.deps, id, view, rec);
       return view;
     }
     const view: StatusView = { phase: 'cancelled', jobId: id };
-    await this.deps.store.finish(id, view, rec);
+    await endJob(this.deps, id, view, rec);
     return view;
   }
 

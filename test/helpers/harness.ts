@@ -71,6 +71,7 @@ export interface PgMessage {
   id: string; threadId: string; user: string; text: string; imageUrl?: string;
   metadata?: Record<string, unknown> & { seed: number; jobId: string; prompt: string };
   status?: { phase: string; position?: number; total?: number; step?: number; steps?: number };
+  fields?: Array<{ label: string; value: string }>;
 }
 
 export class PlaygroundClient {

@@ -1,0 +1,62 @@
+/**
+ * Admission of a generation request: the requester's role limits (size, count, templates only), then the
+ * quota reserved atomically under the job's id. A refusal says why and when the quota resets; nothing is
+ * queued and nothing is charged then.
+ */
+import type { BotRequest } from '../chat/types.js';
+import { t } from '../i18n/index.js';
+import { newJobId } from '../jobs/job-id.js';
+import type { ChargeInfo, GenerateParams } from '../jobs/types.js';
+import { imagesText, resetText } from '../quota/format.js';
+import type { QuotaService } from '../quota/service.js';
+
+export type Admission =
+  | { ok: true; jobId: string; charge: ChargeInfo; weight: number }
+  | { ok: false; reply: string };
+
+export interface AdmissionInput {
+  request: Pick<BotRequest, 'platform' | 'workspace' | 'user' | 'channel'>;
+  params: Pick<GenerateParams, 'width' | 'height' | 'count'>;
+  locale: string;
+  /** Set when the request comes from a template preset (free prompts are then allowed for templatesOnly roles). */
+  template?: string;
+}
+
+export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Admission> {
+  const id = { platform: a.request.platform, workspace: a.request.workspace, user: a.request.user };
+  const role = await quota.roleOf(id);
+  const p = role.policy;
+  const L = a.locale;
+  if (p.templatesOnly && !a.template) {
+    return { ok: false, reply: t(L, 'quota.templates_only', { role: role.role, templates: (p.templates ?? []).join(', ') || '—' }) };
+  }
+  if (a.template && p.templates && !p.templates.includes(a.template)) {
+    return { ok: false, reply: t(L, 'quota.template_not_allowed', { role: role.role, template: a.template, templates: p.templates.join(', ') }) };
+  }
+  if (p.maxSide !== undefined && Math.max(a.params.width, a.params.height) > p.maxSide) {
+    return { ok: false, reply: t(L, 'quota.max_side', { role: role.role, size: `${a.params.width}x${a.params.height}`, max: p.maxSide }) };
+  }
+  if (p.maxCount !== undefined && a.params.count > p.maxCount) {
+    return { ok: false, reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
+  }
+  const jobId = newJobId();
+  const res = await quota.reserve(jobId, id, a.request.channel, a.params.count);
+  const s = res.standing;
+  const limit = s.limit.limit;
+  if (!res.ok) {
+    return {
+      ok: false,
+      reply: t(L, 'quota.refused', {
+        cost: imagesText(res.cost, L), used: s.used, limit: limit.unlimited ? '∞' : limit.amount,
+        period: t(L, `quota.period_${s.period}`), reset: resetText(s.window.end, quota.timezone, L, quota.now()),
+      }),
+    };
+  }
+  return {
+    ok: true, jobId, weight: p.weight,
+    charge: {
+      cost: res.cost, used: s.used, limit: limit.unlimited ? null : limit.amount, period: s.period,
+      resetAt: s.window.end, timezone: quota.timezone,
+    },
+  };
+}

@@ -1,0 +1,24 @@
+/** Admission (role limits + quota) and queueing in one step: used by commands, buttons and schedules. */
+import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { QuotaService } from '../quota/service.js';
+import { admit } from './admission.js';
+import { submitGeneration, type SubmitDeps } from './submit.js';
+
+export type QueueOutcome = { ok: true; jobId: string } | { ok: false; reply: string };
+
+export async function queueGeneration(
+  d: SubmitDeps & { quota: QuotaService },
+  origin: JobOrigin,
+  params: GenerateParams,
+  opts: { template?: string } = {},
+): Promise<QueueOutcome> {
+  const admission = await admit(d.quota, { request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}) });
+  if (!admission.ok) return admission;
+  try {
+    await submitGeneration(d, origin, params, { jobId: admission.jobId, weight: admission.weight, charge: admission.charge });
+  } catch (err) {
+    await d.quota.refund(admission.jobId);
+    throw err;
+  }
+  return { ok: true, jobId: admission.jobId };
+}

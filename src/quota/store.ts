@@ -1,0 +1,133 @@
+/**
+ * Quota state in Redis: usage per user per window, charges per job (so a job is charged once and refunded
+ * once, whatever retries happen), usage totals per user and channel for reports, and managers' overrides
+ * (per-user and per-role limits, explicit roles). Each decision is one Lua script: atomic across replicas.
+ */
+import type { Redis } from 'ioredis';
+import type { Keys } from '../jobs/keys.js';
+import { formatLimit, parseLimit, type Limit } from './limits.js';
+import { PERIODS, type Period } from './windows.js';
+
+const CHARGE_TTL_S = 40 * 24 * 3600;
+const STATS_TTL_S = 40 * 24 * 3600;
+
+// KEYS: used, charge, 3 user-stats, 3 channel-stats. ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl
+const RESERVE = `
+if redis.call('exists', KEYS[2]) == 1 then
+  return {1, tonumber(redis.call('get', KEYS[1]) or '0'), 1}
+end
+local amount = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
+local used = tonumber(redis.call('get', KEYS[1]) or '0')
+if limit >= 0 and used + amount > limit then return {0, used, 0} end
+used = redis.call('incrby', KEYS[1], amount)
+redis.call('expire', KEYS[1], tonumber(ARGV[3]))
+redis.call('hset', KEYS[2], 'state', 'charged', 'amount', amount, 'used', KEYS[1], 'user', ARGV[4], 'channel', ARGV[5],
+  'su1', KEYS[3], 'su2', KEYS[4], 'su3', KEYS[5], 'sc1', KEYS[6], 'sc2', KEYS[7], 'sc3', KEYS[8])
+redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
+for i = 3, 5 do redis.call('zincrby', KEYS[i], amount, ARGV[4]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+for i = 6, 8 do redis.call('zincrby', KEYS[i], amount, ARGV[5]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+return {1, used, 0}`;
+
+// KEYS: charge. Returns the amount given back (0 when never charged or already refunded).
+const REFUND = `
+if redis.call('hget', KEYS[1], 'state') ~= 'charged' then return 0 end
+local h = redis.call('hmget', KEYS[1], 'amount', 'used', 'user', 'channel', 'su1', 'su2', 'su3', 'sc1', 'sc2', 'sc3')
+local amount = tonumber(h[1])
+if redis.call('exists', h[2]) == 1 then
+  local left = redis.call('decrby', h[2], amount)
+  if left < 0 then redis.call('set', h[2], 0, 'KEEPTTL') end
+end
+for i = 5, 7 do if redis.call('exists', h[i]) == 1 then redis.call('zincrby', h[i], -amount, h[3]) end end
+for i = 8, 10 do if redis.call('exists', h[i]) == 1 then redis.call('zincrby', h[i], -amount, h[4]) end end
+redis.call('hset', KEYS[1], 'state', 'refunded')
+return amount`;
+
+export interface Scope { platform: string; workspace: string }
+const scopeId = (s: Scope): string => `${s.platform}:${s.workspace}`;
+
+export interface ReserveArgs {
+  jobId: string;
+  scope: Scope;
+  user: string;
+  channel: string;
+  amount: number;
+  limit: Limit;
+  /** Window ids of the limit's period and of every period (for the reports), and the limit window's end. */
+  windowId: string;
+  windowEnd: number;
+  reportWindows: Record<Period, string>;
+  now: number;
+}
+
+export class QuotaStore {
+  private readonly root: string;
+  constructor(private readonly redis: Redis, keys: Keys) {
+    this.root = `${keys.root}:q`;
+  }
+
+  private usedKey(scope: Scope, user: string, windowId: string): string { return `${this.root}:used:${scopeId(scope)}:${user}:${windowId}`; }
+  private chargeKey(jobId: string): string { return `${this.root}:charge:${jobId}`; }
+  private statsKey(scope: Scope, windowId: string, what: 'users' | 'channels'): string { return `${this.root}:stats:${scopeId(scope)}:${windowId}:${what}`; }
+  private limitsKey(scope: Scope): string { return `${this.root}:limits:${scopeId(scope)}`; }
+  private rolesKey(scope: Scope): string { return `${this.root}:roles:${scopeId(scope)}`; }
+  groupsKey(scope: Scope, user: string): string { return `${this.root}:groups:${scopeId(scope)}:${user}`; }
+
+  /** Check and charge in one step. `charged` false means refused; `repeat` true means this job was charged before. */
+  async reserve(a: ReserveArgs): Promise<{ charged: boolean; used: number; repeat: boolean }> {
+    const limit = a.limit.unlimited ? -1 : a.limit.amount;
+    const usedTtl = Math.max(60, Math.ceil((a.windowEnd - a.now) / 1000) + 7 * 24 * 3600);
+    const keys = [
+      this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
+      ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
+      ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
+    ];
+    const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel, String(STATS_TTL_S))) as [number, number, number];
+    return { charged: res[0] === 1, used: Number(res[1]), repeat: res[2] === 1 };
+  }
+
+  async refund(jobId: string): Promise<number> {
+    return Number(await this.redis.eval(REFUND, 1, this.chargeKey(jobId)));
+  }
+
+  async used(scope: Scope, user: string, windowId: string): Promise<number> {
+    return Number((await this.redis.get(this.usedKey(scope, user, windowId))) ?? 0);
+  }
+
+  async resetUsed(scope: Scope, user: string, windowId: string): Promise<void> {
+    await this.redis.del(this.usedKey(scope, user, windowId));
+  }
+
+  async top(scope: Scope, windowId: string, what: 'users' | 'channels', n = 10): Promise<Array<{ id: string; amount: number }>> {
+    const flat = await this.redis.zrevrangebyscore(this.statsKey(scope, windowId, what), '+inf', '1', 'WITHSCORES', 'LIMIT', 0, n);
+    const out: Array<{ id: string; amount: number }> = [];
+    for (let i = 0; i < flat.length; i += 2) out.push({ id: flat[i]!, amount: Number(flat[i + 1]) });
+    return out;
+  }
+
+  async total(scope: Scope, windowId: string): Promise<number> {
+    const flat = await this.redis.zrange(this.statsKey(scope, windowId, 'channels'), '0', '-1', 'WITHSCORES');
+    let sum = 0;
+    for (let i = 1; i < flat.length; i += 2) sum += Number(flat[i]);
+    return sum;
+  }
+
+  async override(scope: Scope, target: `user:${string}` | `role:${string}`): Promise<Limit | null> {
+    const v = await this.redis.hget(this.limitsKey(scope), target);
+    return v === null ? null : parseLimit(v);
+  }
+
+  async setOverride(scope: Scope, target: `user:${string}` | `role:${string}`, limit: Limit | null): Promise<void> {
+    if (limit === null) await this.redis.hdel(this.limitsKey(scope), target);
+    else await this.redis.hset(this.limitsKey(scope), target, formatLimit(limit));
+  }
+
+  async explicitRole(scope: Scope, user: string): Promise<string | null> {
+    return this.redis.hget(this.rolesKey(scope), user);
+  }
+
+  async setRole(scope: Scope, user: string, role: string | null): Promise<void> {
+    if (role === null) await this.redis.hdel(this.rolesKey(scope), user);
+    else await this.redis.hset(this.rolesKey(scope), user, role);
+  }
+}
