@@ -3,7 +3,9 @@
  * configured, else the given Z-Image-Turbo ONNX export. Always a ThreadedEngine (one engine thread).
  */
 import type { Engine } from './engine.js';
-import { ensureDemoModel } from './demo-model/build.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEMO_MARKER, ensureDemoModel } from './demo-model/build.js';
 import type { ScheduleKind } from './schedule.js';
 import type { ExecutionProviderChoice } from './sessions.js';
 import { ThreadedEngine } from './threaded-engine.js';
@@ -12,7 +14,7 @@ export interface CreateEngineOptions {
   /** Z-Image-Turbo ONNX export (v2 layout). Unset → the demo model. */
   modelDir?: string;
   dataDir: string;
-  /** Pacing of the demo model between steps (ignored for a real model). Default 0. */
+  /** Pacing of the demo model between steps (also when modelDir points at a demo model; ignored for a real model). Default 0. */
   demoStepDelayMs?: number;
   /** Intra-op threads of the engine thread's sessions; 0/unset = onnxruntime default. */
   threads?: number;
@@ -25,12 +27,13 @@ export interface CreateEngineOptions {
 }
 
 export function createEngine(o: CreateEngineOptions): ThreadedEngine & Engine {
-  const demo = o.modelDir === undefined;
+  // A directory holding the demo marker is the demo model too (tests and scripts point at a built one).
+  const demo = o.modelDir === undefined || existsSync(join(o.modelDir, DEMO_MARKER));
   return new ThreadedEngine({
-    modelDir: demo ? () => ensureDemoModel(o.dataDir) : o.modelDir!,
+    modelDir: o.modelDir ?? (() => ensureDemoModel(o.dataDir)),
     executionProvider: o.executionProvider ?? 'cpu',
     ...(o.threads ? { intraOpThreads: o.threads } : {}),
-    ...(demo && o.demoStepDelayMs ? { stepDelayMs: o.demoStepDelayMs } : {}),
+    ...(o.demoStepDelayMs ? { demoStepDelayMs: o.demoStepDelayMs } : {}),
     ...(o.schedule ? { schedule: o.schedule } : {}),
     ...(o.safetyChecker !== undefined ? { safetyChecker: o.safetyChecker } : {}),
     ...(o.textCacheBytes !== undefined ? { textCacheBytes: o.textCacheBytes } : {}),
