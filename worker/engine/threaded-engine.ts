@@ -8,6 +8,7 @@
  */
 import { isZimageError, ZimageError } from '../../src/errors.js';
 import type { Engine, EngineImage, EngineInfo, EngineRequest, StepCallback } from './engine.js';
+import { readDemoMarker } from './demo-model/build.js';
 import { engineInfo, validateRequest } from './engine-info.js';
 import { modelInvalid } from './graph-loader.js';
 import { inspectModelDir } from './model-dir.js';
@@ -18,11 +19,13 @@ import { epochMs, type ThreadPartSettings } from './thread-protocol.js';
 
 export { threadEntryUrl } from './thread-client.js';
 
-export interface ThreadedEngineOptions extends Omit<ThreadPartSettings, 'modelDir'> {
+export interface ThreadedEngineOptions extends Omit<ThreadPartSettings, 'modelDir' | 'stepDelayMs'> {
   /** The model directory, or a function that produces it (e.g. building the demo model) at load time. */
   modelDir: string | (() => Promise<string>);
   /** Largest accepted width/height in pixels. Default 2048. */
   maxSide?: number;
+  /** Pause after each step when the directory holds the demo model (so progress can be watched). Default 0. */
+  demoStepDelayMs?: number;
   /** Warnings from the engine threads (e.g. CUDA fallback). Default: console.warn. */
   onWarning?: (message: string) => void;
 }
@@ -61,7 +64,7 @@ export class ThreadedEngine implements Engine {
   }
 
   private async start(): Promise<Loaded> {
-    const { modelDir, onWarning, maxSide: _maxSide, ...rest } = this.opts;
+    const { modelDir, onWarning, maxSide: _maxSide, demoStepDelayMs, ...rest } = this.opts;
     const dir = typeof modelDir === 'string' ? modelDir : await modelDir();
     const report = await inspectModelDir(dir, { safetyChecker: rest.safetyChecker });
     if (report.problems.length > 0) throw await modelInvalid(dir, report.problems, rest.safetyChecker);
@@ -77,7 +80,8 @@ export class ThreadedEngine implements Engine {
     threads = [textVae, transformer];
     let current: Promise<Loaded> | undefined;
     try {
-      const settings = { ...rest, modelDir: dir };
+      const demo = (await readDemoMarker(dir)) !== undefined;
+      const settings: ThreadPartSettings = { ...rest, modelDir: dir, ...(demo && demoStepDelayMs ? { stepDelayMs: demoStepDelayMs } : {}) };
       const [a, b] = await Promise.all([
         textVae.call('open', { role: 'text-vae', settings }),
         transformer.call('open', { role: 'transformer', settings }),
