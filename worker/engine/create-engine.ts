@@ -1,11 +1,10 @@
 /**
  * Engine factory: the demo model (built on first use into `<dataDir>/models/demo`) when no model directory is
- * configured, else the given Z-Image-Turbo ONNX export. Always a ThreadedEngine (one engine thread).
+ * configured, else the given directory (the Z-Image-Turbo ONNX export, or a built demo model). Always a
+ * ThreadedEngine (two engine threads). Demo pacing applies whenever the loaded directory holds the demo marker.
  */
+import { ensureDemoModel } from './demo-model/build.js';
 import type { Engine } from './engine.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { DEMO_MARKER, ensureDemoModel } from './demo-model/build.js';
 import type { ScheduleKind } from './schedule.js';
 import type { ExecutionProviderChoice } from './sessions.js';
 import { ThreadedEngine } from './threaded-engine.js';
@@ -27,8 +26,6 @@ export interface CreateEngineOptions {
 }
 
 export function createEngine(o: CreateEngineOptions): ThreadedEngine & Engine {
-  // A directory holding the demo marker is the demo model too (tests and scripts point at a built one).
-  const demo = o.modelDir === undefined || existsSync(join(o.modelDir, DEMO_MARKER));
   return new ThreadedEngine({
     modelDir: o.modelDir ?? (() => ensureDemoModel(o.dataDir)),
     executionProvider: o.executionProvider ?? 'cpu',
