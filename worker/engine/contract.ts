@@ -142,17 +142,22 @@ export function readDims(meta: Partial<Record<ModelFileKey, { inputs: readonly P
   if (!te || !tr || !vd) return { problems };
   const hiddenTe = dim(te.outputs, 'encoder_hidden_states', 2);
   const hiddenTr = dim(tr.inputs, 'encoder_hidden_states', 2);
-  const channels = dim(tr.inputs, 'hidden_states', 1);
-  const outChannels = dim(tr.outputs, 'sample', 1);
-  const vaeChannels = dim(vd.inputs, 'latent_sample', 1);
+  // Channels may be declared on any of the latent ports; they must agree wherever declared.
+  const channelPorts: Array<[string, number | undefined]> = [
+    ['transformer hidden_states', dim(tr.inputs, 'hidden_states', 1)],
+    ['transformer sample', dim(tr.outputs, 'sample', 1)],
+    ['vae decoder latent_sample', dim(vd.inputs, 'latent_sample', 1)],
+  ];
   const hidden = hiddenTe ?? hiddenTr;
   if (hidden === undefined) problems.push('text feature width is not declared by the text encoder output nor the transformer input');
   if (hiddenTe !== undefined && hiddenTr !== undefined && hiddenTe !== hiddenTr) {
     problems.push(`text encoder emits ${hiddenTe}-wide features but the transformer expects ${hiddenTr}`);
   }
-  if (channels === undefined) problems.push('transformer hidden_states does not declare its channel count (dim 1)');
-  for (const [what, c] of [['transformer sample', outChannels], ['vae decoder latent_sample', vaeChannels]] as const) {
-    if (channels !== undefined && c !== undefined && c !== channels) problems.push(`${what} has ${c} channels, transformer hidden_states has ${channels}`);
+  const declared = channelPorts.filter((p): p is [string, number] => p[1] !== undefined);
+  const channels = declared[0]?.[1];
+  if (channels === undefined) problems.push('no latent port declares the channel count (dim 1 of hidden_states / sample / latent_sample)');
+  for (const [what, c] of declared) {
+    if (c !== channels) problems.push(`${what} has ${c} channels, ${declared[0]![0]} has ${channels}`);
   }
   return hidden !== undefined && channels !== undefined && problems.length === 0 ? { dims: { hidden, channels }, problems } : { problems };
 }
