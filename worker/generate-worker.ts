@@ -3,9 +3,10 @@
  * with its metadata, and hands the result back through `deliver`. Knows nothing about chat platforms.
  */
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { imageKey, type AssetStore } from '../src/assets/asset-store.js';
+import { provenanceRecord } from '../src/assets/provenance.js';
 import { isZimageError } from '../src/errors.js';
 import type { Logger } from '../src/infra/logger.js';
 import { newJobId } from '../src/jobs/job-id.js';
@@ -34,6 +35,8 @@ export interface GenerateWorkerOptions {
   log: Logger;
   lockMs: number;
   stalledIntervalMs: number;
+  /** Options of the `deliver` jobs this worker adds (retries, backoff); default deliverJobOptions. */
+  deliverOptions?: JobsOptions;
 }
 
 export class GenerateWorker {
@@ -42,7 +45,11 @@ export class GenerateWorker {
   private beat: NodeJS.Timeout | undefined;
   private info: EngineInfo | undefined;
 
-  constructor(private readonly o: GenerateWorkerOptions) {}
+  private readonly deliverOptions: JobsOptions;
+
+  constructor(private readonly o: GenerateWorkerOptions) {
+    this.deliverOptions = o.deliverOptions ?? deliverJobOptions;
+  }
 
   async start(): Promise<EngineInfo> {
     this.info = await this.o.engine.load();
@@ -86,10 +93,12 @@ export class GenerateWorker {
     try {
       const seeds = Array.from({ length: params.count }, (_, i) => (params.seed + i) % 2 ** 32);
       let last = 0;
+      const stepTimer = new StepTimer();
       const images = await this.o.engine.generate(
         { prompt: params.prompt, width: params.width, height: params.height, steps: params.steps, seeds },
         (image, step, steps) => {
           const now = Date.now();
+          stepTimer.step(image, step, now);
           if (step < steps && now - last < PROGRESS_MIN_INTERVAL_MS) return;
           last = now;
           const progress: GenerateProgress = { image, count: params.count, step, steps };
@@ -102,18 +111,20 @@ export class GenerateWorker {
       for (const [index, img] of images.entries()) {
         const metadata: ImageMetadata = {
           jobId, index, prompt: params.prompt, seed: img.seed, width: img.width, height: img.height, steps: params.steps,
-          model: { id: info.id, name: info.name, demo: info.demo },
+          model: { id: info.id, name: info.name, demo: info.demo, version: info.version },
+          template: job.data.template ?? null,
           platform: origin.platform, workspace: origin.workspace, channel: origin.channel, user: origin.user,
           ...(origin.userName ? { userName: origin.userName } : {}),
           createdAt: new Date().toISOString(), queueWaitMs: Math.max(0, startedAt - acceptedAt), generationMs: Math.round(img.ms),
+          stepMs: stepTimer.meanMs(index + 1) ?? Math.round((img.ms / Math.max(1, params.steps)) * 10) / 10,
           ...(charge ? { charge } : {}),
         };
         const key = imageKey(jobId, index, new Date(acceptedAt));
-        await this.o.assets.put(key, await encodePng(img.rgb, img.width, img.height, metadata), { ...metadata, modelVersion: info.version, file: key });
+        await this.o.assets.put(key, await encodePng(img.rgb, img.width, img.height, metadata), provenanceRecord(metadata, key));
         stored.push({ key, metadata });
       }
       await recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params));
-      await this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...deliverJobOptions, jobId: deliverJobId(jobId) });
+      await this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...this.deliverOptions, jobId: deliverJobId(jobId) });
       log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
       return { images: stored.map((s) => s.key) };
     } catch (err) {
@@ -124,8 +135,29 @@ export class GenerateWorker {
       log.warn({ err, code, attempt: job.attemptsMade + 1, final }, 'generation failed');
       if (!final) throw err;
       const failCode = signal?.aborted ? 'CANCELLED' : code;
-      await this.o.queues.deliver.add('deliver', { kind: 'failure', jobId, origin, code: failCode, detail }, { ...deliverJobOptions, jobId: deliverJobId(jobId) });
+      await this.o.queues.deliver.add('deliver', { kind: 'failure', jobId, origin, code: failCode, detail }, { ...this.deliverOptions, jobId: deliverJobId(jobId) });
       throw new UnrecoverableError(encodeFailure(failCode, detail));
     }
+  }
+}
+
+/** Mean time between consecutive denoising steps of each image (the first step also carries text encoding, so it is left out). */
+class StepTimer {
+  private prev = { image: 0, at: 0 };
+  private readonly sums = new Map<number, { ms: number; n: number }>();
+
+  step(image: number, step: number, now: number): void {
+    if (this.prev.image === image && step > 1) {
+      const s = this.sums.get(image) ?? { ms: 0, n: 0 };
+      s.ms += now - this.prev.at;
+      s.n++;
+      this.sums.set(image, s);
+    }
+    this.prev = { image, at: now };
+  }
+
+  meanMs(image: number): number | undefined {
+    const s = this.sums.get(image);
+    return s && s.n > 0 ? Math.round((s.ms / s.n) * 10) / 10 : undefined;
   }
 }

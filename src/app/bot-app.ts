@@ -4,7 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
-import { LocalAssetStore } from '../assets/local-store.js';
+import { createAssetStore } from '../assets/create-store.js';
+import { AssetRetention } from '../assets/retention.js';
 import { ActionRouter } from '../bot/actions.js';
 import { RequestRouter } from '../bot/request-router.js';
 import { BotSubcommands } from '../bot/subcommand.js';
@@ -14,13 +15,13 @@ import type { Config } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
-import { registerStatusRoute } from '../http/status-route.js';
 import { HttpServer } from '../http/server.js';
 import type { Logger } from '../infra/logger.js';
 import { createRedis } from '../infra/redis.js';
 import { Keys } from '../jobs/keys.js';
 import { openQueues, type Queues } from '../jobs/queues.js';
 import { loadPromptTokenizer } from '../model/prompt-tokenizer.js';
+import { Observability } from '../observability/index.js';
 import { AuditLog } from '../quota/audit.js';
 import { quotaCommands } from '../quota/commands.js';
 import { QuotaPolicy } from '../quota/policy.js';
@@ -29,7 +30,6 @@ import { SettingsSource } from '../settings-source.js';
 import { StatusStore } from '../status/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
-import { join } from 'node:path';
 
 export interface BotAppOptions {
   config: Config;
@@ -58,6 +58,9 @@ export class BotApp {
   readonly actions: ActionRouter;
   /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
   readonly subcommands = new BotSubcommands();
+  /** Metrics, /status, /zimage status, dead letters, alerts. */
+  readonly obs: Observability;
+  private readonly retention: AssetRetention;
   private readonly tracker: StatusTracker;
   private readonly deliver: DeliverWorker;
   private readonly connections: Redis[] = [];
@@ -71,17 +74,22 @@ export class BotApp {
     this.queues = openQueues(this.redis, prefix);
     this.store = new StatusStore(this.redis, this.keys);
     this.http = new HttpServer(log);
-    const assets = new LocalAssetStore(join(config.dataDir, 'outputs'));
+    const assets = createAssetStore(config);
+    this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log);
     const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, prefix, log });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.connections.push(...built.connections);
     registerHealthRoutes(this.http, this.redis, this.keys);
     registerAssetRoutes(this.http, assets);
-    registerStatusRoute(this.http, this.redis, this.keys, this.queues.generate);
+    this.obs = new Observability({
+      config, http: this.http, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
+      defaultLocale: config.settings.locale ?? config.env.LOCALE, log,
+    });
     this.settings = new SettingsSource(config, log);
     let policy = new QuotaPolicy(config.settings.quota);
     this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
+    this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
     for (const cmd of quotaCommands({ quota: this.quota, audit: new AuditLog(this.redis, this.keys), policy: () => policy })) this.subcommands.add(cmd);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.router = new RequestRouter({
@@ -93,10 +101,10 @@ export class BotApp {
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, log });
     this.tracker = new StatusTracker({
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
-      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, log,
+      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, hooks: this.obs, log,
     });
     this.deliver = new DeliverWorker({
-      connection: this.redis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, log,
+      connection: this.redis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
     });
   }
 
@@ -112,12 +120,16 @@ export class BotApp {
     await this.deliver.start();
     this.tracker.start();
     this.settings.start();
+    this.obs.start();
+    this.retention.start();
     this.port = await this.http.listen(config.env.PORT, config.env.HOST);
   }
 
   async stop(): Promise<void> {
     await this.http.close();
     this.settings.stop();
+    await this.obs.stop();
+    await this.retention.stop();
     await this.tracker.stop();
     await this.deliver.stop();
     for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { loadConfig, loadDotEnv, type Config } from '../config.js';
 import { isZimageError } from '../errors.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../infra/embedded-redis.js';
-import { createLogger, type Logger } from '../infra/logger.js';
+import { createLogger, secretValues, type Logger } from '../infra/logger.js';
 
 export interface Runtime {
   config: Config;
@@ -18,7 +18,7 @@ export interface Runtime {
 export async function bootstrap(processName: string, opts: { allowEmbeddedRedis: boolean }): Promise<Runtime> {
   loadDotEnv();
   const config = loadConfig();
-  const log = createLogger(config.env.LOG_LEVEL, { process: processName });
+  const log = createLogger(config.env.LOG_LEVEL, { process: processName }, { secrets: [...new Set([...secretValues(config.env), ...secretValues(process.env)])] });
   if (config.env.REDIS_URL) return { config, log, redisUrl: config.env.REDIS_URL };
   if (!opts.allowEmbeddedRedis) {
     throw new Error('REDIS_URL is not set. Point it at the Redis the bot uses (e.g. REDIS_URL=redis://redis.internal:6379), or run `npm start` for the all-in-one local setup.');

@@ -1,7 +1,7 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ZimageError } from '../errors.js';
-import { isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
+import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
 
 /** Asset store on a local (or shared network) directory: `<dir>/YYYY/MM/DD/<job>-<i>.png` + `.json`. */
 export class LocalAssetStore implements AssetStore {
@@ -42,5 +42,25 @@ export class LocalAssetStore implements AssetStore {
 
   async has(key: string): Promise<boolean> {
     try { await stat(this.path(key)); return true; } catch { return false; }
+  }
+
+  async prune(before: Date): Promise<number> {
+    const cutoff = dayNumber(before);
+    const numbered = async (dir: string): Promise<string[]> =>
+      (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => e.name);
+    let deleted = 0;
+    for (const y of await numbered(this.dir)) {
+      for (const m of await numbered(join(this.dir, y))) {
+        for (const d of await numbered(join(this.dir, y, m))) {
+          if (Number(y) * 10_000 + Number(m) * 100 + Number(d) >= cutoff) continue;
+          const dayDir = join(this.dir, y, m, d);
+          deleted += (await readdir(dayDir)).length;
+          await rm(dayDir, { recursive: true, force: true });
+        }
+        if ((await readdir(join(this.dir, y, m))).length === 0) await rm(join(this.dir, y, m), { recursive: true, force: true });
+      }
+      if ((await readdir(join(this.dir, y))).length === 0) await rm(join(this.dir, y), { recursive: true, force: true });
+    }
+    return deleted;
   }
 }

@@ -8,6 +8,8 @@ import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
+import type { ObservabilityHooks } from '../observability/hooks.js';
+import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
@@ -26,6 +28,7 @@ export interface DeliverDeps {
   quota: QuotaService;
   assets: AssetStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
+  hooks?: ObservabilityHooks;
   log: Logger;
   concurrency?: number;
 }
@@ -37,14 +40,33 @@ export class DeliverWorker {
   async start(): Promise<void> {
     this.worker = new Worker<DeliverJobData>(DELIVER_QUEUE, (job) => this.process(job), {
       connection: this.d.connection, prefix: this.d.prefix, concurrency: this.d.concurrency ?? 8,
+      settings: { backoffStrategy: deliveryBackoff },
     });
     this.worker.on('error', (err) => this.d.log.warn({ err }, 'deliver worker error'));
-    this.worker.on('failed', (job, err) => this.d.log.warn({ err, jobId: job?.data.jobId, attempt: job?.attemptsMade }, 'delivery failed; will retry'));
+    this.worker.on('failed', (job, err) => { if (job) void this.failed(job, err); });
     await this.worker.waitUntilReady();
   }
 
   async stop(): Promise<void> {
     await this.worker?.close();
+  }
+
+  /** A delivery attempt failed: BullMQ retries it with backoff; after the last attempt it is dead-lettered. */
+  private async failed(job: Job<DeliverJobData>, err: Error): Promise<void> {
+    const { jobId, origin } = job.data;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
+    this.d.log.warn({ err, jobId, user: origin.user, platform: origin.platform, attempt: job.attemptsMade, final }, final ? 'delivery failed for good' : 'delivery failed; will retry');
+    try {
+      await this.d.hooks?.deliveryFailed({ data: job.data, deliveryId: job.id ?? '', attemptsMade: job.attemptsMade, error: err, final });
+      if (!final) return;
+      // Tell the requester if the platform comes back (the tracker keeps trying the final edit); refund the quota.
+      const rec = await this.d.store.get(jobId);
+      await endJob(this.d, jobId, { phase: 'failed', jobId, reason: failureText('DELIVERY_FAILED', '', origin.locale) }, {
+        jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt: rec?.acceptedAt ?? job.timestamp,
+      });
+    } catch (e) {
+      this.d.log.warn({ err: e, jobId }, 'could not record the failed delivery');
+    }
   }
 
   async process(job: Job<DeliverJobData>): Promise<void> {
@@ -72,6 +94,7 @@ export class DeliverWorker {
     await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });
-    this.d.log.info({ jobId, platform: origin.platform, kind: data.kind }, 'delivered');
+    await this.d.hooks?.jobEnded(data, acceptedAt).catch(() => undefined);
+    this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }
 }

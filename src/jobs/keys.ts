@@ -24,4 +24,12 @@ export class Keys {
   cancelChannel(): string { return `${this.root}:cancel`; }
   /** Leader lease of the status tracker. */
   trackerLock(): string { return `${this.root}:lock:tracker`; }
+  /** Sorted set of recently finished jobs (score = time): p95 wait, mean response, failure rate (src/observability). */
+  recentJobs(): string { return `${this.root}:obs:recent`; }
+  /** List of deliveries that kept failing (newest first). */
+  deadLetters(): string { return `${this.root}:obs:deadletters`; }
+  /** Hash worker id → GPU memory sample (JSON), written by workers that have nvidia-smi. */
+  gpu(): string { return `${this.root}:obs:gpu`; }
+  /** Leader lease of a named singleton (alerts, asset retention). */
+  lock(name: string): string { return `${this.root}:lock:${name}`; }
 }

@@ -41,6 +41,8 @@ export interface GenerateJobData {
   charge?: ChargeInfo;
   /** Epoch ms when the request was accepted (queue wait is measured from here). */
   acceptedAt: number;
+  /** The template preset the job came from, when it did (provenance). */
+  template?: { id: string; version: string };
 }
 
 /** Progress reported by the worker through `job.updateProgress`. */
@@ -62,7 +64,9 @@ export interface ImageMetadata {
   width: number;
   height: number;
   steps: number;
-  model: { id: string; name: string; demo: boolean };
+  model: { id: string; name: string; demo: boolean; version?: string };
+  /** Template preset id and version; null for a free prompt. */
+  template?: { id: string; version: string } | null;
   platform: string;
   workspace: string;
   channel: string;
@@ -71,6 +75,8 @@ export interface ImageMetadata {
   createdAt: string;
   queueWaitMs: number;
   generationMs: number;
+  /** Mean time of one denoising step in the engine (ms). */
+  stepMs?: number;
   charge?: ChargeInfo;
 }
 

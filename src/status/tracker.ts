@@ -11,6 +11,7 @@ import { statusHeadline } from '../chat/status-text.js';
 import { isZimageError } from '../errors.js';
 import { LeaderLock } from '../infra/leader-lock.js';
 import type { Logger } from '../infra/logger.js';
+import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { Keys } from '../jobs/keys.js';
 import type { GenerateJobData } from '../jobs/types.js';
 import { EditPacer, type EditCandidate } from './edit-pacer.js';
@@ -37,6 +38,7 @@ export interface TrackerDeps {
   tickMs: number;
   /** Per-platform override of the minimum interval between edits of one message. */
   minEditIntervalMs?: Readonly<Record<string, number>>;
+  hooks?: ObservabilityHooks;
   log: Logger;
 }
 
@@ -189,10 +191,12 @@ export class StatusTracker {
           try {
             await adapter.updateStatus(c.message, p.view, p.rec.locale);
             pacer.end(c, true, Date.now());
+            this.deps.hooks?.statusEdit(platform, 'ok');
             if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); pacer.forget(c.message); }
           } catch (err) {
             const retryAfterMs = isZimageError(err, 'RATE_LIMITED') ? Number(err.params.retryAfterMs ?? 0) : 0;
             pacer.end(c, false, Date.now(), retryAfterMs);
+            this.deps.hooks?.statusEdit(platform, isZimageError(err, 'RATE_LIMITED') ? 'rate_limited' : 'error');
             this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit failed; will retry');
           }
         });

@@ -1,0 +1,129 @@
+/**
+ * Asset store on S3-compatible object storage (AWS S3, MinIO, NAS gateways): `<S3_PREFIX>YYYY/MM/DD/<job>-<i>.png`
+ * and its `.json` sidecar, path-style addressing by default when an endpoint is given. Checksums are only
+ * sent where the API requires them, which keeps S3-compatible servers that lack the newer checksum headers happy.
+ */
+import {
+  DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
+} from '@aws-sdk/client-s3';
+import { ZimageError } from '../errors.js';
+import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
+
+export interface S3StoreOptions {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  /** Key prefix inside the bucket, '' or ending in '/'. */
+  prefix?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+export class S3AssetStore implements AssetStore {
+  readonly client: S3Client;
+  private readonly prefix: string;
+
+  constructor(private readonly o: S3StoreOptions) {
+    this.prefix = o.prefix ?? '';
+    this.client = new S3Client({
+      region: o.region,
+      ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+      forcePathStyle: o.forcePathStyle ?? o.endpoint !== undefined,
+      ...(o.credentials ? { credentials: o.credentials } : {}),
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  private objectKey(key: string): string {
+    if (!isValidKey(key)) throw new ZimageError('ASSET_KEY_INVALID', `invalid asset key: ${key}`);
+    return this.prefix + key;
+  }
+
+  async put(key: string, png: Buffer, sidecar: object): Promise<void> {
+    const Bucket = this.o.bucket;
+    // Image first, sidecar second: a sidecar never describes a missing image.
+    await this.client.send(new PutObjectCommand({ Bucket, Key: this.objectKey(key), Body: png, ContentType: 'image/png' }));
+    await this.client.send(new PutObjectCommand({
+      Bucket, Key: this.objectKey(sidecarKey(key)), Body: JSON.stringify(sidecar, null, 2), ContentType: 'application/json; charset=utf-8',
+    }));
+  }
+
+  async get(key: string): Promise<Buffer> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(key) }));
+      if (!res.Body) throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+      return Buffer.from(await res.Body.transformToByteArray());
+    } catch (err) {
+      if (isNotFound(err)) throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+      throw err;
+    }
+  }
+
+  async sidecar(key: string): Promise<unknown> {
+    try {
+      return JSON.parse((await this.get(sidecarKey(key))).toString('utf8'));
+    } catch {
+      return null;
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(key) }));
+      return true;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
+  }
+
+  /** Delete every object of the days before `before` (UTC); returns the number of objects deleted. */
+  async prune(before: Date): Promise<number> {
+    const cutoff = dayNumber(before);
+    let deleted = 0;
+    for (const year of await this.folders(this.prefix)) {
+      for (const month of await this.folders(year)) {
+        for (const day of await this.folders(month)) {
+          const ymd = day.slice(this.prefix.length).split('/').filter(Boolean).map(Number);
+          if (ymd.length !== 3 || ymd.some((n) => !Number.isInteger(n))) continue;
+          if (ymd[0]! * 10_000 + ymd[1]! * 100 + ymd[2]! >= cutoff) continue;
+          deleted += await this.deleteAll(day);
+        }
+      }
+    }
+    return deleted;
+  }
+
+  private async folders(prefix: string): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) }));
+      for (const p of res.CommonPrefixes ?? []) if (p.Prefix && /^\d+\/$/.test(p.Prefix.slice(prefix.length))) out.push(p.Prefix);
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return out;
+  }
+
+  private async deleteAll(prefix: string): Promise<number> {
+    let n = 0;
+    let token: string | undefined;
+    do {
+      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
+      const keys = (res.Contents ?? []).flatMap((c) => (c.Key ? [c.Key] : []));
+      for (let i = 0; i < keys.length; i += 8) {
+        await Promise.all(keys.slice(i, i + 8).map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key }))));
+      }
+      n += keys.length;
+      token = res.IsTruncated ? res.NextContinuationToken : undefined;
+    } while (token);
+    return n;
+  }
+}
