@@ -2,13 +2,13 @@
  * Engine features on real onnxruntime-node with the demo model: safety checker, text-feature cache, execution
  * provider choice, stage overlap across concurrent requests, and the v2 scheduler_step helper graph.
  */
-import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isZimageError, type ZimageError } from '../../src/errors.js';
 import { createEngine } from '../../worker/engine/create-engine.js';
-import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { DEMO_MARKER, DEMO_MODEL_VERSION, ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { safetyCheckerGraph } from '../../worker/engine/demo-model/graphs.js';
 import type { EngineRequest } from '../../worker/engine/engine.js';
 import { float16ToFloat32, float32ToFloat16 } from '../../worker/engine/fp16.js';
@@ -179,5 +179,25 @@ describe('engine thread failures', () => {
     expect(err.message).toContain('engine thread (transformer)');
     expect(crashes).toHaveLength(1);
     expect((await rejection(client.call('stats', {}))).code).toBe('ENGINE_CRASHED');
+  });
+});
+
+describe('demo model builder', () => {
+  it('concurrent builders agree on one complete model; an outdated one is rebuilt', async () => {
+    const fresh = await mkdtemp(join(tmpdir(), 'zimage-demo-race-'));
+    try {
+      const dirs = await Promise.all([1, 2, 3].map(() => ensureDemoModel(fresh)));
+      expect(new Set(dirs).size).toBe(1);
+      expect((await readdir(join(fresh, 'models'))).sort()).toEqual(['demo']); // no temp dirs left behind
+      const marker = JSON.parse(await readFile(join(dirs[0]!, DEMO_MARKER), 'utf8')) as { version: number };
+      expect(marker.version).toBe(DEMO_MODEL_VERSION);
+      await writeFile(join(dirs[0]!, DEMO_MARKER), JSON.stringify({ ...marker, version: 1 }));
+      await rm(join(dirs[0]!, MODEL_FILES.vaeDecoder));
+      expect(await ensureDemoModel(fresh)).toBe(dirs[0]);
+      expect((await readdir(join(dirs[0]!, 'onnx')))).toContain('vae_decoder_model_f16.onnx');
+      expect(JSON.parse(await readFile(join(dirs[0]!, DEMO_MARKER), 'utf8')).version).toBe(DEMO_MODEL_VERSION);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 });
