@@ -159,6 +159,33 @@ describe('model directory validation', () => {
     expect(err.message).toContain('missing external-data shard onnx/text_encoder_model_q4f16.onnx_data_1');
   });
 
+  it('sharded external data next to the .onnx loads by path and gives the same image', async () => {
+    const dir = await copyModel('sharded');
+    // Move the transformer's weights into two shards, the way the v2 export stores them (…onnx_data, …onnx_data_1).
+    const file = join(dir, MODEL_FILES.transformer);
+    const model = onnxProto.onnx.ModelProto.decode(await readFile(file));
+    const shards: Record<string, Buffer[]> = { 'transformer_model_q4f16.onnx_data': [], 'transformer_model_q4f16.onnx_data_1': [] };
+    for (const [name, shard] of [['w_colour', 'transformer_model_q4f16.onnx_data'], ['w_gain', 'transformer_model_q4f16.onnx_data_1']] as const) {
+      const t = model.graph!.initializer!.find((i) => i.name === name)!;
+      const bytes = Buffer.from(t.rawData!);
+      const offset = shards[shard]!.reduce((n, b) => n + b.length, 0);
+      shards[shard]!.push(bytes);
+      t.rawData = new Uint8Array(0);
+      t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [{ key: 'location', value: shard }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.length) }];
+    }
+    await writeFile(file, onnxProto.onnx.ModelProto.encode(model).finish());
+    for (const [shard, parts] of Object.entries(shards)) await writeFile(join(dir, 'onnx', shard), Buffer.concat(parts));
+    const sharded = new ThreadedEngine({ modelDir: dir, executionProvider: 'cpu' });
+    disposeLater.push(sharded);
+    const [a] = await sharded.generate(req(), none);
+    const [b] = await engine.generate(req(), none);
+    expect(Buffer.from(a!.rgb).equals(Buffer.from(b!.rgb))).toBe(true);
+    await rm(join(dir, 'onnx', 'transformer_model_q4f16.onnx_data_1'));
+    const err = await loadError(dir);
+    expect(err.message).toContain('missing external-data shard onnx/transformer_model_q4f16.onnx_data_1 (referenced by onnx/transformer_model_q4f16.onnx)');
+  });
+
   it('a v1-shaped transformer (5-D latents, unified_results) is refused with a clear message', async () => {
     const dir = await copyModel('v1-shaped');
     const g = new GraphBuilder('v1_transformer');
