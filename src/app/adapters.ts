@@ -4,8 +4,10 @@
  */
 import type { Redis } from 'ioredis';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
+import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
-import type { Config } from '../config.js';
+import { DEFAULT_COMMAND_RULES } from '../commands/index.js';
+import { slackMode, type Config } from '../config.js';
 import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
 import type { Logger } from '../infra/logger.js';
@@ -32,6 +34,17 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
     const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub');
     connections.push(subscriber);
     adapters.push(new PlaygroundAdapter({ http: ctx.http, redis: ctx.redis, subscriber, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'playground' }) }));
+  }
+  const env = ctx.config.env;
+  if (env.SLACK_BOT_TOKEN) {
+    const { settings, defaults } = ctx.config;
+    const fallback = settings.locale ?? env.LOCALE;
+    adapters.push(new SlackAdapter({
+      botToken: env.SLACK_BOT_TOKEN, mode: slackMode(env), appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET,
+      apiUrl: env.SLACK_API_URL, http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'slack' }),
+      modal: { ...defaults, maxSteps: DEFAULT_COMMAND_RULES.limits.maxSteps, maxCount: settings.generation.maxCount },
+      localeFor: (team) => settings.workspaceLocales[`slack:${team}`] ?? fallback,
+    }));
   }
   return { adapters, connections };
 }

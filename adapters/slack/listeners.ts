@@ -1,0 +1,146 @@
+/**
+ * Inbound Slack traffic → the core. Every listener acks first (Slack wants an answer within 3 s; events
+ * are acked by Bolt itself), then does the slow part: `/zimage` opens a thread with a channel message (or
+ * a modal when it has no text), a mention or a DM is answered in its own thread, buttons go to the action
+ * handler and the clicker is told the outcome ephemerally. Where the bot cannot post, the person gets an
+ * ephemeral explanation of how to let it in.
+ */
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { ActionKind, InboundHandlers } from '../../src/chat/types.js';
+import type { Logger } from '../../src/infra/logger.js';
+import { ACTION_ID_PATTERN } from './blocks.js';
+import { MODAL_CALLBACK_ID, modalView, parseModalOrigin, submissionText, type ModalDefaults } from './modal.js';
+import { encodeRef, PLATFORM } from './refs.js';
+import { cannotPostExplanation } from './slack-errors.js';
+import type { SlackAdapter } from './slack-adapter.js';
+import { commandText, escapeMrkdwn, plainText } from './text.js';
+
+/** The slash commands this app registers (manifest.yml lists the same; a unit test keeps them in sync). */
+export const SLASH_COMMANDS = ['/zimage'] as const;
+
+export interface ListenerContext {
+  adapter: SlackAdapter;
+  inbound: InboundHandlers;
+  botUserId: string;
+  modal: ModalDefaults;
+  localeFor: (team: string) => string;
+  log: Logger;
+}
+
+interface ChannelRequest {
+  team: string;
+  channel: string;
+  user: string;
+  userName?: string;
+  text: string;
+  eventId: string;
+  locale: string;
+  /** Reach the person privately (response_url or ephemeral) when the channel refuses the bot. */
+  tellUser: (text: string) => Promise<unknown>;
+}
+
+export function registerListeners(app: App, ctx: ListenerContext): void {
+  const { inbound, log } = ctx;
+
+  /** A channel request (slash command, modal): a bot message in the channel becomes the thread parent. */
+  const startInChannel = async (r: ChannelRequest): Promise<void> => {
+    let thread: string;
+    try {
+      thread = await ctx.adapter.openThread(r.team, r.channel, r.user, r.text, r.locale);
+    } catch (err) {
+      const why = cannotPostExplanation(err, r.locale);
+      if (!why) throw err;
+      log.info({ team: r.team, channel: r.channel, reason: why }, 'cannot post in the channel; told the user');
+      await r.tellUser(why);
+      return;
+    }
+    await inbound.onRequest({
+      platform: PLATFORM, workspace: r.team, channel: r.channel, thread, user: r.user, text: r.text,
+      eventId: r.eventId, locale: r.locale, ...(r.userName ? { userName: r.userName } : {}),
+    });
+  };
+
+  for (const name of SLASH_COMMANDS) {
+    app.command(name, async ({ command, ack, respond, client }) => {
+      await ack();
+      const team = command.team_id;
+      const locale = ctx.localeFor(team);
+      const text = plainText(command.text ?? '');
+      if (text === '') {
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: modalView({ team, channel: command.channel_id, responseUrl: command.response_url, locale }, ctx.modal),
+        });
+        return;
+      }
+      await startInChannel({
+        team, channel: command.channel_id, user: command.user_id, userName: command.user_name, text, locale,
+        // Slack does not retry slash commands; the trigger id is unique per invocation.
+        eventId: `command:${command.trigger_id}`,
+        tellUser: (msg) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(msg) }),
+      });
+    });
+  }
+
+  app.view(MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
+    await ack();
+    const origin = parseModalOrigin(view.private_metadata);
+    if (!origin) { log.warn({ viewId: view.id }, 'modal submission without its origin'); return; }
+    await startInChannel({
+      team: origin.team, channel: origin.channel, user: body.user.id, userName: body.user.name, locale: origin.locale,
+      text: submissionText(view.state.values), eventId: `view:${view.id}`,
+      tellUser: (msg) => (origin.responseUrl
+        ? postJson(origin.responseUrl, { response_type: 'ephemeral', text: escapeMrkdwn(msg) })
+        : ctx.adapter.client.chat.postMessage({ channel: body.user.id, text: escapeMrkdwn(msg) })),
+    });
+  });
+
+  app.event('app_mention', async ({ event, body }) => {
+    if (!event.user) return;
+    const team = body.team_id;
+    const ts = event.thread_ts ?? event.ts;
+    const locale = ctx.localeFor(team);
+    try {
+      await inbound.onRequest({
+        platform: PLATFORM, workspace: team, channel: event.channel, thread: encodeRef({ team, channel: event.channel, ts }),
+        user: event.user, text: commandText(event.text, ctx.botUserId), eventId: body.event_id, locale,
+      });
+    } catch (err) {
+      const why = cannotPostExplanation(err, locale);
+      if (!why) throw err;
+      await ctx.adapter.tellPrivately(event.channel, event.user, escapeMrkdwn(why), ts).catch((e: unknown) => log.warn({ err: e }, 'could not explain'));
+    }
+  });
+
+  // Direct messages to the bot: the whole message is the command (a mention or a leading /zimage is optional).
+  app.event('message', async ({ event, body }) => {
+    const m = event as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
+    if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id || !m.user || !m.text) return;
+    const team = body.team_id;
+    await inbound.onRequest({
+      platform: PLATFORM, workspace: team, channel: m.channel, thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),
+      user: m.user, text: commandText(m.text, ctx.botUserId), eventId: body.event_id, locale: ctx.localeFor(team),
+    });
+  });
+
+  app.action<BlockAction<ButtonAction>>({ type: 'block_actions', action_id: ACTION_ID_PATTERN }, async ({ ack, action, body, respond }) => {
+    await ack();
+    const kind = ACTION_ID_PATTERN.exec(action.action_id)![1] as ActionKind;
+    const team = body.team?.id ?? body.user.team_id ?? '';
+    const channel = body.channel?.id ?? String(body.container.channel_id ?? '');
+    const threadTs = String(body.message?.thread_ts ?? body.container.thread_ts ?? body.message?.ts ?? body.container.message_ts ?? '');
+    const locale = ctx.localeFor(team);
+    const result = await inbound.onAction({
+      kind, jobId: action.value ?? '', platform: PLATFORM, workspace: team, channel, thread: encodeRef({ team, channel, ts: threadTs }),
+      user: body.user.id, userName: body.user.username ?? body.user.name ?? body.user.id,
+      // Slack does not retry interactions; the trigger id is unique per click.
+      eventId: body.trigger_id, locale,
+    });
+    if (result.message) await respond({ response_type: 'ephemeral', replace_original: false, text: escapeMrkdwn(result.message) });
+  });
+}
+
+async function postJson(url: string, body: unknown): Promise<void> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`POST ${new URL(url).host} → ${res.status}`);
+}

@@ -1,0 +1,187 @@
+/**
+ * Slack on Bolt 5: Socket Mode (no public URL) or HTTP on the bot's own port. Transport only — inbound
+ * traffic is acked at once and normalised to BotRequest / BotAction (see listeners.ts); outbound, the
+ * core's status views and images become Block Kit messages, `chat.update` edits and `files.uploadV2`.
+ */
+import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import type { Redis } from 'ioredis';
+import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
+import { ZimageError } from '../../src/errors.js';
+import type { HttpServer } from '../../src/http/server.js';
+import type { Logger } from '../../src/infra/logger.js';
+import { boltLogger } from './bolt-logger.js';
+import { replyMessage, requestParent, resultMessage, statusMessage, type SlackMessage } from './blocks.js';
+import { SlackHttpReceiver } from './http-receiver.js';
+import { registerListeners } from './listeners.js';
+import type { ModalDefaults } from './modal.js';
+import { decodeRef, encodeRef, PLATFORM } from './refs.js';
+import { rateLimitedSeconds, slackErrorCode, toZimageError } from './slack-errors.js';
+import { clip } from './text.js';
+
+/** A few quick retries inside the WebClient; after that the caller's own retry (queue backoff, next tick) takes over. */
+const DEFAULT_RETRY = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
+const UPLOADED_TTL_S = 7 * 24 * 3600;
+
+export interface SlackAdapterOptions {
+  botToken: string;
+  mode: 'socket' | 'http';
+  /** App-level token (xapp-…, scope connections:write): Socket Mode. */
+  appToken?: string;
+  /** Signing secret: HTTP mode. */
+  signingSecret?: string;
+  /** Web API base URL (default https://slack.com/api/), e.g. a corporate proxy. */
+  apiUrl?: string;
+  http: HttpServer;
+  redis: Redis;
+  prefix: string;
+  log: Logger;
+  modal: ModalDefaults;
+  /** Reply language for a workspace (team id). */
+  localeFor: (team: string) => string;
+  /** Bolt receiver to use instead of the one `mode` implies (embedding the adapter elsewhere, tests). */
+  receiver?: Receiver;
+  /** WebClient options merged over the adapter's defaults (e.g. `retryConfig`). */
+  clientOptions?: webApi.WebClientOptions;
+}
+
+export class SlackAdapter implements ChatAdapter {
+  readonly platform = PLATFORM;
+  // chat.update is Tier 3 (~50/min per workspace): stay under it with room for retries.
+  readonly pacing: EditPacing = { minIntervalMs: 3000, perWorkspacePerMinute: 45 };
+  readonly client: webApi.WebClient;
+  private readonly edits: webApi.WebClient;
+  private readonly clientOptions: webApi.WebClientOptions;
+  private readonly receiver: Receiver | undefined;
+  /** Per workspace: no chat.update before this time (ms), after a 429's Retry-After. */
+  private readonly holds = new Map<string, number>();
+  private app: App | undefined;
+
+  constructor(private readonly o: SlackAdapterOptions) {
+    this.clientOptions = {
+      logger: boltLogger(o.log), retryConfig: DEFAULT_RETRY, ...(o.apiUrl ? { slackApiUrl: withSlash(o.apiUrl) } : {}), ...o.clientOptions,
+    };
+    this.client = new webApi.WebClient(o.botToken, this.clientOptions);
+    // Edits must not wait minutes inside the WebClient: a 429 comes back at once and the status tracker's pacer waits.
+    this.edits = new webApi.WebClient(o.botToken, { ...this.clientOptions, rejectRateLimitedCalls: true });
+    if (o.receiver) this.receiver = o.receiver;
+    else if (o.mode === 'http') {
+      if (!o.signingSecret) throw new ZimageError('CONFIG_INVALID', 'SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_MODE=http).');
+      this.receiver = new SlackHttpReceiver({ http: o.http, signingSecret: o.signingSecret, log: o.log });
+    }
+  }
+
+  /** The Bolt app (after start): `app.processEvent` is how Socket Mode payloads are fed in tests. */
+  get bolt(): App {
+    if (!this.app) throw new Error('the Slack adapter has not started');
+    return this.app;
+  }
+
+  async start(inbound: InboundHandlers): Promise<void> {
+    const me = await this.whoAmI();
+    const logger = boltLogger(this.o.log);
+    const receiver = this.receiver ?? this.socketReceiver();
+    const app = new App({
+      token: this.o.botToken, botId: me.botId, botUserId: me.userId, receiver, logger,
+      clientOptions: this.clientOptions, convoStore: false, ignoreSelf: true,
+    });
+    app.error(async (err) => { this.o.log.error({ err }, 'Slack listener failed'); });
+    registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, log: this.o.log });
+    this.app = app;
+    await app.start();
+    this.o.log.info({ mode: this.o.receiver ? 'custom' : this.o.mode, team: me.team }, 'Slack adapter started');
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.stop().catch((err: unknown) => this.o.log.warn({ err }, 'Slack adapter stop failed'));
+  }
+
+  async reply(thread: string, text: string): Promise<string> {
+    const ref = decodeRef(thread);
+    return this.post(ref.team, ref.channel, ref.ts, replyMessage(text), 'reply');
+  }
+
+  async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {
+    const ref = decodeRef(thread);
+    return this.post(ref.team, ref.channel, ref.ts, statusMessage(view, locale), 'status message');
+  }
+
+  async updateStatus(message: string, view: StatusView, locale: string): Promise<void> {
+    const ref = decodeRef(message);
+    const now = Date.now();
+    const hold = this.holds.get(ref.team) ?? 0;
+    if (hold > now) throw new ZimageError('RATE_LIMITED', `chat.update paused for workspace ${ref.team}`, { retryAfterMs: hold - now });
+    try {
+      await this.edits.chat.update({ channel: ref.channel, ts: ref.ts, ...statusMessage(view, locale) });
+    } catch (err) {
+      const seconds = rateLimitedSeconds(err);
+      if (seconds === undefined) throw toZimageError(err, 'status edit');
+      const retryAfterMs = Math.max(1, seconds) * 1000;
+      this.holds.set(ref.team, Date.now() + retryAfterMs);
+      throw new ZimageError('RATE_LIMITED', `chat.update rate limited in workspace ${ref.team}; retry after ${seconds} s`, { retryAfterMs });
+    }
+  }
+
+  /**
+   * Upload the PNG into the thread (files.uploadV2: get URL → upload → complete), then post its metadata and
+   * buttons as a separate thread message (the upload returns no message to attach them to). A retried
+   * delivery does not upload the same image twice.
+   */
+  async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {
+    const ref = decodeRef(thread);
+    const meta = image.metadata;
+    const uploadedKey = `${this.o.prefix}:slack:uploaded:${meta.jobId}:${meta.index}`;
+    if (!(await this.o.redis.exists(uploadedKey))) {
+      try {
+        await this.client.filesUploadV2({
+          channel_id: ref.channel, thread_ts: ref.ts, file: image.png, filename: image.filename,
+          title: clip(meta.prompt, 250), alt_text: clip(meta.prompt, 1000),
+        });
+      } catch (err) {
+        throw toZimageError(err, 'image upload');
+      }
+      await this.o.redis.set(uploadedKey, '1', 'EX', UPLOADED_TTL_S);
+    }
+    await this.post(ref.team, ref.channel, ref.ts, resultMessage(meta, locale), 'result message');
+  }
+
+  /** Start a thread for a slash command: a channel message saying who asked for what. Returns the thread reference. */
+  async openThread(team: string, channel: string, user: string, request: string, locale: string): Promise<string> {
+    const res = await this.client.chat.postMessage({ channel, ...requestParent(user, request, locale) });
+    return encodeRef({ team, channel, ts: String(res.ts) });
+  }
+
+  /** An ephemeral message to one person in a conversation (used when nothing else can reach them). */
+  async tellPrivately(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
+    await this.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+  }
+
+  private async post(team: string, channel: string, threadTs: string, msg: SlackMessage, what: string): Promise<string> {
+    try {
+      const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, ...msg });
+      return encodeRef({ team, channel, ts: String(res.ts) });
+    } catch (err) {
+      throw toZimageError(err, what);
+    }
+  }
+
+  private socketReceiver(): SocketModeReceiver {
+    if (!this.o.appToken) throw new ZimageError('CONFIG_INVALID', 'SLACK_APP_TOKEN (xapp-…) is required in Socket Mode.');
+    return new SocketModeReceiver({ appToken: this.o.appToken, logger: boltLogger(this.o.log), installerOptions: { clientOptions: this.clientOptions } });
+  }
+
+  /** auth.test: who the bot is (so Bolt needs no call of its own), and a clear start-up error for a bad token. */
+  private async whoAmI(): Promise<{ userId: string; botId: string; team: string }> {
+    try {
+      const res = await this.client.auth.test();
+      return { userId: String(res.user_id), botId: String(res.bot_id), team: String(res.team_id) };
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code) throw new ZimageError('CONFIG_INVALID', `Slack refused SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "OAuth & Permissions" page.`);
+      throw err;
+    }
+  }
+}
+
+function withSlash(url: string): string {
+  return url.endsWith('/') ? url : `${url}/`;
+}
