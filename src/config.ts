@@ -31,6 +31,8 @@ const envSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(500, 3_600_000).default(15_000),
   STATUS_TICK_MS: int(50, 60_000).default(500),
   PLAYGROUND: bool.default(true),
+  /** Template presets directory (default: templates/presets in the repository). */
+  TEMPLATES_DIR: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
   // Slack (adapters/slack): enabled when SLACK_BOT_TOKEN is set.
   SLACK_BOT_TOKEN: z.string().regex(/^xoxb-/, 'a bot token starts with xoxb-').optional(),

@@ -18,7 +18,7 @@ import { encodeFailure } from '../src/status/failure.js';
 import { recordSpeed } from '../src/status/speed.js';
 import { heartbeat, removeWorker } from '../src/status/workers.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
-import { encodePng } from './png.js';
+import { encodeImage } from './encode-image.js';
 
 /** Failures that a retry cannot fix. */
 const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', 'INVALID_REQUEST']);
@@ -26,6 +26,8 @@ const PROGRESS_MIN_INTERVAL_MS = 150;
 const HEARTBEAT_MS = 2000;
 
 export interface GenerateWorkerOptions {
+  /** Where template post-processing files (overlays) live. */
+  templatesDir: string;
   connection: Redis;
   prefix: string;
   keys: Keys;
@@ -119,8 +121,9 @@ export class GenerateWorker {
           stepMs: stepTimer.meanMs(index + 1) ?? Math.round((img.ms / Math.max(1, params.steps)) * 10) / 10,
           ...(charge ? { charge } : {}),
         };
-        const key = imageKey(jobId, index, new Date(acceptedAt));
-        await this.o.assets.put(key, await encodePng(img.rgb, img.width, img.height, metadata), provenanceRecord(metadata, key));
+        const encoded = await encodeImage(img.rgb, img.width, img.height, metadata, job.data.post, this.o.templatesDir);
+        const key = imageKey(jobId, index, new Date(acceptedAt), encoded.ext);
+        await this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key));
         stored.push({ key, metadata });
       }
       await recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params));

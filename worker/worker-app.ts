@@ -12,6 +12,7 @@ import { createEngine } from './engine/create-engine.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
 import { CancelListener } from './cancel-listener.js';
 import { GenerateWorker } from './generate-worker.js';
+import { templatesDir } from '../src/templates/dir.js';
 
 export interface WorkerAppOptions {
   config: Config;
@@ -41,6 +42,7 @@ export class WorkerApp {
       executionProvider: config.env.ZIMAGE_EP,
     });
     this.worker = new GenerateWorker({
+      templatesDir: templatesDir(config),
       connection: this.redis, prefix, keys: new Keys(prefix), queues: this.queues, engine,
       assets: createAssetStore(config), log: log.child({ process: 'worker' }),
       lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,

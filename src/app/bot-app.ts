@@ -27,6 +27,9 @@ import { quotaCommands } from '../quota/commands.js';
 import { QuotaPolicy } from '../quota/policy.js';
 import { QuotaService } from '../quota/service.js';
 import { SettingsSource } from '../settings-source.js';
+import { templateCommands } from '../templates/commands.js';
+import { TemplateLibrary } from '../templates/library.js';
+import { templatesDir } from '../templates/dir.js';
 import { StatusStore } from '../status/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
@@ -55,6 +58,7 @@ export class BotApp {
   readonly router: RequestRouter;
   readonly settings: SettingsSource;
   readonly quota: QuotaService;
+  readonly templates: TemplateLibrary;
   readonly actions: ActionRouter;
   /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
   readonly subcommands = new BotSubcommands();
@@ -91,10 +95,15 @@ export class BotApp {
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
     this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
     for (const cmd of quotaCommands({ quota: this.quota, audit: new AuditLog(this.redis, this.keys), policy: () => policy })) this.subcommands.add(cmd);
+    const rules = commandRules(config);
+    const { minSide, maxSide, sideMultiple } = rules.limits;
+    const sizeOk = (w: number, h: number): boolean => [w, h].every((x) => x >= minSide && x <= maxSide && x % sideMultiple === 0);
+    this.templates = new TemplateLibrary(templatesDir(config), sizeOk, log);
+    for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
-      rules: commandRules(config), maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
+      rules, templates: this.templates, maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
       subcommands: this.subcommands, quota: this.quota,
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
@@ -115,6 +124,9 @@ export class BotApp {
     const { config } = this.o;
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.router.warmUp();
+    const loaded = await this.templates.reload();
+    if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
+    this.templates.watch();
     const inbound = { onRequest: (req: BotRequest) => this.router.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();
@@ -128,6 +140,7 @@ export class BotApp {
   async stop(): Promise<void> {
     await this.http.close();
     this.settings.stop();
+    this.templates.stop();
     await this.obs.stop();
     await this.retention.stop();
     await this.tracker.stop();

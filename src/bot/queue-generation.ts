@@ -1,5 +1,5 @@
 /** Admission (role limits + quota) and queueing in one step: used by commands, buttons and schedules. */
-import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { QuotaService } from '../quota/service.js';
 import { admit } from './admission.js';
 import { submitGeneration, type SubmitDeps } from './submit.js';
@@ -10,12 +10,14 @@ export async function queueGeneration(
   d: SubmitDeps & { quota: QuotaService },
   origin: JobOrigin,
   params: GenerateParams,
-  opts: { template?: string } = {},
+  opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
 ): Promise<QueueOutcome> {
   const admission = await admit(d.quota, { request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}) });
   if (!admission.ok) return admission;
   try {
-    await submitGeneration(d, origin, params, { jobId: admission.jobId, weight: admission.weight, charge: admission.charge });
+    await submitGeneration(d, origin, params, {
+      jobId: admission.jobId, weight: admission.weight, charge: admission.charge, ...(opts.extra ? { extra: opts.extra } : {}),
+    });
   } catch (err) {
     await d.quota.refund(admission.jobId);
     throw err;

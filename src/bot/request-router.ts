@@ -6,15 +6,18 @@
 import { randomInt } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
-import { formatCommandError, helpText, parseCommand, type CommandRules } from '../commands/index.js';
+import { formatCommandError, helpText, parseCommand, type CommandRules, type GenerateRequest } from '../commands/index.js';
 import { normalizeLocale, t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
-import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
 import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
+import { parseInvocation, type Invocation } from '../templates/invocation.js';
+import type { TemplateLibrary } from '../templates/library.js';
+import { prepareTemplate } from '../templates/prepare.js';
 import { queueGeneration } from './queue-generation.js';
 import type { BotSubcommands } from './subcommand.js';
 
@@ -34,6 +37,7 @@ export interface RouterDeps {
   defaultLocale: string;
   subcommands: BotSubcommands;
   quota: QuotaService;
+  templates: TemplateLibrary;
   log: Logger;
 }
 
@@ -55,7 +59,13 @@ export class RequestRouter {
       return;
     }
     const locale = normalizeLocale(req.locale ?? this.d.defaultLocale);
-    const parsed = parseCommand(req.text, this.d.rules, this.d.subcommands.registry());
+    const registry = this.d.subcommands.registry();
+    const invocation = parseInvocation(req.text, (name) => this.d.templates.has(name) && !registry.has(name));
+    if (invocation || /(^|\s)--template\b/i.test(req.text)) {
+      await this.runTemplate(req, adapter, locale, invocation);
+      return;
+    }
+    const parsed = parseCommand(req.text, this.d.rules, registry);
     if (parsed.kind === 'subcommand') {
       const handler = this.d.subcommands.get(parsed.name);
       if (handler) await handler.handle({ request: req, adapter, locale, rest: parsed.rest });
@@ -74,12 +84,38 @@ export class RequestRouter {
       await adapter.reply(req.thread, tooLong);
       return;
     }
-    const params: GenerateParams = { ...parsed.params, seed: parsed.params.seed ?? randomInt(0, 2 ** 32) };
+    await this.queue(req, adapter, locale, parsed.params);
+  }
+
+  /** `/zimage poster subject="…"` or `/zimage --template poster …`: render the preset, then queue it. */
+  private async runTemplate(req: BotRequest, adapter: ChatAdapter, locale: string, inv: Invocation | null): Promise<void> {
+    if (!inv) {
+      await adapter.reply(req.thread, t(locale, 'templates.bad_args'));
+      return;
+    }
+    const prepared = prepareTemplate(this.d.templates, inv, this.d.rules, locale);
+    if (!prepared.ok) {
+      await adapter.reply(req.thread, prepared.reply);
+      return;
+    }
+    const tooLong = await this.checkTokens(prepared.params.prompt, locale);
+    if (tooLong) {
+      await adapter.reply(req.thread, tooLong);
+      return;
+    }
+    await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra });
+  }
+
+  private async queue(
+    req: BotRequest, adapter: ChatAdapter, locale: string, request: GenerateRequest,
+    opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
+  ): Promise<void> {
+    const params: GenerateParams = { ...request, seed: request.seed ?? randomInt(0, 2 ** 32) };
     const origin: JobOrigin = {
       platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
       user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),
     };
-    const outcome = await queueGeneration({ ...this.d, adapter }, origin, params);
+    const outcome = await queueGeneration({ ...this.d, adapter }, origin, params, opts);
     if (!outcome.ok) {
       await adapter.reply(req.thread, outcome.reply);
       return;

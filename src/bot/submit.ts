@@ -8,7 +8,7 @@ import type { Logger } from '../infra/logger.js';
 import { newJobId } from '../jobs/job-id.js';
 import type { Keys } from '../jobs/keys.js';
 import { generateJobOptions, type Queues } from '../jobs/queues.js';
-import type { ChargeInfo, GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { ChargeInfo, GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import { jobPriority, type Lane } from './priority.js';
 import { quickPlace } from '../status/quick-place.js';
 import type { StatusStore } from '../status/status-store.js';
@@ -31,6 +31,8 @@ export interface SubmitOptions {
   weight?: number;
   lane?: Lane;
   charge?: ChargeInfo;
+  /** Template provenance and post-processing. */
+  extra?: Pick<GenerateJobData, 'template' | 'post'>;
 }
 
 export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params: GenerateParams, opts: SubmitOptions = {}): Promise<{ jobId: string }> {
@@ -40,7 +42,7 @@ export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params:
   const res = await d.redis.multi().sadd(waitingKey, jobId).scard(waitingKey).expire(waitingKey, WAITING_TTL_S).exec();
   const pending = Number(res?.[1]?.[1] ?? 1);
   try {
-    await d.queues.generate.add('generate', { params, origin, acceptedAt, ...(opts.charge ? { charge: opts.charge } : {}) }, {
+    await d.queues.generate.add('generate', { params, origin, acceptedAt, ...opts.extra, ...(opts.charge ? { charge: opts.charge } : {}) }, {
       ...generateJobOptions, jobId, priority: jobPriority(pending, opts.weight, opts.lane),
     });
   } catch (err) {

@@ -1,5 +1,5 @@
 import type { AssetStore } from '../assets/asset-store.js';
-import { isValidKey } from '../assets/asset-store.js';
+import { contentTypeOf, isValidKey } from '../assets/asset-store.js';
 import type { HttpServer } from './server.js';
 
 /** `GET /assets/YYYY/MM/DD/<job>-<i>.png` (and its `.json` sidecar) from the asset store. */
@@ -12,7 +12,7 @@ export function registerAssetRoutes(http: HttpServer, assets: AssetStore): void 
     }
     const body = await assets.get(key);
     res.writeHead(200, {
-      'content-type': key.endsWith('.png') ? 'image/png' : 'application/json; charset=utf-8',
+      'content-type': contentTypeOf(key),
       'cache-control': 'public, max-age=31536000, immutable',
     }).end(body);
   });

@@ -21,6 +21,8 @@ export interface JobOrigin {
   userName?: string;
   locale: string;
   eventId: string;
+  /** Set for scheduled runs: failures are reported to the owner. */
+  schedule?: { id: string; owner: string };
 }
 
 /** What a job cost the requester and what is left (shown with the result, kept in provenance). */
@@ -35,14 +37,25 @@ export interface ChargeInfo {
   timezone: string;
 }
 
+/** The template preset a job was made from (provenance), and its post-processing. */
+export interface TemplateRef { id: string; version: string }
+
+export interface PostProcessSpec {
+  /** Overlay file relative to the presets directory (TEMPLATES_DIR). */
+  overlay?: { file: string; gravity: string; scale: number; opacity: number; margin: number };
+  format: 'png' | 'jpeg' | 'webp';
+  quality: number;
+}
+
 export interface GenerateJobData {
   params: GenerateParams;
   origin: JobOrigin;
   charge?: ChargeInfo;
+  /** The template preset the job came from, when it did (provenance). */
+  template?: TemplateRef;
+  post?: PostProcessSpec;
   /** Epoch ms when the request was accepted (queue wait is measured from here). */
   acceptedAt: number;
-  /** The template preset the job came from, when it did (provenance). */
-  template?: { id: string; version: string };
 }
 
 /** Progress reported by the worker through `job.updateProgress`. */
@@ -66,7 +79,7 @@ export interface ImageMetadata {
   steps: number;
   model: { id: string; name: string; demo: boolean; version?: string };
   /** Template preset id and version; null for a free prompt. */
-  template?: { id: string; version: string } | null;
+  template?: TemplateRef | null;
   platform: string;
   workspace: string;
   channel: string;
