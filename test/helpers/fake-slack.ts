@@ -42,6 +42,8 @@ export class FakeSlack {
   readonly unmatched: string[] = [];
   private readonly faults = new Map<string, Fault[]>();
   private uploadFaults: number[] = [];
+  /** What apps.connections.open returns (a FakeSocketMode URL for Socket Mode tests). */
+  socketUrl = 'ws://127.0.0.1:9/unused';
   private seq = 0;
   private readonly onNoMatch = (req: { url?: string; method?: string }): void => {
     const url = String(req.url ?? '');
@@ -124,6 +126,7 @@ export class FakeSlack {
       case 'files.getUploadURLExternal': return { ok: true, upload_url: `${FILES_HOST}/upload/v1/F${this.seq}`, file_id: `F${this.seq}` };
       case 'files.completeUploadExternal': return { ok: true, files: JSON.parse(body.files ?? '[]').map((f: { id: string; title?: string }) => ({ id: f.id, title: f.title })) };
       case 'views.open': return { ok: true, view: { id: `V${this.seq}` } };
+      case 'apps.connections.open': return { ok: true, url: this.socketUrl };
       default: return { ok: true };
     }
   }

@@ -20,9 +20,13 @@ export interface SlackTestBot {
   close(): Promise<void>;
 }
 
-/** `settings` becomes the settings file (JSON is YAML), e.g. to shorten the edit interval. */
-export async function startSlackBot(env: Record<string, string> = {}, settings?: Record<string, unknown>): Promise<SlackTestBot> {
+/**
+ * `settings` becomes the settings file (JSON is YAML), e.g. to shorten the edit interval; `socketUrl` is
+ * what the fake apps.connections.open hands out (Socket Mode).
+ */
+export async function startSlackBot(env: Record<string, string> = {}, settings?: Record<string, unknown>, socketUrl?: string): Promise<SlackTestBot> {
   const fake = new FakeSlack();
+  if (socketUrl) fake.socketUrl = socketUrl;
   let settingsDir: string | undefined;
   if (settings) {
     settingsDir = mkdtempSync(join(tmpdir(), 'zimage-slack-settings-'));
