@@ -82,6 +82,11 @@ export class PlaygroundAdapter implements ChatAdapter {
     return threadRef(m.id);
   }
 
+  async startThread(_workspace: string, _channel: string, text: string): Promise<string> {
+    const m = await this.store.add({ user: BOT_USER, text });
+    return threadRef(m.threadId);
+  }
+
   async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {
     const m = await this.store.add({ user: BOT_USER, text: statusHeadline(view, locale), status: view, threadId: idOf(thread) });
     return threadRef(m.id);

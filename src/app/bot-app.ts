@@ -30,6 +30,11 @@ import { SettingsSource } from '../settings-source.js';
 import { templateCommands } from '../templates/commands.js';
 import { TemplateLibrary } from '../templates/library.js';
 import { templatesDir } from '../templates/dir.js';
+import { registerAdminRoutes } from '../http/admin-routes.js';
+import { scheduleCommand } from '../schedules/commands.js';
+import { ScheduleRunner } from '../schedules/runner.js';
+import { ScheduleService } from '../schedules/service.js';
+import { ScheduleStore } from '../schedules/store.js';
 import { StatusStore } from '../status/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
@@ -59,6 +64,8 @@ export class BotApp {
   readonly settings: SettingsSource;
   readonly quota: QuotaService;
   readonly templates: TemplateLibrary;
+  readonly schedules: ScheduleService;
+  private readonly scheduleRunner: ScheduleRunner;
   readonly actions: ActionRouter;
   /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
   readonly subcommands = new BotSubcommands();
@@ -100,6 +107,17 @@ export class BotApp {
     const sizeOk = (w: number, h: number): boolean => [w, h].every((x) => x >= minSide && x <= maxSide && x % sideMultiple === 0);
     this.templates = new TemplateLibrary(templatesDir(config), sizeOk, log);
     for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
+    const audit = new AuditLog(this.redis, this.keys);
+    const scheduleStore = new ScheduleStore(this.redis, this.keys);
+    this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
+    this.scheduleRunner = new ScheduleRunner({
+      connection: this.redis, prefix, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store,
+      schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log,
+    });
+    this.subcommands.add(scheduleCommand({
+      service: this.schedules, store: scheduleStore, templates: this.templates, quota: this.quota, audit, rules, defaultTz: () => policy.timezone,
+    }));
+    registerAdminRoutes(this.http, config.env.ADMIN_TOKEN, this.templates, this.settings);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
@@ -132,6 +150,7 @@ export class BotApp {
     await this.deliver.start();
     this.tracker.start();
     this.settings.start();
+    await this.scheduleRunner.start();
     this.obs.start();
     this.retention.start();
     this.port = await this.http.listen(config.env.PORT, config.env.HOST);
@@ -143,6 +162,8 @@ export class BotApp {
     this.templates.stop();
     await this.obs.stop();
     await this.retention.stop();
+    await this.scheduleRunner.stop();
+    await this.schedules.close();
     await this.tracker.stop();
     await this.deliver.stop();
     for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);

@@ -106,6 +106,11 @@ export interface ChatAdapter {
   /** Post one image with its metadata into a thread. */
   postImage(thread: string, image: DeliveredImage, locale: string): Promise<void>;
   /**
+   * Start a new thread in a channel with a short top-level message (scheduled runs post there);
+   * returns the thread reference. Adapters that cannot post unprompted leave it out.
+   */
+  startThread?(workspace: string, channel: string, text: string): Promise<string>;
+  /**
    * Optional: the directory groups a user belongs to (Slack user group ids, Lark department ids), so a
    * role can be bound to a group in the settings file. Adapters without a directory leave it out.
    */

@@ -13,6 +13,7 @@ import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
+import { t } from '../i18n/index.js';
 import { failureText } from '../status/failure.js';
 import { endJob } from '../bot/job-end.js';
 import type { QuotaService } from '../quota/service.js';
@@ -69,6 +70,11 @@ export class DeliverWorker {
     }
   }
 
+  /** True when this job's failure was already reported (a retried delivery must not report twice). */
+  private async alreadyReported(jobId: string): Promise<boolean> {
+    return (await this.d.connection.set(`${this.d.keys.delivered(jobId)}:reported`, '1', 'EX', DELIVERED_TTL_S, 'NX')) !== 'OK';
+  }
+
   async process(job: Job<DeliverJobData>): Promise<void> {
     const data = job.data;
     const { origin, jobId } = data;
@@ -90,6 +96,9 @@ export class DeliverWorker {
       view = { phase: 'cancelled', jobId };
     } else {
       view = { phase: 'failed', jobId, reason: failureText(data.code, data.detail ?? '', origin.locale) };
+      if (origin.schedule && !(await this.alreadyReported(jobId))) {
+        await adapter.reply(origin.thread, t(origin.locale, 'schedules.run_failed', { owner: origin.userName ?? origin.user, id: origin.schedule.id, reason: view.reason }));
+      }
     }
     await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,

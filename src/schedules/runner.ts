@@ -1,0 +1,79 @@
+/**
+ * Runs a schedule: renders its template (rotating variables advance one value per run), opens a new
+ * thread in the schedule's channel, and queues the job below every person's (lane "scheduled"). Scheduled
+ * runs are not charged to the owner's quota. Problems are reported in the channel, addressed to the owner.
+ */
+import { randomInt } from 'node:crypto';
+import { Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { submitGeneration, type SubmitDeps } from '../bot/submit.js';
+import type { ChatAdapter } from '../chat/types.js';
+import type { CommandRules } from '../commands/index.js';
+import { t } from '../i18n/index.js';
+import type { Logger } from '../infra/logger.js';
+import type { JobOrigin } from '../jobs/types.js';
+import type { TemplateLibrary } from '../templates/library.js';
+import { prepareTemplate } from '../templates/prepare.js';
+import { SCHEDULES_QUEUE, type ScheduleRunData } from './service.js';
+import type { ScheduleDef, ScheduleStore } from './store.js';
+
+export interface RunnerDeps extends Omit<SubmitDeps, 'adapter'> {
+  connection: Redis;
+  prefix: string;
+  schedules: ScheduleStore;
+  adapters: ReadonlyMap<string, ChatAdapter>;
+  templates: TemplateLibrary;
+  rules: CommandRules;
+  log: Logger;
+}
+
+/** The variables of run number `run` (1-based): fixed ones plus the rotating ones' current values. */
+export function varsForRun(def: Pick<ScheduleDef, 'vars' | 'rotate'>, run: number): Record<string, string> {
+  const vars = { ...def.vars };
+  for (const [name, list] of Object.entries(def.rotate)) if (list.length > 0) vars[name] = list[(run - 1) % list.length]!;
+  return vars;
+}
+
+export class ScheduleRunner {
+  private worker: Worker<ScheduleRunData> | undefined;
+  constructor(private readonly d: RunnerDeps) {}
+
+  async start(): Promise<void> {
+    this.worker = new Worker<ScheduleRunData>(SCHEDULES_QUEUE, (job) => this.run(job), {
+      connection: this.d.connection, prefix: this.d.prefix, concurrency: 2,
+    });
+    this.worker.on('error', (err) => this.d.log.warn({ err }, 'schedule worker error'));
+    await this.worker.waitUntilReady();
+  }
+
+  async stop(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  async run(job: Job<ScheduleRunData>): Promise<string | null> {
+    const def = await this.d.schedules.get(job.data.scheduleId);
+    if (!def || def.paused) return null;
+    const adapter = this.d.adapters.get(def.platform);
+    if (!adapter?.startThread) {
+      this.d.log.warn({ scheduleId: def.id, platform: def.platform }, 'platform cannot start threads; scheduled run skipped');
+      return null;
+    }
+    const run = await this.d.schedules.nextRun(def.id);
+    const L = def.locale;
+    const title = t(L, 'schedules.run_title', { template: def.template, id: def.id, run });
+    const thread = await adapter.startThread(def.workspace, def.channel, title);
+    const prepared = prepareTemplate(this.d.templates, { template: def.template, vars: varsForRun(def, run), flags: '' }, this.d.rules, L);
+    if (!prepared.ok) {
+      await adapter.reply(thread, t(L, 'schedules.run_failed', { owner: def.ownerName ?? def.owner, id: def.id, reason: prepared.reply }));
+      return null;
+    }
+    const origin: JobOrigin = {
+      platform: def.platform, workspace: def.workspace, channel: def.channel, thread, user: def.owner, locale: L,
+      eventId: `schedule:${job.id}`, schedule: { id: def.id, owner: def.owner }, ...(def.ownerName ? { userName: def.ownerName } : {}),
+    };
+    const params = { ...prepared.params, seed: prepared.params.seed ?? randomInt(0, 2 ** 32) };
+    const { jobId } = await submitGeneration({ ...this.d, adapter }, origin, params, { lane: 'scheduled', extra: prepared.extra });
+    this.d.log.info({ scheduleId: def.id, run, jobId }, 'scheduled run queued');
+    return jobId;
+  }
+}
