@@ -87,7 +87,13 @@ export class SlackAdapter implements ChatAdapter {
     app.error(async (err) => { this.o.log.error({ err }, 'Slack listener failed'); });
     registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, log: this.o.log });
     this.app = app;
-    await app.start();
+    try {
+      await app.start();
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (code) throw new ZimageError('CONFIG_INVALID', `Slack refused SLACK_APP_TOKEN (${code}). Generate an app-level token with the connections:write scope ("Basic Information" page of the Slack app) and enable Socket Mode.`);
+      throw err;
+    }
     this.o.log.info({ mode: this.o.receiver ? 'custom' : this.o.mode, team: me.team }, 'Slack adapter started');
   }
 

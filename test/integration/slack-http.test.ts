@@ -238,6 +238,22 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(fake.calls.filter((c) => c.method === 'chat.update' && c.status === 429)).toHaveLength(1);
   });
 
+  it('a 429 comes back to the tracker at once as RATE_LIMITED (no waiting inside the WebClient), and pauses that workspace', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    const adapter = s.bot.adapters.get('slack')!;
+    fake.fail('chat.update', { status: 429, headers: { 'retry-after': '30' } });
+    const view = { phase: 'queued', jobId: 'j1', position: 1, total: 1, etaMs: null } as const;
+    const started = Date.now();
+    const err = await adapter.updateStatus(`slack:${TEAM}:C0CHAN:1700000000.000001`, view, 'en').catch((e: unknown) => e);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(err).toMatchObject({ code: 'RATE_LIMITED', params: { retryAfterMs: 30_000 } });
+    const again = await adapter.updateStatus(`slack:${TEAM}:C0OTHER:1700000000.000002`, view, 'en').catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: 'RATE_LIMITED' });
+    expect((again as { params: { retryAfterMs: number } }).params.retryAfterMs).toBeGreaterThan(28_000);
+    expect(fake.calls.filter((c) => c.method === 'chat.update')).toHaveLength(1);
+  });
+
   it('a 500 on the upload is retried and the image is delivered once', async () => {
     s = await startSlackBot();
     const { fake } = s;
@@ -248,6 +264,33 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(fake.uploads.map((u) => u.status)).toEqual([500, 200]);
     expect(fake.of('files.completeUploadExternal')).toHaveLength(1);
     expect(fake.of('chat.postMessage').filter((c) => c.body.blocks?.includes('zimage_regenerate'))).toHaveLength(1);
+  });
+
+  it('60 queued jobs in one workspace: at most 45 chat.update a minute, front of the line first', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    const sends = Array.from({ length: 60 }, (_, i) => s!.sendEvent(mentionEvent(`job ${i} --size 256x256`, { user: `U0USER${i}` })));
+    expect((await Promise.all(sends)).every((r) => r.status === 200)).toBe(true);
+    await fake.waitFor('60 status messages', () => fake.of('chat.postMessage').length === 60 || undefined);
+    await new Promise((r) => setTimeout(r, 4000)); // past one edit interval: only the minute budget holds edits back
+    const edits = fake.of('chat.update');
+    expect(edits.length).toBeGreaterThanOrEqual(40);
+    expect(edits.length).toBeLessThanOrEqual(45);
+    const positions = edits.map((c) => Number(/position (\d+)/.exec(c.body.text)?.[1]));
+    expect(Math.max(...positions)).toBeLessThanOrEqual(45);
+  });
+
+  it('a direct message to the bot is a command, answered in its thread', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    await s.sendEvent({
+      token: 'legacy', team_id: TEAM, api_app_id: 'A0APP', type: 'event_callback', event_id: 'Ev0DM', event_time: 1,
+      event: { type: 'message', channel_type: 'im', channel: 'D0DM', user: 'U0ANN', text: 'a quiet harbour --size 256x256', ts: '1700000500.000001' },
+    });
+    const status = await fake.waitFor('status in the DM thread', () => fake.posts('1700000500.000001')[0]);
+    expect(status.body.channel).toBe('D0DM');
+    const job = await s.bot.queues.generate.getJob(jobIdOf(status.body.blocks));
+    expect(job!.data.params.prompt).toBe('a quiet harbour');
   });
 
   it('the bot’s own mention of itself elsewhere is ignored; other users’ mentions stay in the text', async () => {

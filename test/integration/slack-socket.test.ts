@@ -1,9 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import { BotApp } from '../../src/app/bot-app.js';
+import { createLogger } from '../../src/infra/logger.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
-import { buttonClick, mentionEvent, TEAM } from '../helpers/fake-slack.js';
+import { buttonClick, FakeSlack, mentionEvent, slackEnv, TEAM } from '../helpers/fake-slack.js';
 import { FakeSocketMode } from '../helpers/fake-socket-mode.js';
-import { startWorker } from '../helpers/harness.js';
+import { REDIS_URL, startWorker, testEnv } from '../helpers/harness.js';
 import { jobIdOf, startSlackBot, type SlackTestBot } from '../helpers/slack-bot.js';
 
 let s: SlackTestBot | undefined;
@@ -90,5 +92,24 @@ describe('Slack in Socket Mode', () => {
     expect(commandAck).toBeUndefined();
     await fake.waitFor('the command’s thread parent', () => fake.posts()[0]);
     expect(await bot.queues.generate.count()).toBe(2);
+  });
+});
+
+describe('Slack start-up errors', () => {
+  it.each([
+    ['auth.test', /Slack refused SLACK_BOT_TOKEN \(invalid_auth\)/],
+    ['apps.connections.open', /Slack refused SLACK_APP_TOKEN \(invalid_auth\)/],
+  ])('%s answering invalid_auth stops the start with a message naming the variable', async (method, message) => {
+    const fake = new FakeSlack();
+    fake.fail(method, { error: 'invalid_auth' });
+    const t = await testEnv(slackEnv({ SLACK_MODE: 'socket', SLACK_APP_TOKEN: 'xapp-1-bad' }));
+    const bot = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger('silent') });
+    try {
+      await expect(bot.start()).rejects.toThrow(message);
+    } finally {
+      await bot.stop();
+      fake.close();
+      t.cleanup();
+    }
   });
 });
