@@ -21,6 +21,7 @@ import { clip } from './text.js';
 /** A few quick retries inside the WebClient; after that the caller's own retry (queue backoff, next tick) takes over. */
 const DEFAULT_RETRY = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
 const UPLOADED_TTL_S = 7 * 24 * 3600;
+const GROUPS_TTL_MS = 5 * 60_000;
 
 export interface SlackAdapterOptions {
   botToken: string;
@@ -54,6 +55,7 @@ export class SlackAdapter implements ChatAdapter {
   private readonly receiver: Receiver | undefined;
   /** Per workspace: no chat.update before this time (ms), after a 429's Retry-After. */
   private readonly holds = new Map<string, number>();
+  private readonly groups = new Map<string, { until: number; list: Array<{ id: string; handle: string; users: string[] }> }>();
   private app: App | undefined;
 
   constructor(private readonly o: SlackAdapterOptions) {
@@ -148,6 +150,22 @@ export class SlackAdapter implements ChatAdapter {
       await this.o.redis.set(uploadedKey, '1', 'EX', UPLOADED_TTL_S);
     }
     await this.post(ref.team, ref.channel, ref.ts, resultMessage(meta, locale), 'result message');
+  }
+
+  /**
+   * The Slack user groups a person belongs to, as ids and handles (`S0123`, `design`), so a role can be bound
+   * to either in the settings file. One `usergroups.list` per workspace every few minutes serves everyone.
+   */
+  async userGroups(workspace: string, user: string): Promise<string[]> {
+    const now = Date.now();
+    let entry = this.groups.get(workspace);
+    if (!entry || entry.until <= now) {
+      const res = await this.client.usergroups.list({ include_users: true, team_id: workspace });
+      const list = (res.usergroups ?? []).map((g) => ({ id: String(g.id), handle: String(g.handle ?? ''), users: g.users ?? [] }));
+      entry = { until: now + GROUPS_TTL_MS, list };
+      this.groups.set(workspace, entry);
+    }
+    return entry.list.filter((g) => g.users.includes(user)).flatMap((g) => (g.handle ? [g.id, g.handle] : [g.id]));
   }
 
   /** Start a thread for a slash command: a channel message saying who asked for what. Returns the thread reference. */

@@ -44,6 +44,8 @@ export class FakeSlack {
   private uploadFaults: number[] = [];
   /** What apps.connections.open returns (a FakeSocketMode URL for Socket Mode tests). */
   socketUrl = 'ws://127.0.0.1:9/unused';
+  /** What usergroups.list returns. */
+  usergroups: Array<{ id: string; handle: string; users: string[] }> = [];
   private seq = 0;
   private readonly onNoMatch = (req: { url?: string; method?: string }): void => {
     const url = String(req.url ?? '');
@@ -127,6 +129,7 @@ export class FakeSlack {
       case 'files.completeUploadExternal': return { ok: true, files: JSON.parse(body.files ?? '[]').map((f: { id: string; title?: string }) => ({ id: f.id, title: f.title })) };
       case 'views.open': return { ok: true, view: { id: `V${this.seq}` } };
       case 'apps.connections.open': return { ok: true, url: this.socketUrl };
+      case 'usergroups.list': return { ok: true, usergroups: this.usergroups };
       default: return { ok: true };
     }
   }

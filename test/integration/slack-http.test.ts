@@ -254,6 +254,21 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(fake.calls.filter((c) => c.method === 'chat.update')).toHaveLength(1);
   });
 
+  it('user groups (for directory-bound roles) come from one usergroups.list per workspace, as ids and handles', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    fake.usergroups = [
+      { id: 'S0DES', handle: 'design', users: ['U0ANN', 'U0BEN'] },
+      { id: 'S0OPS', handle: 'ops', users: ['U0BEN'] },
+    ];
+    const adapter = s.bot.adapters.get('slack')!;
+    expect(await adapter.userGroups!(TEAM, 'U0ANN')).toEqual(['S0DES', 'design']);
+    expect(await adapter.userGroups!(TEAM, 'U0BEN')).toEqual(['S0DES', 'design', 'S0OPS', 'ops']);
+    expect(await adapter.userGroups!(TEAM, 'U0NOBODY')).toEqual([]);
+    expect(fake.of('usergroups.list')).toHaveLength(1);
+    expect(fake.of('usergroups.list')[0]!.body).toMatchObject({ include_users: 'true', team_id: TEAM });
+  });
+
   it('a 500 on the upload is retried and the image is delivered once', async () => {
     s = await startSlackBot();
     const { fake } = s;
