@@ -36,6 +36,8 @@ export interface GenerateWorkerOptions {
   assets: AssetStore;
   log: Logger;
   lockMs: number;
+  /** Jobs held at once (the engine runs them in order, overlapping stages). */
+  concurrency?: number;
   stalledIntervalMs: number;
   /** Options of the `deliver` jobs this worker adds (retries, backoff); default deliverJobOptions. */
   deliverOptions?: JobsOptions;
@@ -58,7 +60,7 @@ export class GenerateWorker {
     this.worker = new Worker<GenerateJobData>(GENERATE_QUEUE, (job, _token, signal) => this.process(job, signal), {
       connection: this.o.connection,
       prefix: this.o.prefix,
-      concurrency: 1,
+      concurrency: this.o.concurrency ?? 1,
       lockDuration: this.o.lockMs,
       stalledInterval: this.o.stalledIntervalMs,
       // A worker that dies mid-job puts its job back once or twice before the job is given up.
@@ -126,8 +128,10 @@ export class GenerateWorker {
         await this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key));
         stored.push({ key, metadata });
       }
-      await recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params));
-      await this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...this.deliverOptions, jobId: deliverJobId(jobId) });
+      await Promise.all([
+        this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...this.deliverOptions, jobId: deliverJobId(jobId) }),
+        recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params)),
+      ]);
       log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
       return { images: stored.map((s) => s.key) };
     } catch (err) {

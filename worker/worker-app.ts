@@ -40,11 +40,16 @@ export class WorkerApp {
       demoStepDelayMs: config.env.DEMO_STEP_DELAY_MS,
       threads: config.env.ZIMAGE_THREADS,
       executionProvider: config.env.ZIMAGE_EP,
+      schedule: config.env.ZIMAGE_SCHEDULE,
+      safetyChecker: config.env.ZIMAGE_SAFETY_CHECKER,
+      textCacheBytes: config.env.ZIMAGE_TEXT_CACHE_MB * 1024 * 1024,
+      onWarning: (message: string) => log.warn({ process: 'worker' }, message),
     });
     this.worker = new GenerateWorker({
       templatesDir: templatesDir(config),
       connection: this.redis, prefix, keys: new Keys(prefix), queues: this.queues, engine,
       assets: createAssetStore(config), log: log.child({ process: 'worker' }),
+      concurrency: config.env.WORKER_CONCURRENCY,
       lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,
       deliverOptions: { ...deliverJobOptions, ...deliveryRetryOptions(config.env.DELIVERY_ATTEMPTS, config.env.DELIVERY_BACKOFF_MS) },
     });
