@@ -35,8 +35,8 @@ export interface TestEnv {
 }
 
 export async function testEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
-  const prefix = `t${randomBytes(4).toString('hex')}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'zimage-it-'));
+  const prefix = overrides.QUEUE_PREFIX ?? `t${randomBytes(4).toString('hex')}`;
+  const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'zimage-it-'));
   const env: Record<string, string> = {
     PORT: '0', HOST: '127.0.0.1', REDIS_URL: REDIS_URL(), DATA_DIR: dataDir, QUEUE_PREFIX: prefix,
     ZIMAGE_MODEL_DIR: await demoModelDir(), DEMO_STEP_DELAY_MS: '0', STATUS_TICK_MS: '100', LOG_LEVEL: 'silent',

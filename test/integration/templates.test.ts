@@ -91,3 +91,32 @@ async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('POST /admin/reload', () => {
+  it('needs the bearer token; reports what changed or the validation error', async () => {
+    const t0 = await testEnv();
+    const dir = join(t0.dataDir, 'presets');
+    cpSync(join(process.cwd(), 'templates', 'presets'), dir, { recursive: true });
+    const t = await testEnv({ TEMPLATES_DIR: dir, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, ADMIN_TOKEN: 'a-very-long-admin-token' });
+    const bot = await startBot(t);
+    try {
+      const url = `http://127.0.0.1:${bot.boundPort}/admin/reload`;
+      expect((await fetch(url, { method: 'POST' })).status).toBe(401);
+      expect((await fetch(url, { method: 'POST', headers: { authorization: 'Bearer wrong-token-of-same-size' } })).status).toBe(401);
+      const auth = { authorization: 'Bearer a-very-long-admin-token' };
+      rmSync(join(dir, 'illustration.yaml'));
+      const ok = await fetch(url, { method: 'POST', headers: auth });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toMatchObject({ ok: true, templates: { removed: ['illustration'], added: [], changed: [] } });
+      writeFileSync(join(dir, 'poster.yaml'), 'name: poster\ntitle: x\n');
+      const bad = await fetch(url, { method: 'POST', headers: auth });
+      expect(bad.status).toBe(422);
+      const body = (await bad.json()) as { templates: { problems: string[] } };
+      expect(body.templates.problems).toContain('poster.yaml:1 description: Invalid input: expected string, received undefined');
+      expect(bot.templates.has('poster')).toBe(true);
+    } finally {
+      await bot.stop();
+      t.cleanup();
+    }
+  });
+});
