@@ -123,6 +123,7 @@ export class BotApp {
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
       rules, templates: this.templates, maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
       subcommands: this.subcommands, quota: this.quota,
+      workspaceLocale: (platform, workspace) => this.settings.current().workspaceLocales[`${platform}:${workspace}`],
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, log });

@@ -35,6 +35,8 @@ export interface RouterDeps {
   tokenizer: () => Promise<PromptTokenizer>;
   maxTokens: number;
   defaultLocale: string;
+  /** The configured language of a workspace (settings file `workspaceLocales`), if any. */
+  workspaceLocale?: (platform: string, workspace: string) => string | undefined;
   subcommands: BotSubcommands;
   quota: QuotaService;
   templates: TemplateLibrary;
@@ -58,7 +60,7 @@ export class RequestRouter {
       this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
       return;
     }
-    const locale = normalizeLocale(req.locale ?? this.d.defaultLocale);
+    const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
     const registry = this.d.subcommands.registry();
     const invocation = parseInvocation(req.text, (name) => this.d.templates.has(name) && !registry.has(name));
     if (invocation || /(^|\s)--template\b/i.test(req.text)) {
