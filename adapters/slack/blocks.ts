@@ -7,7 +7,7 @@ import { metadataLines, statusHeadline } from '../../src/chat/status-text.js';
 import type { ActionKind, StatusView } from '../../src/chat/types.js';
 import { t } from '../../src/i18n/index.js';
 import type { ImageMetadata } from '../../src/jobs/types.js';
-import { clip, escapeMrkdwn, quoteLines } from './text.js';
+import { clip, escapeMrkdwn, quoteLines, shownText } from './text.js';
 
 /** action_id of each button; the button's value is the job id. */
 export const ACTION_IDS: Readonly<Record<ActionKind, string>> = {
@@ -46,16 +46,16 @@ export function resultMessage(meta: ImageMetadata, locale: string): SlackMessage
   const fields = lines.filter((l) => l.field !== 'prompt')
     .map((l) => mrkdwn(clip(`*${escapeMrkdwn(l.label)}*\n${escapeMrkdwn(l.value)}`, FIELD_MAX)));
   const blocks: Block[] = [];
-  if (prompt) blocks.push({ type: 'section', text: mrkdwn(clip(`*${escapeMrkdwn(prompt.label)}*\n${quoteLines(escapeMrkdwn(prompt.value))}`, SECTION_MAX)) });
+  if (prompt) blocks.push({ type: 'section', text: mrkdwn(clip(`*${escapeMrkdwn(prompt.label)}*\n${quoteLines(shownText(prompt.value))}`, SECTION_MAX)) });
   blocks.push({ type: 'section', fields });
   blocks.push({ type: 'actions', block_id: `result_${meta.jobId}_${meta.index}`, elements: [button('regenerate', meta.jobId, locale, 'primary'), button('variations', meta.jobId, locale)] });
-  const text = `${escapeMrkdwn(clip(meta.prompt, FALLBACK_MAX))} — ${t(locale, 'metadata.seed')} ${meta.seed}`;
+  const text = `${shownText(clip(meta.prompt, FALLBACK_MAX))} — ${t(locale, 'metadata.seed')} ${meta.seed}`;
   return { text, blocks };
 }
 
 /** The channel message a slash command starts its thread under: who asked for what. */
 export function requestParent(userId: string, request: string, locale: string): SlackMessage {
-  const text = t(locale, 'slack.request_parent', { user: `<@${userId}>`, request: quoteLines(escapeMrkdwn(clip(request, SECTION_MAX - 200))) });
+  const text = t(locale, 'slack.request_parent', { user: `<@${userId}>`, request: quoteLines(shownText(clip(request, SECTION_MAX - 200))) });
   return { text: clip(text, FALLBACK_MAX), blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }
 

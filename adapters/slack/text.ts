@@ -9,6 +9,11 @@ export function escapeMrkdwn(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** User text for display: mentions shown as `@name` (they must not ping anyone again), then escaped. */
+export function shownText(text: string): string {
+  return escapeMrkdwn(text.replace(/<@([A-Z0-9]+)(?:\|([^>]*))?>/g, (_m, id: string, name?: string) => `@${name || id}`));
+}
+
 /** Shorten to at most `max` characters (Block Kit limits), ending with `…` when cut. */
 export function clip(text: string, max: number): string {
   const chars = [...text];

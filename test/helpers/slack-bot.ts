@@ -35,20 +35,21 @@ export async function startSlackBot(env: Record<string, string> = {}, settings?:
   }
   const t = await testEnv(slackEnv(env));
   const bot = await startBot(t);
-  const url = `http://127.0.0.1:${bot.boundPort}/slack/events`;
   const send = (body: string, contentType: string, headers: Record<string, string> = {}) =>
-    fetch(url, { method: 'POST', body, headers: { ...signedHeaders(body, contentType), ...headers } });
-  return {
+    fetch(`http://127.0.0.1:${handle.bot.boundPort}/slack/events`, { method: 'POST', body, headers: { ...signedHeaders(body, contentType), ...headers } });
+  const handle: SlackTestBot = {
     t, bot, fake, send,
     sendEvent: (payload, headers) => send(JSON.stringify(payload), JSON_TYPE, headers),
     sendInteraction: (payload) => send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), FORM),
     close: async () => {
-      await bot.stop();
+      // The current bot: a test may have restarted it (handle.bot replaced).
+      await handle.bot.stop();
       fake.close();
       t.cleanup();
       if (settingsDir) rmSync(settingsDir, { recursive: true, force: true });
     },
   };
+  return handle;
 }
 
 /** The job id carried by a message's buttons (their value). */

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRef, encodeRef } from '../../adapters/slack/refs.js';
-import { clip, commandText, escapeMrkdwn, plainText, quoteLines } from '../../adapters/slack/text.js';
+import { clip, commandText, escapeMrkdwn, plainText, quoteLines, shownText } from '../../adapters/slack/text.js';
 
 describe('escapeMrkdwn', () => {
   it('escapes exactly &, < and > so user text cannot become a mention or link', () => {
     expect(escapeMrkdwn('<!channel> & <@U1> <https://x|y>')).toBe('&lt;!channel&gt; &amp; &lt;@U1&gt; &lt;https://x|y&gt;');
     expect(escapeMrkdwn('&amp;')).toBe('&amp;amp;');
     expect(escapeMrkdwn('*bold* _it_ 水墨')).toBe('*bold* _it_ 水墨');
+  });
+
+  it('shows mentions kept in a prompt as plain @names that ping nobody', () => {
+    expect(shownText('portrait of <@U0CAROL|carol> & <@U0DAN>')).toBe('portrait of @carol &amp; @U0DAN');
   });
 
   it('quotes every line and clips by characters, not UTF-16 units', () => {
