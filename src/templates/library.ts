@@ -22,6 +22,7 @@ export class TemplateLibrary {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadReport> | undefined;
+  private loads = 0;
 
   constructor(readonly dir: string, private readonly sizeOk: (w: number, h: number) => boolean, private readonly log: Logger) {}
 
@@ -47,8 +48,10 @@ export class TemplateLibrary {
         changed: [...after.keys()].filter((n) => before.has(n) && before.get(n)!.version !== after.get(n)!.version),
         problems: [],
       };
+      const first = this.loads++ === 0;
       this.set = after;
-      if (report.added.length + report.removed.length + report.changed.length > 0) this.log.info({ ...report, problems: undefined }, 'templates reloaded');
+      const changed = report.added.length + report.removed.length + report.changed.length > 0;
+      if (changed) this.log[first ? 'debug' : 'info']({ ...report, problems: undefined }, first ? 'templates loaded' : 'templates reloaded');
       return report;
     };
     const previous = this.reloading ?? Promise.resolve(undefined);
