@@ -168,6 +168,16 @@ export class SlackAdapter implements ChatAdapter {
     return entry.list.filter((g) => g.users.includes(user)).flatMap((g) => (g.handle ? [g.id, g.handle] : [g.id]));
   }
 
+  /** A new thread in a channel for an unprompted run (scheduled generations): a short channel message as its parent. */
+  async startThread(workspace: string, channel: string, text: string): Promise<string> {
+    try {
+      const res = await this.client.chat.postMessage({ channel, ...replyMessage(text) });
+      return encodeRef({ team: workspace, channel, ts: String(res.ts) });
+    } catch (err) {
+      throw toZimageError(err, 'scheduled thread');
+    }
+  }
+
   /** Start a thread for a slash command: a channel message saying who asked for what. Returns the thread reference. */
   async openThread(team: string, channel: string, user: string, request: string, locale: string): Promise<string> {
     const res = await this.client.chat.postMessage({ channel, ...requestParent(user, request, locale) });

@@ -292,6 +292,17 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(fake.of('usergroups.list')[0]!.body).toMatchObject({ include_users: 'true', team_id: TEAM });
   });
 
+  it('startThread (scheduled runs) posts a channel message and returns its thread reference', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    const ref = await s.bot.adapters.get('slack')!.startThread!(TEAM, 'C0CHAN', 'Daily picture: <lighthouses>');
+    const [parent] = fake.posts();
+    expect(ref).toBe(`slack:${TEAM}:C0CHAN:${String(parent!.reply!.ts)}`);
+    expect(parent!.body.text).toBe('Daily picture: &lt;lighthouses&gt;');
+    fake.fail('chat.postMessage', { error: 'is_archived' });
+    await expect(s.bot.adapters.get('slack')!.startThread!(TEAM, 'C0CHAN', 'x')).rejects.toMatchObject({ code: 'SLACK_CANNOT_POST' });
+  });
+
   it('a 500 on the upload is retried and the image is delivered once', async () => {
     s = await startSlackBot();
     const { fake } = s;
