@@ -3,6 +3,8 @@
  * the Playground is on by default; Slack and Lark join when their credentials are set.
  */
 import type { Redis } from 'ioredis';
+import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
+import { larkConfigured, readLarkSettings } from '../../adapters/lark/lark-settings.js';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
@@ -44,6 +46,11 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
       apiUrl: env.SLACK_API_URL, http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'slack' }),
       modal: { ...defaults, maxSteps: DEFAULT_COMMAND_RULES.limits.maxSteps, maxCount: settings.generation.maxCount },
       localeFor: (team) => settings.workspaceLocales[`slack:${team}`] ?? fallback,
+    }));
+  }
+  if (larkConfigured(ctx.config)) {
+    adapters.push(new LarkAdapter({
+      settings: readLarkSettings(ctx.config), http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'lark' }),
     }));
   }
   return { adapters, connections };

@@ -1,0 +1,105 @@
+/**
+ * The few open-platform calls the bot makes, on the node SDK's Client: the bot's own identity, replies
+ * into a thread (with `uuid` so a repeated send is not posted twice), card patches, and image uploads.
+ * Sends retry throttling and outages with backoff; a patch does not (the status tracker's pacer holds the
+ * message back and later sends the newest state instead, so the last state wins).
+ */
+import * as lark from '@larksuiteoapi/node-sdk';
+import { ZimageError } from '../../src/errors.js';
+import type { Logger } from '../../src/infra/logger.js';
+import { checkBody, DEFAULT_RETRY, LarkApiError, toLarkError, withRetries, type RetryPolicy } from './lark-errors.js';
+import type { LarkSettings } from './lark-settings.js';
+
+export type MessageType = 'text' | 'post' | 'image' | 'interactive';
+
+export interface LarkApiOptions {
+  settings: Pick<LarkSettings, 'appId' | 'appSecret' | 'domain'>;
+  log: Logger;
+  retry?: RetryPolicy;
+}
+
+interface BotInfoBody { code?: number; msg?: string; bot?: { open_id?: string; app_name?: string } }
+
+/** The SDK logs request configs on errors (bodies may hold the app secret, headers the token): redact first. */
+export function sdkLogger(log: Logger, secrets: string[]): lark.Logger {
+  const render = (args: unknown[]): string => {
+    let text = args.map((a) => {
+      if (typeof a === 'string') return a;
+      try { return JSON.stringify(a); } catch { return String(a); }
+    }).join(' ');
+    for (const s of secrets) if (s) text = text.split(s).join('[redacted]');
+    text = text.replace(/(Bearer\s+)[^\s"'\\]+/gi, '$1[redacted]').replace(/("(?:tenant|app)_access_token"\s*:\s*")[^"]*/g, '$1[redacted]');
+    return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+  };
+  return {
+    // Failed calls are classified and logged by the callers; the SDK's own dump (request bodies) is detail.
+    error: (...a: unknown[]) => log.debug({ sdk: render(a) }, 'lark sdk error'),
+    warn: (...a: unknown[]) => log.warn({ sdk: render(a) }, 'lark sdk warning'),
+    info: (...a: unknown[]) => log.debug({ sdk: render(a) }, 'lark sdk'),
+    debug: (...a: unknown[]) => log.trace({ sdk: render(a) }, 'lark sdk'),
+    trace: (...a: unknown[]) => log.trace({ sdk: render(a) }, 'lark sdk'),
+  };
+}
+
+export class LarkApi {
+  readonly client: lark.Client;
+  private readonly retry: RetryPolicy;
+
+  constructor(private readonly o: LarkApiOptions) {
+    const { appId, appSecret, domain } = o.settings;
+    this.retry = o.retry ?? DEFAULT_RETRY;
+    this.client = new lark.Client({
+      appId, appSecret, domain, appType: lark.AppType.SelfBuild,
+      // The SDK's default token cache is process-global (keyed by app id); each adapter keeps its own.
+      cache: new lark.DefaultCache(),
+      logger: sdkLogger(o.log, [appSecret]), loggerLevel: lark.LoggerLevel.warn,
+    });
+  }
+
+  /** The bot's own open_id (to recognise mentions of it), from /open-apis/bot/v3/info. */
+  async botInfo(): Promise<{ openId: string; name: string }> {
+    const what = 'reading the bot info';
+    const body = await withRetries(what, async () => checkBody(
+      await this.client.request<BotInfoBody>({ url: '/open-apis/bot/v3/info', method: 'GET' }), what,
+    ), this.retry, this.o.log);
+    const openId = body.bot?.open_id;
+    if (!openId) throw new LarkApiError({ kind: 'rejected', detail: 'the answer has no bot.open_id (is the bot capability enabled?)' }, what);
+    return { openId, name: body.bot?.app_name ?? '' };
+  }
+
+  /** Reply to `rootId` inside its thread; returns the new message's id. The same `uuid` never posts twice. */
+  async reply(rootId: string, msgType: MessageType, content: unknown, uuid: string): Promise<string> {
+    const what = `replying to ${rootId}`;
+    const body = await withRetries(what, async () => checkBody(await this.client.im.message.reply({
+      path: { message_id: rootId },
+      data: { msg_type: msgType, content: JSON.stringify(content), reply_in_thread: true, uuid },
+    }), what), this.retry, this.o.log);
+    const id = body.data?.message_id;
+    if (!id) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id' }, what);
+    return id;
+  }
+
+  /** Replace a card's content. One attempt: throttling surfaces as RATE_LIMITED for the caller's pacer. */
+  async patchCard(messageId: string, card: unknown): Promise<void> {
+    const what = `updating card ${messageId}`;
+    try {
+      checkBody(await this.client.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }), what);
+    } catch (err) {
+      const e = toLarkError(err, what);
+      if (e.failure.kind === 'throttled') {
+        throw new ZimageError('RATE_LIMITED', e.message, { retryAfterMs: e.failure.retryAfterMs ?? 1000 });
+      }
+      throw e;
+    }
+  }
+
+  /** Upload a PNG for a message; returns its image_key. A missing key is an error worth retrying. */
+  async uploadImage(png: Buffer): Promise<string> {
+    const what = 'uploading the image';
+    return withRetries(what, async () => {
+      const res = await this.client.im.image.create({ data: { image_type: 'message', image: png } });
+      if (!res?.image_key) throw new LarkApiError({ kind: 'transient', detail: 'Lark returned no image_key' }, what);
+      return res.image_key;
+    }, this.retry, this.o.log);
+  }
+}
