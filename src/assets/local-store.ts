@@ -16,11 +16,11 @@ export class LocalAssetStore implements AssetStore {
     const file = this.path(key);
     await mkdir(dirname(file), { recursive: true });
     // Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it.
-    await writeFile(`${file}.tmp`, png);
-    await rename(`${file}.tmp`, file);
     const side = this.path(sidecarKey(key));
-    await writeFile(`${side}.tmp`, JSON.stringify(sidecar, null, 2));
-    await rename(`${side}.tmp`, side);
+    await Promise.all([
+      writeFile(`${file}.tmp`, png).then(() => rename(`${file}.tmp`, file)),
+      writeFile(`${side}.tmp`, JSON.stringify(sidecar, null, 2)).then(() => rename(`${side}.tmp`, side)),
+    ]);
   }
 
   async get(key: string): Promise<Buffer> {
