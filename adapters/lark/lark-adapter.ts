@@ -17,7 +17,7 @@ import { parseCardAction, parseMessageEvent, type CardActionEvent, type MessageE
 import { LarkApi, sdkLogger } from './lark-api.js';
 import { toLarkError, type RetryPolicy } from './lark-errors.js';
 import type { LarkSettings } from './lark-settings.js';
-import { decodeMessage, decodeThread, encodeMessage, PLATFORM, threadOf, type MessageRef } from './refs.js';
+import { decodeMessage, decodeThread, encodeMessage, encodeThread, PLATFORM, threadOf, type MessageRef } from './refs.js';
 import { WEBHOOK_PATH, webhookHandler } from './webhook.js';
 
 /** Cards can be patched for 14 days; keep an hour's margin and post a fresh card after that. */
@@ -94,6 +94,12 @@ export class LarkAdapter implements ChatAdapter {
     const ref = decodeThread(thread);
     const id = await this.api.reply(ref.root, 'post', postContent(text), randomUUID());
     return encodeMessage({ ...ref, message: id, sentAt: this.now() });
+  }
+
+  /** A new thread for scheduled runs: a top-level message in the chat; its replies form the thread. */
+  async startThread(workspace: string, channel: string, text: string): Promise<string> {
+    const id = await this.api.send(channel, 'post', postContent(text), randomUUID());
+    return encodeThread({ tenant: workspace, chat: channel, root: id });
   }
 
   async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {

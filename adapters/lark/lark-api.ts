@@ -79,6 +79,18 @@ export class LarkApi {
     return id;
   }
 
+  /** Post a new top-level message into a chat; returns its id. */
+  async send(chatId: string, msgType: MessageType, content: unknown, uuid: string): Promise<string> {
+    const what = `posting into ${chatId}`;
+    const body = await withRetries(what, async () => checkBody(await this.client.im.message.create({
+      params: { receive_id_type: 'chat_id' },
+      data: { receive_id: chatId, msg_type: msgType, content: JSON.stringify(content), uuid },
+    }), what), this.retry, this.o.log);
+    const id = body.data?.message_id;
+    if (!id) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id' }, what);
+    return id;
+  }
+
   /** Replace a card's content. One attempt: throttling surfaces as RATE_LIMITED for the caller's pacer. */
   async patchCard(messageId: string, card: unknown): Promise<void> {
     const what = `updating card ${messageId}`;

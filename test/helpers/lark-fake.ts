@@ -13,6 +13,8 @@ export const APP_ID = 'cli_a1b2c3d4e5f60718';
 export interface SentMessage {
   id: string;
   root: string;
+  /** For top-level messages (im.message.create). */
+  chat?: string;
   msgType: string;
   content: Record<string, unknown>;
   uuid?: string;
@@ -31,6 +33,8 @@ export class FakeLark {
   readonly sent: SentMessage[] = [];
   readonly patches: Patch[] = [];
   readonly uploads: number[] = [];
+  /** The uuid of every reply attempt, failed ones included. */
+  readonly replyUuids: string[] = [];
   tokenCalls = 0;
   /** Answers used (in order) before the normal ones. */
   readonly patchFailures: Canned[] = [];
@@ -49,9 +53,10 @@ export class FakeLark {
     });
     scope.get('/open-apis/bot/v3/info').reply(200, { code: 0, msg: 'ok', bot: { open_id: BOT_OPEN_ID, app_name: 'zimage', activate_status: 2 } });
     scope.post(/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/).reply(async (req: Request) => {
+      const b = (await req.json()) as Record<string, unknown>;
+      this.replyUuids.push(String(b.uuid));
       const failure = this.replyFailures.shift();
       if (failure) return failure;
-      const b = (await req.json()) as Record<string, unknown>;
       const root = pathOf(req).split('/')[5]!;
       const uuid = typeof b.uuid === 'string' ? b.uuid : undefined;
       const known = uuid ? this.byUuid.get(uuid) : undefined;
@@ -63,6 +68,12 @@ export class FakeLark {
         ...(uuid ? { uuid } : {}), replyInThread: b.reply_in_thread === true, at: Date.now(),
       });
       return [200, { code: 0, msg: 'ok', data: { message_id: id, root_id: root, thread_id: `omt_${root}` } }];
+    });
+    scope.post('/open-apis/im/v1/messages').query({ receive_id_type: 'chat_id' }).reply(async (req: Request) => {
+      const b = (await req.json()) as Record<string, unknown>;
+      const id = `om_fake${String(this.next++).padStart(6, '0')}`;
+      this.sent.push({ id, root: '', chat: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
+      return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: b.receive_id } }];
     });
     scope.patch(/^\/open-apis\/im\/v1\/messages\/[^/]+$/).reply(async (req: Request) => {
       const failure = this.patchFailures.shift();
