@@ -112,7 +112,9 @@ export class RequestRouter {
     req: BotRequest, adapter: ChatAdapter, locale: string, request: GenerateRequest,
     opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
   ): Promise<void> {
-    const params: GenerateParams = { ...request, seed: request.seed ?? randomInt(0, 2 ** 32) };
+    // A mention inside a prompt reaches the model as the person's name, not as platform markup.
+    const prompt = request.prompt.replace(/<@([A-Za-z0-9_.-]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `@${name || id}`);
+    const params: GenerateParams = { ...request, prompt, seed: request.seed ?? randomInt(0, 2 ** 32) };
     const origin: JobOrigin = {
       platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
       user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),

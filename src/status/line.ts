@@ -12,6 +12,9 @@ export interface LineJob {
 
 export interface ActiveJob extends LineJob {
   progress: GenerateProgress | null;
+  /** Steps and images of the job (for the status before its first progress report). */
+  steps: number;
+  count: number;
 }
 
 export interface LineSnapshot {

@@ -27,6 +27,8 @@ import { liveWorkers } from './workers.js';
 /** How long a failed job may wait for its failure delivery before the tracker reports it itself. */
 const FAILURE_GRACE_MS = 5000;
 const MAX_PARALLEL_EDITS = 8;
+/** Attempts (per replica) to post a missing status message before leaving it to the result delivery. */
+const MAX_POST_TRIES = 5;
 
 export interface TrackerDeps {
   redis: Redis;
@@ -51,6 +53,7 @@ export class StatusTracker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  private readonly postTries = new Map<string, { n: number; next: number }>();
 
   constructor(private readonly deps: TrackerDeps) {
     this.reader = new LineReader(deps.queue);
@@ -113,7 +116,7 @@ export class StatusTracker {
       const run = active.get(id);
       if (run) {
         const p = run.progress;
-        planned.push({ rec, rank: 1, view: { phase: 'generating', jobId: id, image: p?.image ?? 1, count: p?.count ?? 1, step: p?.step ?? 0, steps: p?.steps ?? 0 } });
+        planned.push({ rec, rank: 1, view: { phase: 'generating', jobId: id, image: p?.image ?? 1, count: p?.count ?? run.count, step: p?.step ?? 0, steps: p?.steps ?? run.steps } });
         continue;
       }
       const place = places.get(id);
@@ -148,16 +151,28 @@ export class StatusTracker {
     return view;
   }
 
-  /** Jobs whose status message was never posted (e.g. the bot stopped right after queueing) get one now. */
+  /**
+   * Jobs whose status message was never posted (e.g. the bot stopped right after queueing) get one now.
+   * A platform that keeps refusing (the bot was removed from the channel) is asked a few times, spaced out.
+   */
   private async ensurePosted(planned: Planned[], now: number): Promise<void> {
     for (const p of planned) {
       if (p.rec.message) continue;
+      const tries = this.postTries.get(p.rec.jobId) ?? { n: 0, next: 0 };
+      if (tries.n >= MAX_POST_TRIES) {
+        // Give up on this message; a final job stops being tracked (its images were delivered or it failed).
+        if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); this.postTries.delete(p.rec.jobId); }
+        continue;
+      }
+      if (now < tries.next) continue;
+      this.postTries.set(p.rec.jobId, { n: tries.n + 1, next: now + 2000 * 2 ** tries.n });
       const adapter = this.deps.adapters.get(p.rec.platform);
       if (!adapter) continue;
       try {
         const message = await adapter.postStatus(p.rec.thread, p.view, p.rec.locale);
         p.rec.message = message;
         await this.deps.store.setMessage(p.rec.jobId, message);
+        this.postTries.delete(p.rec.jobId);
         this.pacer(p.rec.platform, adapter).shown(message, statusHeadline(p.view, p.rec.locale), now);
         if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId);
       } catch (err) {

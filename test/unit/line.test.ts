@@ -6,7 +6,7 @@ const job = (id: string, units = 1) => ({ id, units });
 describe('positions in line', () => {
   it('counts running jobs ahead of every waiting one, in processing order', () => {
     const line: LineSnapshot = {
-      active: [{ ...job('a'), progress: null }],
+      active: [{ ...job('a'), progress: null, steps: 8, count: 1 }],
       waiting: [job('b'), job('c'), job('d')],
     };
     const places = placesInLine(line);
@@ -17,7 +17,7 @@ describe('positions in line', () => {
 
   it('accumulates the work ahead, counting only the unfinished part of running jobs', () => {
     const line: LineSnapshot = {
-      active: [{ id: 'a', units: 10, progress: { image: 1, count: 1, step: 4, steps: 8 } }],
+      active: [{ id: 'a', units: 10, progress: { image: 1, count: 1, step: 4, steps: 8 }, steps: 8, count: 1 }],
       waiting: [job('b', 2), job('c', 3)],
     };
     const places = placesInLine(line);
