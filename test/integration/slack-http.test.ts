@@ -342,13 +342,13 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(job!.data.params.prompt).toBe('a quiet harbour');
   });
 
-  it('the bot’s own mention of itself elsewhere is ignored; other users’ mentions stay in the text', async () => {
+  it('the bot’s own mention of itself elsewhere is ignored; other users’ mentions reach the model as names', async () => {
     s = await startSlackBot();
     const { fake } = s;
     await s.sendEvent(mentionEvent(`a portrait of <@U0CAROL|carol> --size 256x256`));
     const status = await fake.waitFor('status', () => fake.of('chat.postMessage')[0]);
     const job = await s.bot.queues.generate.getJob(jobIdOf(status.body.blocks));
-    expect(job!.data.params.prompt).toBe('a portrait of <@U0CAROL|carol>');
+    expect(job!.data.params.prompt).toBe('a portrait of @carol'); // people in a prompt reach the model by name
     expect(job!.data.params.prompt).not.toContain(BOT_USER);
   });
 });
