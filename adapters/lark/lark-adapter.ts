@@ -96,6 +96,11 @@ export class LarkAdapter implements ChatAdapter {
     return encodeMessage({ ...ref, message: id, sentAt: this.now() });
   }
 
+  /** Directory groups for roles bound in the settings file: the person's open department ids (`od-…`). */
+  async userGroups(_workspace: string, user: string): Promise<string[]> {
+    return this.api.departments(user);
+  }
+
   /** A new thread for scheduled runs: a top-level message in the chat; its replies form the thread. */
   async startThread(workspace: string, channel: string, text: string): Promise<string> {
     const id = await this.api.send(channel, 'post', postContent(text), randomUUID());

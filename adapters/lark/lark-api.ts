@@ -91,6 +91,15 @@ export class LarkApi {
     return id;
   }
 
+  /** The open department ids (`od-…`) a person belongs to (needs the contact permission for departments). */
+  async departments(openId: string): Promise<string[]> {
+    const what = `reading the departments of ${openId}`;
+    const body = await withRetries(what, async () => checkBody(await this.client.contact.user.get({
+      path: { user_id: openId }, params: { user_id_type: 'open_id', department_id_type: 'open_department_id' },
+    }), what), this.retry, this.o.log);
+    return (body.data?.user?.department_ids ?? []).filter((d): d is string => typeof d === 'string');
+  }
+
   /** Replace a card's content. One attempt: throttling surfaces as RATE_LIMITED for the caller's pacer. */
   async patchCard(messageId: string, card: unknown): Promise<void> {
     const what = `updating card ${messageId}`;

@@ -36,6 +36,8 @@ export class FakeLark {
   /** The uuid of every reply attempt, failed ones included. */
   readonly replyUuids: string[] = [];
   tokenCalls = 0;
+  /** open_id → open department ids, for the contact API. */
+  readonly departments = new Map<string, string[]>();
   /** Answers used (in order) before the normal ones. */
   readonly patchFailures: Canned[] = [];
   readonly replyFailures: Canned[] = [];
@@ -74,6 +76,12 @@ export class FakeLark {
       const id = `om_fake${String(this.next++).padStart(6, '0')}`;
       this.sent.push({ id, root: '', chat: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
       return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: b.receive_id } }];
+    });
+    scope.get(/^\/open-apis\/contact\/v3\/users\/[^/?]+/).query(true).reply(async (req: Request) => {
+      const url = new URL(req.url);
+      const id = url.pathname.split('/')[5]!;
+      if (url.searchParams.get('user_id_type') !== 'open_id') return [400, { code: 99992402, msg: 'field validation failed' }];
+      return [200, { code: 0, msg: 'success', data: { user: { open_id: id, department_ids: this.departments.get(id) ?? [] } } }];
     });
     scope.patch(/^\/open-apis\/im\/v1\/messages\/[^/]+$/).reply(async (req: Request) => {
       const failure = this.patchFailures.shift();

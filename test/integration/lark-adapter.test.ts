@@ -164,6 +164,12 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     expect(JSON.stringify(note.content)).toContain('The messages do NOT pass the audit. (code 230028)');
   });
 
+  it('reads a person\'s departments for roles bound to the directory', async () => {
+    fake.departments.set('ou_dana', ['od-marketing', 'od-design']);
+    expect(await adapter.userGroups(TENANT, 'ou_dana')).toEqual(['od-marketing', 'od-design']);
+    expect(await adapter.userGroups(TENANT, 'ou_nobody')).toEqual([]);
+  });
+
   it('starts a thread for scheduled runs with a top-level message', async () => {
     const ref = await adapter.startThread(TENANT, 'oc_group00000000000000000000000001', 'Daily poster');
     const msg = fake.sent.at(-1)!;
