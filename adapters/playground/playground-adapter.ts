@@ -104,13 +104,8 @@ export class PlaygroundAdapter implements ChatAdapter {
   }
 
   private async postMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Record<string, unknown>;
-    try {
-      body = await readJson(req);
-    } catch (err) {
-      if (err instanceof BodyError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
-      throw err;
-    }
+    const body = await jsonBodyOrReply(req, res);
+    if (!body) return;
     const user = typeof body.user === 'string' ? body.user.trim() : '';
     const text = typeof body.text === 'string' ? body.text : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
@@ -138,13 +133,8 @@ export class PlaygroundAdapter implements ChatAdapter {
 
   /** A button click: `{"user","kind":"cancel"|"regenerate"|"variations","jobId","threadId"}` → the result for the clicker. */
   private async postAction(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let body: Record<string, unknown>;
-    try {
-      body = await readJson(req);
-    } catch (err) {
-      if (err instanceof BodyError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
-      throw err;
-    }
+    const body = await jsonBodyOrReply(req, res);
+    if (!body) return;
     const user = typeof body.user === 'string' ? body.user.trim() : '';
     const kind = body.kind as ActionKind;
     const jobId = typeof body.jobId === 'string' ? body.jobId : '';
@@ -168,6 +158,19 @@ export class PlaygroundAdapter implements ChatAdapter {
     res.write('retry: 2000\n\n');
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));
+  }
+}
+
+/** The request's JSON object body, or null after answering 400/413 with what is wrong. */
+async function jsonBodyOrReply(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | null> {
+  try {
+    return await readJson(req);
+  } catch (err) {
+    if (err instanceof BodyError) {
+      sendJson(res, err.status, { error: { code: err.code, message: err.message } });
+      return null;
+    }
+    throw err;
   }
 }
 

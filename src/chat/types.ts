@@ -3,17 +3,10 @@
  * Adapters do transport only — verify, ack quickly, normalise inbound events to BotRequest, and render
  * the platform-neutral views below in their own idiom. Nothing here imports a chat SDK.
  */
-import type { ImageMetadata } from '../jobs/types.js';
+import type { Conversation, ImageMetadata } from '../jobs/types.js';
 
 /** One inbound user message addressed to the bot, platform-neutral and JSON-safe. */
-export interface BotRequest {
-  platform: string;
-  workspace: string;
-  channel: string;
-  /** Opaque thread reference the bot answers in (e.g. `slack:T1:C1:1700000000.0001`). */
-  thread: string;
-  user: string;
-  userName?: string;
+export interface BotRequest extends Conversation {
   /**
    * Command text without the command word or bot mention, e.g. `a cat --seed 7`. Mentions of people are
    * normalised by the adapter to `<@USERID>` (or `<@USERID|name>`), so commands like
@@ -33,16 +26,9 @@ export type RequestHandler = (request: BotRequest) => Promise<void>;
 export type ActionKind = 'cancel' | 'regenerate' | 'variations';
 
 /** A button click, platform-neutral: who clicked what, for which job, in which thread. */
-export interface BotAction {
+export interface BotAction extends Conversation {
   kind: ActionKind;
   jobId: string;
-  platform: string;
-  workspace: string;
-  channel: string;
-  /** Thread to answer in (new jobs from regenerate/variations go there). */
-  thread: string;
-  user: string;
-  userName?: string;
   /** Idempotency key of the click (platform action/event id). */
   eventId: string;
   locale?: string;

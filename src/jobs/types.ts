@@ -10,15 +10,19 @@ export interface GenerateParams {
   count: number;
 }
 
-/** Where a job came from and where its results go. Thread and message references are opaque adapter strings. */
-export interface JobOrigin {
+/** Who is speaking and where the bot answers. Thread references are opaque adapter strings. */
+export interface Conversation {
   platform: string;
   workspace: string;
   channel: string;
-  /** Opaque thread reference the adapter can post into. */
+  /** Opaque thread reference the adapter can post into (e.g. `slack:T1:C1:1700000000.0001`). */
   thread: string;
   user: string;
   userName?: string;
+}
+
+/** Where a job came from and where its results go. */
+export interface JobOrigin extends Conversation {
   locale: string;
   eventId: string;
   /** Set for scheduled runs: failures are reported to the owner. */
