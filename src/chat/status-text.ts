@@ -18,6 +18,8 @@ function failureReason(reason: string, locale: string): string {
 export function statusHeadline(view: StatusView, locale: string): string {
   switch (view.phase) {
     case 'queued': {
+      // Position 0: in the queue but not in the line right now (waiting to retry after a worker problem).
+      if (view.position < 1) return t(locale, 'status.queued_retry');
       const eta = formatEta(view.etaMs, locale);
       const params = { position: view.position, total: view.total };
       return eta === undefined ? t(locale, 'status.queued', params) : t(locale, 'status.queued_eta', { ...params, eta });
