@@ -4,6 +4,8 @@
  * Sends retry throttling and outages with backoff; a patch does not (the status tracker's pacer holds the
  * message back and later sends the newest state instead, so the last state wins).
  */
+import type { ReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
 import * as lark from '@larksuiteoapi/node-sdk';
 import { ZimageError } from '../../src/errors.js';
 import type { Logger } from '../../src/infra/logger.js';
@@ -114,11 +116,15 @@ export class LarkApi {
     }
   }
 
-  /** Upload a PNG for a message; returns its image_key. A missing key is an error worth retrying. */
-  async uploadImage(png: Buffer): Promise<string> {
+  /**
+   * Upload a PNG for a message; returns its image_key. A missing key is an error worth retrying. The bytes go
+   * as a named stream: a bare Buffer becomes a multipart part without a filename, i.e. a text field, not a file.
+   */
+  async uploadImage(png: Buffer, filename = 'image.png'): Promise<string> {
     const what = 'uploading the image';
     return withRetries(what, async () => {
-      const res = await this.client.im.image.create({ data: { image_type: 'message', image: png } });
+      const image = Object.assign(Readable.from([png]), { path: filename }) as unknown as ReadStream;
+      const res = await this.client.im.image.create({ data: { image_type: 'message', image } });
       if (!res?.image_key) throw new LarkApiError({ kind: 'transient', detail: 'Lark returned no image_key' }, what);
       return res.image_key;
     }, this.retry, this.o.log);

@@ -59,8 +59,14 @@ export function requestParent(userId: string, request: string, locale: string): 
   return { text: clip(text, FALLBACK_MAX), blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }
 
-/** A plain reply (help, an error in the command): mrkdwn-escaped, in a section so long help keeps its lines. */
+/**
+ * A plain reply (help, an error in the command, often quoting what the person typed): a plain_text section,
+ * so nothing in it is formatted or linked (mrkdwn has no escape for `*`, `_`, `~`, backticks); long help
+ * keeps its lines. The notification text is mrkdwn-escaped.
+ */
 export function replyMessage(text: string): SlackMessage {
-  const escaped = escapeMrkdwn(text);
-  return { text: clip(escaped, FALLBACK_MAX), blocks: [{ type: 'section', text: mrkdwn(clip(escaped, SECTION_MAX)) }] };
+  return {
+    text: clip(escapeMrkdwn(text), FALLBACK_MAX),
+    blocks: [{ type: 'section', text: { type: 'plain_text', text: clip(text, SECTION_MAX), emoji: true } }],
+  };
 }

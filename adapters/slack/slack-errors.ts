@@ -40,9 +40,13 @@ export function cannotPostExplanation(err: unknown, locale: string): string | un
   return key ? t(locale, key) : undefined;
 }
 
-/** Turn a failed Web API call into a ZimageError with a stable code (logged and matched by callers). */
+/**
+ * Turn a failed Web API call into a ZimageError with a stable code (logged and matched by callers): Slack's
+ * refusals (`ok:false`) are SLACK_CANNOT_POST when the conversation shuts the bot out, else SLACK_REJECTED.
+ * Anything else (network, HTTP errors) is passed on as it is.
+ */
 export function toZimageError(err: unknown, what: string): ZimageError | unknown {
   const code = slackErrorCode(err);
-  if (code && CANNOT_POST[code]) return new ZimageError('SLACK_CANNOT_POST', `${what}: Slack said ${code}`, { slackError: code });
-  return err;
+  if (!code) return err;
+  return new ZimageError(CANNOT_POST[code] ? 'SLACK_CANNOT_POST' : 'SLACK_REJECTED', `${what}: Slack said ${code}`, { slackError: code });
 }
