@@ -1,0 +1,183 @@
+/**
+ * Adapter contract driver for Lark / Feishu (webhook mode): the real LarkAdapter with `POST /lark/events` on
+ * the bot's HttpServer, against the fake open platform (nock on open.feishu.cn, test/helpers/lark-fake.ts).
+ * Inbound traffic goes through the real webhook (v2 message events, card.action.trigger callbacks); what
+ * Lark received is read back from the recorded replies, card patches and image uploads.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import nock from 'nock';
+import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
+import { readLarkSettings } from '../../adapters/lark/lark-settings.js';
+import type { ActionKind, ActionResult, BotAction, BotRequest } from '../../src/chat/types.js';
+import { loadConfig } from '../../src/config.js';
+import { HttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { until, type ShownButton, type ShownImage, type ShownMessage } from './contract-slack.js';
+import { REDIS_URL } from './harness.js';
+import { APP_ID, botMention, cardActionEvent, FakeLark, messageEvent, postWebhook, TENANT } from './lark-fake.js';
+
+const ORIGIN = 'https://open.feishu.cn';
+const TOKEN = 'v-token-123';
+const CHAT = 'oc_group00000000000000000000000001';
+
+type Node = Record<string, unknown>;
+
+/** Lark markdown that would be acted on: <at>, <a>, **bold**, *italic*, ~~strike~~, [link](…), `code`. */
+function liveMarkdown(text: string): string[] {
+  return [...text.matchAll(/<(?:at|a|font)\b[^>]*>|\*\*[^*\n]+\*\*|\*[^*\n]+\*|~~[^~\n]+~~|\[[^\]\n]*\]\([^)\n]*\)|`[^`\n]*`/g)].map((m) => m[0]);
+}
+
+const decodeEntities = (s: string): string => s.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n)))
+  .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** A card (JSON 2.0) or a rich-text post as a reader sees it. */
+export function renderContent(msgType: string, content: Node): Pick<ShownMessage, 'text' | 'markup' | 'buttons'> {
+  const texts: string[] = [];
+  const markup: string[] = [];
+  const buttons: ShownButton[] = [];
+  if (msgType === 'post') {
+    const body = (content.zh_cn ?? content.en_us ?? content) as { title?: string; content?: Node[][] };
+    if (body.title) texts.push(body.title);
+    for (const paragraph of body.content ?? []) {
+      texts.push(paragraph.map((n) => {
+        if (n.tag !== 'text' || n.un_escape === true) markup.push(`<${String(n.tag)}>`);
+        return typeof n.text === 'string' ? n.text : '';
+      }).join(''));
+    }
+  } else if (msgType === 'interactive') {
+    const title = (content.header as { title?: { content?: string } } | undefined)?.title?.content;
+    if (title) texts.push(title);
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) return n.forEach(walk);
+      if (typeof n !== 'object' || n === null) return;
+      const e = n as Node;
+      if (e.tag === 'button') {
+        const value = (e.behaviors as Array<{ value?: { zimage?: string; job?: string } }> | undefined)?.[0]?.value;
+        if (value?.zimage) buttons.push({ kind: value.zimage as ActionKind, jobId: String(value.job), raw: value });
+        return;
+      }
+      if (e.tag === 'markdown' && typeof e.content === 'string') {
+        markup.push(...liveMarkdown(e.content));
+        texts.push(decodeEntities(e.content));
+        return;
+      }
+      const t = e.text as { tag?: string; content?: string } | undefined;
+      if (e.tag === 'div' && t?.content !== undefined) {
+        if (t.tag === 'lark_md') markup.push(...liveMarkdown(t.content));
+        texts.push(t.content);
+      }
+      for (const k of ['elements', 'columns']) if (k in e) walk(e[k]);
+    };
+    walk((content.body as Node | undefined)?.elements);
+  }
+  return { text: texts.join('\n'), markup, buttons };
+}
+
+export class LarkContractDriver {
+  readonly name = 'Lark (webhook mode)';
+  readonly user = 'ou_alice0000000000000000000000001';
+  readonly workspace = TENANT;
+  readonly channel = CHAT;
+  readonly uploadsBytes = true;
+  readonly requests: BotRequest[] = [];
+  readonly actions: BotAction[] = [];
+  answer: ActionResult = { ok: true, message: 'Cancelled' };
+  adapter!: LarkAdapter;
+  private fake!: FakeLark;
+  private http!: HttpServer;
+  private redis!: Redis;
+  private base = '';
+  /** image_key → the PNG bytes of its upload. */
+  private readonly uploaded = new Map<string, Buffer>();
+  /** Thread key (root message id) → chat id. */
+  private readonly chatOf = new Map<string, string>();
+
+  async setup(): Promise<void> {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+    // Ahead of FakeLark's own upload interceptor, to keep the bytes of the multipart `image` field.
+    nock(ORIGIN).persist().post('/open-apis/im/v1/images').reply(async (req: Request) => {
+      const image = (await req.formData()).get('image');
+      const key = `img_v3_contract${this.uploaded.size + 1}`;
+      this.uploaded.set(key, Buffer.from(image && typeof image !== 'string' ? await image.arrayBuffer() : new ArrayBuffer(0)));
+      return [200, { code: 0, msg: 'ok', data: { image_key: key } }];
+    });
+    this.fake = new FakeLark(ORIGIN).install();
+    this.http = new HttpServer(createLogger('silent'));
+    this.redis = createRedis(REDIS_URL(), 'contract-lark');
+    const config = loadConfig({
+      CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_DOMAIN: 'feishu', LARK_MODE: 'webhook',
+      LARK_VERIFICATION_TOKEN: TOKEN, LARK_LOCALE: 'en',
+    });
+    this.adapter = new LarkAdapter({
+      settings: readLarkSettings(config), http: this.http, redis: this.redis, prefix: `contract${randomBytes(4).toString('hex')}`,
+      log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
+    });
+    this.base = `http://127.0.0.1:${await this.http.listen(0, '127.0.0.1')}`;
+    await this.adapter.start({
+      onRequest: async (r) => { this.requests.push(r); },
+      onAction: async (a) => { this.actions.push(a); return this.answer; },
+    });
+  }
+
+  async teardown(): Promise<void> {
+    await this.adapter?.stop();
+    await this.http?.close();
+    nock.cleanAll();
+    await this.redis?.quit();
+    nock.enableNetConnect();
+  }
+
+  /** A person mentions the bot in a group (v2 im.message.receive_v1 on the webhook). */
+  async newThread(): Promise<{ ref: string; key: string; request: BotRequest }> {
+    const before = this.requests.length;
+    const ev = messageEvent({ text: '@_user_1 a cat', sender: this.user, chatId: CHAT, mentions: [botMention()] });
+    const res = await postWebhook(this.base, JSON.stringify(ev));
+    if (res.status !== 200) throw new Error(`message event → HTTP ${res.status}`);
+    const request = await until('the request', () => this.requests[before]);
+    const key = (ev.event as { message: { message_id: string } }).message.message_id;
+    this.chatOf.set(key, CHAT);
+    return { ref: request.thread, key, request };
+  }
+
+  async messages(): Promise<ShownMessage[]> {
+    return this.fake.sent.filter((m) => m.msgType !== 'image').map((m) => {
+      const patches = this.fake.patches.filter((p) => p.id === m.id);
+      const latest = patches.at(-1);
+      if (m.chat) this.chatOf.set(m.id, m.chat);
+      return {
+        thread: m.root || null, messageId: m.id, edits: patches.length,
+        ...renderContent(m.msgType, latest ? latest.card : m.content),
+      };
+    });
+  }
+
+  async images(): Promise<ShownImage[]> {
+    return this.fake.ofType('image').map((m) => {
+      const bytes = this.uploaded.get(String(m.content.image_key));
+      return { thread: m.root, ...(bytes ? { bytes } : {}) };
+    });
+  }
+
+  /** A card button click as Lark calls back (card.action.trigger on the webhook); the toast the clicker sees. */
+  async click(message: ShownMessage, button: ShownButton): Promise<string | undefined> {
+    const chatId = this.chatOf.get(message.thread ?? message.messageId) ?? CHAT;
+    const ev = cardActionEvent(button.raw as Record<string, unknown>, { operator: this.user, chatId });
+    (ev.event as { context: { open_message_id: string } }).context.open_message_id = message.messageId;
+    const res = await postWebhook(this.base, JSON.stringify(ev));
+    if (res.status !== 200) throw new Error(`card action → HTTP ${res.status}`);
+    return (res.json.toast as { content?: string } | undefined)?.content;
+  }
+
+  failNextEditRateLimited(retryAfterS: number): void {
+    this.fake.patchFailures.push([429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(retryAfterS) }] as never);
+  }
+
+  readonly refusals = {
+    notMember: { code: 'LARK_REJECTED', says: '230002', inject: () => { this.fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }]); } },
+    invalid: { code: 'LARK_REJECTED', says: '230001', inject: () => { this.fake.replyFailures.push([400, { code: 230001, msg: 'Your request contains an invalid request parameter.' }]); } },
+    editGone: { code: 'LARK_REJECTED', says: '230011', inject: () => { this.fake.patchFailures.push([400, { code: 230011, msg: 'The message was withdrawn.' }]); } },
+  };
+}

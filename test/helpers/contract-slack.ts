@@ -1,0 +1,202 @@
+/**
+ * Adapter contract driver for Slack (HTTP mode): the real SlackAdapter on the bot's HttpServer, against
+ * the fake Slack Web API (nock, test/helpers/fake-slack.ts). Inbound traffic goes through the real path —
+ * signed `POST /slack/events` (app_mention events, block_actions interactions) — and what Slack received
+ * is read back from the recorded Web API calls: messages by channel/ts, Block Kit rendered to what a
+ * reader sees, buttons with the action_id/value Slack would send back, uploads with their bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import nock from 'nock';
+import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import type { ActionKind, ActionResult, BotAction, BotRequest } from '../../src/chat/types.js';
+import { HttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { buttonClick, FakeSlack, mentionEvent, SIGNING_SECRET, SLACK_API_URL, signedHeaders, TEAM } from './fake-slack.js';
+import { REDIS_URL } from './harness.js';
+
+const FILES_HOST = 'https://files.slack.test';
+const CHANNEL = 'C0CHAN';
+
+export interface ShownButton { kind: ActionKind; jobId: string; raw: unknown }
+export interface ShownMessage {
+  /** Platform key of the thread the message is in (null: top level); a top-level message's messageId is its thread key. */
+  thread: string | null;
+  messageId: string;
+  /** What a reader sees. */
+  text: string;
+  /** Markup the platform would interpret (formatting, mentions, links); empty when everything is literal. */
+  markup: string[];
+  buttons: ShownButton[];
+  /** How many times the message was edited. */
+  edits: number;
+}
+export interface ShownImage { thread: string; bytes?: Buffer; assetKey?: string }
+
+type TextObject = { type?: string; text?: string };
+type Block = { type?: string; text?: TextObject; fields?: TextObject[]; accessory?: Record<string, unknown>; elements?: Array<Record<string, unknown>> };
+
+/** mrkdwn that Slack would act on: `<…>` (mentions, links, @channel), *bold*, _italic_, ~strike~, `code`. */
+function liveMrkdwn(text: string): string[] {
+  return [...text.matchAll(/<[^>]*>|\*[^*\n]+\*|(?<![\p{L}\p{N}])_[^_\n]+_|~[^~\n]+~|`[^`\n]*`/gu)].map((m) => m[0]);
+}
+
+const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** Block Kit as a reader sees it. */
+export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'markup' | 'buttons'> {
+  const blocks = JSON.parse(blocksJson || '[]') as Block[];
+  const texts: string[] = [];
+  const markup: string[] = [];
+  const buttons: ShownButton[] = [];
+  const text = (o: TextObject | undefined): void => {
+    if (!o?.text) return;
+    if (o.type === 'mrkdwn') {
+      markup.push(...liveMrkdwn(o.text));
+      texts.push(unescape(o.text));
+    } else texts.push(o.text);
+  };
+  const button = (e: Record<string, unknown> | undefined): void => {
+    if (e?.type !== 'button') return;
+    const kind = /^zimage_(cancel|regenerate|variations)$/.exec(String(e.action_id))?.[1] as ActionKind | undefined;
+    if (kind) buttons.push({ kind, jobId: String(e.value), raw: { action_id: e.action_id, value: e.value } });
+  };
+  for (const b of blocks) {
+    text(b.text);
+    for (const f of b.fields ?? []) text(f);
+    button(b.accessory);
+    for (const e of b.elements ?? []) {
+      if (b.type === 'context') text(e as TextObject);
+      else button(e);
+    }
+  }
+  return { text: texts.join('\n'), markup, buttons };
+}
+
+export class SlackContractDriver {
+  readonly name = 'Slack (HTTP mode)';
+  readonly user = 'U0ANN';
+  readonly workspace = TEAM;
+  readonly channel = CHANNEL;
+  readonly uploadsBytes = true;
+  readonly requests: BotRequest[] = [];
+  readonly actions: BotAction[] = [];
+  /** What the core answers a click with. */
+  answer: ActionResult = { ok: true, message: 'Cancelled' };
+  adapter!: SlackAdapter;
+  private fake!: FakeSlack;
+  private http!: HttpServer;
+  private redis!: Redis;
+  private port = 0;
+  /** Upload URL path → the PNG bytes received there. */
+  private readonly uploaded = new Map<string, Buffer>();
+
+  async setup(): Promise<void> {
+    nock.disableNetConnect();
+    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+    // Registered before FakeSlack's own upload interceptor, so this one sees the bytes (multipart field `file`/`body`).
+    nock(FILES_HOST).persist().post(/^\/upload\//).reply(async (req: Request) => {
+      const form = await req.formData();
+      const file = [...form.values()].find((v): v is File => typeof v !== 'string');
+      this.uploaded.set(new URL(req.url).pathname, Buffer.from(file ? await file.arrayBuffer() : new ArrayBuffer(0)));
+      return [200, 'OK'];
+    });
+    this.fake = new FakeSlack();
+    this.http = new HttpServer(createLogger('silent'));
+    this.redis = createRedis(REDIS_URL(), 'contract-slack');
+    this.adapter = new SlackAdapter({
+      botToken: 'xoxb-test-token', mode: 'http', signingSecret: SIGNING_SECRET, apiUrl: SLACK_API_URL, http: this.http,
+      redis: this.redis, prefix: `contract${randomBytes(4).toString('hex')}`, log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
+      modal: { width: 1024, height: 1024, steps: 8, maxSteps: 16, maxCount: 4 }, localeFor: () => 'en',
+    });
+    this.port = await this.http.listen(0, '127.0.0.1');
+    await this.adapter.start({
+      onRequest: async (r) => { this.requests.push(r); },
+      onAction: async (a) => { this.actions.push(a); return this.answer; },
+    });
+  }
+
+  async teardown(): Promise<void> {
+    await this.adapter?.stop();
+    await this.http?.close();
+    this.fake?.close();
+    await this.redis?.quit();
+    nock.enableNetConnect();
+  }
+
+  /** A person mentions the bot in the channel (signed app_mention event); the request's thread and its platform key. */
+  async newThread(): Promise<{ ref: string; key: string; request: BotRequest }> {
+    const ts = `1700000100.${String(Math.floor(Math.random() * 1e6)).padStart(6, '0')}`;
+    const before = this.requests.length;
+    const res = await this.send(JSON.stringify(mentionEvent('a cat', { user: this.user, channel: CHANNEL, ts })), 'application/json');
+    if (res.status !== 200) throw new Error(`app_mention → HTTP ${res.status}`);
+    const request = await until('the request', () => this.requests[before]);
+    return { ref: request.thread, key: `${CHANNEL}/${ts}`, request };
+  }
+
+  /** Every message the bot posted, with chat.update edits applied. */
+  async messages(): Promise<ShownMessage[]> {
+    const out = new Map<string, ShownMessage>();
+    for (const c of this.fake.calls) {
+      if (c.status !== 200 || c.reply?.ok !== true) continue;
+      if (c.method === 'chat.postMessage') {
+        const id = `${c.body.channel}/${String(c.reply.ts)}`;
+        out.set(id, { thread: c.body.thread_ts ? `${c.body.channel}/${c.body.thread_ts}` : null, messageId: id, edits: 0, ...renderBlocks(c.body.blocks) });
+      } else if (c.method === 'chat.update') {
+        const id = `${c.body.channel}/${c.body.ts}`;
+        const m = out.get(id);
+        if (m) out.set(id, { ...m, ...renderBlocks(c.body.blocks), edits: m.edits + 1 });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** Files shared into threads (files.completeUploadExternal), with the bytes sent to their upload URL. */
+  async images(): Promise<ShownImage[]> {
+    const urlOf = new Map(this.fake.of('files.getUploadURLExternal').map((c) => [String(c.reply!.file_id), new URL(String(c.reply!.upload_url)).pathname]));
+    return this.fake.of('files.completeUploadExternal').flatMap((c) => (JSON.parse(c.body.files ?? '[]') as Array<{ id: string }>).map((f) => {
+      const bytes = this.uploaded.get(urlOf.get(f.id) ?? '');
+      return { thread: `${c.body.channel_id}/${c.body.thread_ts}`, ...(bytes ? { bytes } : {}) };
+    }));
+  }
+
+  /** Click a button of a message as Slack delivers it (signed block_actions); what the clicker is told (ephemeral). */
+  async click(message: ShownMessage, button: ShownButton): Promise<string | undefined> {
+    const [channel, ts] = message.messageId.split('/') as [string, string];
+    const threadTs = message.thread ? message.thread.split('/')[1]! : ts;
+    const payload = buttonClick(button.kind, button.jobId, { user: this.user, channel, threadTs, messageTs: ts });
+    const raw = button.raw as { action_id: string; value: string };
+    payload.actions = [{ type: 'button', action_id: raw.action_id, block_id: 'b', value: raw.value, action_ts: String(Date.now() / 1000) }];
+    const hooks = this.fake.hooks.length;
+    const res = await this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded');
+    if (res.status !== 200) throw new Error(`block_actions → HTTP ${res.status}`);
+    const told = await until('the ephemeral answer', () => this.fake.hooks[hooks]);
+    return typeof told.body.text === 'string' ? unescape(told.body.text) : undefined;
+  }
+
+  failNextEditRateLimited(retryAfterS: number): void {
+    this.fake.fail('chat.update', { status: 429, headers: { 'retry-after': String(retryAfterS) } });
+  }
+
+  /** Permanent refusals: the bot is not in the conversation, the request is invalid, the message is gone. */
+  readonly refusals = {
+    notMember: { code: 'SLACK_CANNOT_POST', says: 'not_in_channel', inject: () => this.fake.fail('chat.postMessage', { error: 'not_in_channel' }) },
+    invalid: { code: 'SLACK_REJECTED', says: 'invalid_blocks', inject: () => this.fake.fail('chat.postMessage', { error: 'invalid_blocks' }) },
+    editGone: { code: 'SLACK_REJECTED', says: 'message_not_found', inject: () => this.fake.fail('chat.update', { error: 'message_not_found' }) },
+  };
+
+  private send(body: string, contentType: string): Promise<Response> {
+    return fetch(`http://127.0.0.1:${this.port}/slack/events`, { method: 'POST', body, headers: signedHeaders(body, contentType) });
+  }
+}
+
+export async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
