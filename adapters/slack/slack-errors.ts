@@ -35,7 +35,9 @@ export function rateLimitedSeconds(err: unknown): number | undefined {
 
 /** The explanation to show a person when the bot cannot post into a conversation; undefined for other errors. */
 export function cannotPostExplanation(err: unknown, locale: string): string | undefined {
-  const code = slackErrorCode(err);
+  // Raw Web API errors, or ours after toZimageError (e.g. a reply the core sent failed).
+  const wrapped = err instanceof ZimageError && typeof err.params.slackError === 'string' ? err.params.slackError : undefined;
+  const code = slackErrorCode(err) ?? wrapped;
   const key = code ? CANNOT_POST[code] : undefined;
   return key ? t(locale, key) : undefined;
 }

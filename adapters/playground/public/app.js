@@ -85,7 +85,9 @@ function renderBody(msg) {
       fill.style.width = `${Math.round((p ?? 0) * 100)}%`;
       bar.append(fill);
       body.append(bar);
-      body.append(buttons(msg.threadId, msg.status.jobId, [['cancel', 'Cancel']]));
+      if (msg.status.phase === 'queued' || msg.status.phase === 'generating') {
+        body.append(buttons(msg.threadId, msg.status.jobId, [['cancel', 'Cancel']]));
+      }
     }
   }
   return body;
