@@ -80,18 +80,21 @@ export class DeliverWorker {
     const { origin, jobId } = data;
     const adapter = this.d.adapters.get(origin.platform);
     if (!adapter) throw new Error(`platform ${origin.platform} is not configured in this bot`);
-    const rec = await this.d.store.get(jobId);
-    const acceptedAt = rec?.acceptedAt ?? job.timestamp;
+    // Read the record, the delivered marks and the first image at once: this is on the user's critical path.
+    const recP = this.d.store.get(jobId).catch(() => null);
     let view: StatusView;
     if (data.kind === 'result') {
       const deliveredKey = this.d.keys.delivered(jobId);
       for (const image of data.images) {
-        if (await this.d.connection.sismember(deliveredKey, String(image.metadata.index))) continue;
-        const png = await this.d.assets.get(image.key);
+        const [done, png] = await Promise.all([
+          this.d.connection.sismember(deliveredKey, String(image.metadata.index)),
+          this.d.assets.get(image.key),
+        ]);
+        if (done) continue;
         await adapter.postImage(origin.thread, { png, filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
         await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
       }
-      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - acceptedAt) };
+      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? job.timestamp)) };
     } else if (data.code === 'CANCELLED') {
       view = { phase: 'cancelled', jobId };
     } else {
@@ -100,6 +103,7 @@ export class DeliverWorker {
         await adapter.reply(origin.thread, t(origin.locale, 'schedules.run_failed', { owner: origin.userName ?? origin.user, id: origin.schedule.id, reason: view.reason }));
       }
     }
+    const acceptedAt = (await recP)?.acceptedAt ?? job.timestamp;
     await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });

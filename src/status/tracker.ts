@@ -201,7 +201,8 @@ export class StatusTracker {
       });
       for (const c of pacer.plan(candidates, now)) {
         const p = byMessage.get(c.message)!;
-        pacer.begin(c, now);
+        // The send happens now, not at the tick's start: the per-minute budget window must not run early.
+        pacer.begin(c, Date.now());
         tasks.push(async () => {
           try {
             await adapter.updateStatus(c.message, p.view, p.rec.locale);

@@ -69,8 +69,12 @@ export interface ScenarioResult {
   maxQueueLength: number;
   engineBusy: number | null;
   engineBusyWindowS: number | null;
+  /** Busy share over the whole run (first start → last end). */
+  engineUtilization: number | null;
   fairnessJain: number | null;
   statusEditsPerMin: number;
+  /** Edits in the busiest 60 s window. */
+  statusEditsMaxMinute: number;
   statusEditsPerMinLimit: number;
   rateLimited: number;
   botRssMaxMb: number | null;
@@ -145,7 +149,9 @@ function metricValue(text: string, name: string, labels = ''): number {
 }
 
 function spawnNode(script: string, env: NodeJS.ProcessEnv, tag: string): ChildProcess {
-  const child = spawn(process.execPath, [resolve(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_BOT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the bot process.
+  const extra = tag === 'bot' ? (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  const child = spawn(process.execPath, [...extra, resolve(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
   child.stdout?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
   return child;
@@ -171,7 +177,8 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
   };
   const bot = spawnNode('dist/src/main/bot.js', env, 'bot');
   const workers = spawnNode('dist/test/bench/bench-workers.js', {
-    ...env, BENCH_WORKERS: String(s.workers), BENCH_ENGINE: s.engine === 'synthetic' ? 'synthetic' : 'model', BENCH_SERVICE_MS: String(s.serviceMs),
+    // A synthetic "GPU" serves one image at a time; the demo model keeps the configured concurrency.
+    ...env, ...(s.engine === 'synthetic' ? { WORKER_CONCURRENCY: '1' } : {}), BENCH_WORKERS: String(s.workers), BENCH_ENGINE: s.engine === 'synthetic' ? 'synthetic' : 'model', BENCH_SERVICE_MS: String(s.serviceMs),
   }, 'workers');
   const errors: string[] = [];
   try {
@@ -206,15 +213,20 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
     let rssMax = 0;
     let heapMax = 0;
     let maxQueue = 0;
+    const queueSamples: Array<{ at: number; queue: number }> = [];
+    const editSamples: Array<{ at: number; edits: number }> = [];
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
         try {
           const t = await metricsText();
           rssMax = Math.max(rssMax, metricValue(t, 'process_resident_memory_bytes'));
+          editSamples.push({ at: Date.now(), edits: metricValue(t, 'zimage_status_edits_total', 'result="ok"') });
           heapMax = Math.max(heapMax, metricValue(t, 'nodejs_heap_size_used_bytes'));
           const st = await httpJson(base, 'GET', '/status');
-          maxQueue = Math.max(maxQueue, Number(st.json?.queue_length ?? 0));
+          const queue = Number(st.json?.queue_length ?? 0);
+          maxQueue = Math.max(maxQueue, queue);
+          queueSamples.push({ at: Date.now(), queue });
         } catch { /* the run goes on */ }
         await sleep(2000);
       }
@@ -279,12 +291,22 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
     const overhead = ok.map((x) => x.e2eMs! - x.waitMs! - x.engineMs!);
     const perUser = new Map<number, number[]>();
     for (const x of ok) perUser.set(x.user, [...(perUser.get(x.user) ?? []), x.e2eMs!]);
-    // Engine busy under backlog: from the moment every worker had a job to the last job start (the queue was not empty).
-    const starts = ok.map((x) => x.engineStart!).sort((a, b) => a - b);
-    const from = starts[s.workers - 1];
-    const to = starts[starts.length - 1];
-    const busy = maxQueue > 0 && from !== undefined && to !== undefined && to - from > 5000
-      ? busyFraction(ok.map((x) => [x.engineStart!, x.engineEnd!] as [number, number]), from, to, s.workers) : null;
+    // Engine busy under backlog: over the span in which at least as many jobs waited as there are workers.
+    const backlog = queueSamples.filter((q) => q.queue >= s.workers);
+    const from = backlog[0]?.at;
+    const to = backlog[backlog.length - 1]?.at;
+    const intervals = ok.map((x) => [x.engineStart!, x.engineEnd!] as [number, number]);
+    const busy = from !== undefined && to !== undefined && to - from >= 10_000 ? busyFraction(intervals, from, to, s.workers) : null;
+    const starts = intervals.map((i) => i[0]);
+    const ends = intervals.map((i) => i[1]);
+    const utilization = starts.length ? busyFraction(intervals, Math.min(...starts), Math.max(...ends), s.workers) : null;
+    // Status edits: the busiest 60 s (the platform limits are per minute), from the /metrics samples.
+    let editsMaxMinute = 0;
+    for (let i = 0; i < editSamples.length; i++) {
+      for (let j = i + 1; j < editSamples.length && editSamples[j]!.at - editSamples[i]!.at <= 61_000; j++) {
+        editsMaxMinute = Math.max(editsMaxMinute, Math.round((editSamples[j]!.edits - editSamples[i]!.edits) * 60_000 / Math.max(60_000, editSamples[j]!.at - editSamples[i]!.at)));
+      }
+    }
     const minutes = wallS / 60;
     const fairness = jain([...perUser.values()].map((v) => mean(v)!));
     const r1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
@@ -303,8 +325,10 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       maxQueueLength: maxQueue,
       engineBusy: busy === null ? null : Math.round(busy * 1000) / 1000,
       engineBusyWindowS: busy === null ? null : Math.round((to! - from!) / 100) / 10,
+      engineUtilization: utilization === null ? null : Math.round(utilization * 1000) / 1000,
       fairnessJain: fairness === null ? null : Math.round(fairness * 1000) / 1000,
       statusEditsPerMin: Math.round((edits1.ok - edits0.ok) / minutes),
+      statusEditsMaxMinute: editsMaxMinute,
       statusEditsPerMinLimit: 6000,
       rateLimited: edits1.limited - edits0.limited,
       botRssMaxMb: rssMax ? Math.round(rssMax / 1048576) : null,

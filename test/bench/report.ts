@@ -40,9 +40,10 @@ export function renderMarkdown(r: Report): string {
   lines.push(row('user wait in line, mean / p95', (x) => `${ms(x.waitMs.mean)} / ${ms(x.waitMs.p95)}`));
   lines.push(row('engine time per job, mean', (x) => ms(x.engineMs.mean)));
   lines.push(row('orchestration overhead per job p50 / p95 / p99 / max', (x) => `${ms(x.overheadMs.p50)} / ${ms(x.overheadMs.p95)} / ${ms(x.overheadMs.p99)} / ${ms(x.overheadMs.max)}`));
-  lines.push(row('engine busy under backlog', (x) => (x.engineBusy === null ? 'no backlog' : `${pct(x.engineBusy)} over ${x.engineBusyWindowS} s`)));
+  lines.push(row('engine busy under backlog (≥ 1 job waiting per worker)', (x) => (x.engineBusy === null ? 'no sustained backlog' : `${pct(x.engineBusy)} over ${x.engineBusyWindowS} s`)));
+  lines.push(row('engine utilisation over the run', (x) => (x.engineUtilization === null ? '–' : pct(x.engineUtilization))));
   lines.push(row('fairness (Jain, per-user mean time to image)', (x) => (x.fairnessJain === null ? '–' : x.fairnessJain.toFixed(3))));
-  lines.push(row('status edits / min (Playground limit / workspace)', (x) => `${x.statusEditsPerMin} (${x.statusEditsPerMinLimit}), 429s: ${x.rateLimited}`));
+  lines.push(row('status edits / min: mean, busiest minute (Playground limit per workspace)', (x) => `${x.statusEditsPerMin}, ${x.statusEditsMaxMinute} (${x.statusEditsPerMinLimit}); 429s: ${x.rateLimited}`));
   lines.push(row('max requests in flight / max queue length', (x) => `${x.maxInFlight} / ${x.maxQueueLength}`));
   lines.push(row('bot memory, max RSS / heap used', (x) => `${x.botRssMaxMb ?? '–'} MB / ${x.botHeapMaxMb ?? '–'} MB`));
   lines.push(row('wall time', (x) => `${x.wallS} s`));
