@@ -128,6 +128,7 @@ describe('delivery faults', () => {
     const thread = await pg.waitFor(threadId, finished(1));
     expect(images(thread)).toHaveLength(1);
     expect(plan.calls()).toBe(3);
+    expect(await bot.obs.deadLetters.count()).toBe(0);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('zimage_delivery_failures_total{platform="playground"} 2');
     expect(metrics).toContain('zimage_platform_rate_limited_total{platform="playground",operation="delivery"} 1');
