@@ -9,6 +9,22 @@ import type { ImageMetadata } from '../../src/jobs/types.js';
 export const BOT_USER = 'zimage';
 const CHANNEL_KEEP = 500;
 
+// KEYS: seq, msgs, channel, events. ARGV: message JSON (no id), thread id ('' = new thread), thread key prefix, channel size.
+const ADD = `
+local id = 'm' .. redis.call('incr', KEYS[1])
+local msg = cjson.decode(ARGV[1])
+msg.id = id
+if ARGV[2] == '' then msg.threadId = id else msg.threadId = ARGV[2] end
+local json = cjson.encode(msg)
+redis.call('hset', KEYS[2], id, json)
+redis.call('rpush', ARGV[3] .. msg.threadId, id)
+if ARGV[2] == '' then
+  redis.call('rpush', KEYS[3], id)
+  redis.call('ltrim', KEYS[3], -tonumber(ARGV[4]), -1)
+end
+redis.call('publish', KEYS[4], cjson.encode({ type = 'message', message = msg }))
+return json`;
+
 export interface PlaygroundMessage {
   id: string;
   threadId: string;
@@ -39,16 +55,12 @@ export class PlaygroundStore {
 
   get eventsChannel(): string { return this.k.events; }
 
-  /** Add a message; without threadId it starts a new thread (its own id becomes the thread id). */
+  /** Add a message; without threadId it starts a new thread (its own id becomes the thread id). One round trip. */
   async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { threadId?: string }): Promise<PlaygroundMessage> {
-    const seq = await this.redis.incr(this.k.seq);
-    const id = `m${seq}`;
-    const msg: PlaygroundMessage = { ...m, id, threadId: m.threadId ?? id, createdAt: Date.now() };
-    const multi = this.redis.multi().hset(this.k.msgs, id, JSON.stringify(msg)).rpush(this.k.thread(msg.threadId), id);
-    if (!m.threadId) multi.rpush(this.k.channel, id).ltrim(this.k.channel, -CHANNEL_KEEP, -1);
-    await multi.exec();
-    await this.publish({ type: 'message', message: msg });
-    return msg;
+    const body = JSON.stringify({ ...m, createdAt: Date.now() });
+    const raw = (await this.redis.eval(ADD, 4, this.k.seq, this.k.msgs, this.k.channel, this.k.events,
+      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP))) as string;
+    return JSON.parse(raw) as PlaygroundMessage;
   }
 
   async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {

@@ -131,8 +131,11 @@ export class BotApp {
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
       tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, hooks: this.obs, log,
     });
+    // Deliveries are on the user's critical path: their own connection keeps them clear of the tracker's reads.
+    const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver');
+    this.connections.push(deliverRedis);
     this.deliver = new DeliverWorker({
-      connection: this.redis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
+      connection: deliverRedis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
     });
   }
 

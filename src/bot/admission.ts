@@ -24,7 +24,8 @@ export interface AdmissionInput {
 
 export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Admission> {
   const id = { platform: a.request.platform, workspace: a.request.workspace, user: a.request.user };
-  const role = await quota.roleOf(id);
+  const standing = await quota.standing(id);
+  const role = standing.role;
   const p = role.policy;
   const L = a.locale;
   if (p.templatesOnly && !a.template) {
@@ -40,7 +41,7 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
     return { ok: false, reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
   }
   const jobId = newJobId();
-  const res = await quota.reserve(jobId, id, a.request.channel, a.params.count);
+  const res = await quota.reserve(jobId, id, a.request.channel, a.params.count, standing);
   const s = res.standing;
   const limit = s.limit.limit;
   if (!res.ok) {

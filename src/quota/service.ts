@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { ChatAdapter } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
-import type { Limit } from './limits.js';
+import { parseLimit, type Limit } from './limits.js';
 import type { QuotaPolicy, RolePolicy } from './policy.js';
 import { QuotaStore, type Scope } from './store.js';
 import { PERIODS, windowAt, type Period, type Window } from './windows.js';
@@ -39,6 +39,16 @@ export type ReserveResult =
 
 const GROUPS_TTL_S = 600;
 
+/** User override → role override (both set by managers) → the role's policy → the default. */
+function limitFrom(overrides: Record<string, string>, user: string, role: string, policy: QuotaPolicy): LimitInfo {
+  const byUser = overrides[`user:${user}`] ? parseLimit(overrides[`user:${user}`]!) : null;
+  if (byUser) return { limit: byUser, source: 'user' };
+  const byRole = overrides[`role:${role}`] ? parseLimit(overrides[`role:${role}`]!) : null;
+  if (byRole) return { limit: byRole, source: 'role-override' };
+  const configured = policy.s.roles[role]?.limit !== undefined || ['manager', 'intern'].includes(role);
+  return { limit: policy.roleLimit(role), source: configured ? 'role' : 'default' };
+}
+
 export class QuotaService {
   readonly store: QuotaStore;
 
@@ -56,18 +66,28 @@ export class QuotaService {
   get timezone(): string { return this.policy().timezone; }
   now(): number { return this.clock(); }
 
-  async roleOf(id: Identity): Promise<RoleInfo> {
+  /** A person's role, limit and usage, read in one round trip (plus a directory lookup when roles are bound to groups). */
+  async standing(id: Identity): Promise<Standing> {
     const policy = this.policy();
-    const scope: Scope = id;
+    const now = this.clock();
+    const windows = Object.fromEntries(PERIODS.map((p) => [p, windowAt(p, policy.timezone, now)])) as Record<Period, Window>;
+    const snap = await this.store.snapshot(id, id.user, PERIODS.map((p) => windows[p].id));
     const admin = policy.isAdmin(id.platform, id.workspace, id.user);
-    let role = await this.store.explicitRole(scope, id.user);
+    let role = snap.role;
     let source: RoleInfo['source'] = 'explicit';
     if (!role) {
       role = await this.directoryRole(id);
       source = role ? 'directory' : 'default';
     }
     if (!role) role = admin ? 'manager' : 'member';
-    return { role, source, admin, manager: admin || role === 'manager', policy: policy.role(role) };
+    const info: RoleInfo = { role, source, admin, manager: admin || role === 'manager', policy: policy.role(role) };
+    const limit = limitFrom(snap.overrides, id.user, role, policy);
+    const period: Period = limit.limit.unlimited ? 'day' : limit.limit.period;
+    return { role: info, limit, used: snap.used[PERIODS.indexOf(period)] ?? 0, window: windows[period], period };
+  }
+
+  async roleOf(id: Identity): Promise<RoleInfo> {
+    return (await this.standing(id)).role;
   }
 
   private async directoryRole(id: Identity): Promise<string | null> {
@@ -91,28 +111,12 @@ export class QuotaService {
     return bindings.find((b) => groups.includes(b.group))?.role ?? null;
   }
 
-  async limitOf(id: Identity, role: RoleInfo): Promise<LimitInfo> {
-    const user = await this.store.override(id, `user:${id.user}`);
-    if (user) return { limit: user, source: 'user' };
-    const roleOverride = await this.store.override(id, `role:${role.role}`);
-    if (roleOverride) return { limit: roleOverride, source: 'role-override' };
-    const policy = this.policy();
-    const configured = policy.s.roles[role.role]?.limit !== undefined || ['manager', 'intern'].includes(role.role);
-    return { limit: policy.roleLimit(role.role), source: configured ? 'role' : 'default' };
-  }
-
-  async standing(id: Identity): Promise<Standing> {
-    const role = await this.roleOf(id);
-    const limit = await this.limitOf(id, role);
-    const period: Period = limit.limit.unlimited ? 'day' : limit.limit.period;
-    const window = windowAt(period, this.timezone, this.clock());
-    const used = await this.store.used(id, id.user, window.id);
-    return { role, limit, used, window, period };
-  }
-
-  /** Check and charge `cost` images for a job, atomically. Calling it again for the same job charges nothing. */
-  async reserve(jobId: string, id: Identity, channel: string, cost: number): Promise<ReserveResult> {
-    const standing = await this.standing(id);
+  /**
+   * Check and charge `cost` images for a job, atomically. Calling it again for the same job charges nothing.
+   * Pass the standing just read (admission does) to save the reads.
+   */
+  async reserve(jobId: string, id: Identity, channel: string, cost: number, known?: Standing): Promise<ReserveResult> {
+    const standing = known ?? (await this.standing(id));
     const now = this.clock();
     const reportWindows = Object.fromEntries(PERIODS.map((p) => [p, windowAt(p, this.timezone, now).id])) as Record<Period, string>;
     const res = await this.store.reserve({

@@ -90,6 +90,19 @@ export class QuotaStore {
     return Number(await this.redis.eval(REFUND, 1, this.chargeKey(jobId)));
   }
 
+  /** Everything a decision needs, in one round trip: explicit role, managers' overrides, usage per window. */
+  async snapshot(scope: Scope, user: string, windowIds: string[]): Promise<{ role: string | null; overrides: Record<string, string>; used: number[] }> {
+    const pipe = this.redis.pipeline().hget(this.rolesKey(scope), user).hgetall(this.limitsKey(scope));
+    for (const w of windowIds) pipe.get(this.usedKey(scope, user, w));
+    const res = (await pipe.exec()) ?? [];
+    for (const [err] of res) if (err) throw err;
+    return {
+      role: (res[0]?.[1] as string | null) ?? null,
+      overrides: (res[1]?.[1] as Record<string, string>) ?? {},
+      used: res.slice(2).map((r) => Number((r[1] as string | null) ?? 0)),
+    };
+  }
+
   async used(scope: Scope, user: string, windowId: string): Promise<number> {
     return Number((await this.redis.get(this.usedKey(scope, user, windowId))) ?? 0);
   }
