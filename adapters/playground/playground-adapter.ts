@@ -37,8 +37,9 @@ export interface PlaygroundOptions {
 
 export class PlaygroundAdapter implements ChatAdapter {
   readonly platform = PLATFORM;
-  // Local page: no platform limits; still coalesce so the page is not flooded.
-  readonly pacing: EditPacing = { minIntervalMs: 250, perWorkspacePerMinute: 6000 };
+  // Local page: no platform limits, but a browser needs no more than two updates a second per message, and a
+  // channel-wide cap keeps a long line from turning into a flood of edits (front of the line first).
+  readonly pacing: EditPacing = { minIntervalMs: 500, perWorkspacePerMinute: 3000 };
   readonly store: PlaygroundStore;
   private readonly clients = new Set<ServerResponse>();
   private inbound: InboundHandlers | undefined;

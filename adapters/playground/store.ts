@@ -25,6 +25,17 @@ end
 redis.call('publish', KEYS[4], cjson.encode({ type = 'message', message = msg }))
 return json`;
 
+// KEYS: msgs, events. ARGV: id, patch JSON.
+const UPDATE = `
+local raw = redis.call('hget', KEYS[1], ARGV[1])
+if not raw then return false end
+local msg = cjson.decode(raw)
+for k, v in pairs(cjson.decode(ARGV[2])) do msg[k] = v end
+local json = cjson.encode(msg)
+redis.call('hset', KEYS[1], ARGV[1], json)
+redis.call('publish', KEYS[2], cjson.encode({ type = 'update', message = msg }))
+return json`;
+
 export interface PlaygroundMessage {
   id: string;
   threadId: string;
@@ -63,13 +74,10 @@ export class PlaygroundStore {
     return JSON.parse(raw) as PlaygroundMessage;
   }
 
+  /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */
   async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {
-    const current = await this.get(id);
-    if (!current) return null;
-    const msg: PlaygroundMessage = { ...current, ...patch, updatedAt: Date.now() };
-    await this.redis.hset(this.k.msgs, id, JSON.stringify(msg));
-    await this.publish({ type: 'update', message: msg });
-    return msg;
+    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, JSON.stringify({ ...patch, updatedAt: Date.now() }))) as string | null;
+    return raw ? (JSON.parse(raw) as PlaygroundMessage) : null;
   }
 
   async get(id: string): Promise<PlaygroundMessage | null> {
@@ -91,9 +99,5 @@ export class PlaygroundStore {
     const raws = await this.redis.hmget(this.k.msgs, ...ids);
     const counts = await Promise.all(ids.map((id) => this.redis.llen(this.k.thread(id))));
     return raws.flatMap((r, i) => (r ? [{ ...(JSON.parse(r) as PlaygroundMessage), replies: Math.max(0, counts[i]! - 1) }] : []));
-  }
-
-  private async publish(ev: PlaygroundEvent): Promise<void> {
-    await this.redis.publish(this.k.events, JSON.stringify(ev));
   }
 }

@@ -122,11 +122,11 @@ export class BotApp {
     this.router = new RequestRouter({
       redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
       rules, templates: this.templates, maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
-      subcommands: this.subcommands, quota: this.quota,
+      subcommands: this.subcommands, quota: this.quota, hooks: this.obs,
       workspaceLocale: (platform, workspace) => this.settings.current().workspaceLocales[`${platform}:${workspace}`],
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
     });
-    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, log });
+    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
       tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, hooks: this.obs, log,

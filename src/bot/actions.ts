@@ -13,6 +13,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { EVENT_TTL_S } from './request-router.js';
+import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import { endJob } from './job-end.js';
 import { queueGeneration } from './queue-generation.js';
@@ -24,6 +25,7 @@ export interface ActionDeps {
   store: StatusStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
   quota: QuotaService;
+  hooks?: ObservabilityHooks;
   log: Logger;
 }
 

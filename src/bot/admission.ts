@@ -12,7 +12,10 @@ import type { QuotaService } from '../quota/service.js';
 
 export type Admission =
   | { ok: true; jobId: string; charge: ChargeInfo; weight: number }
-  | { ok: false; reply: string };
+  | { ok: false; reply: string; reason: RefusalReason };
+
+/** Why admission said no (a metrics label). */
+export type RefusalReason = 'over_quota' | 'templates_only' | 'template_not_allowed' | 'max_side' | 'max_count';
 
 export interface AdmissionInput {
   request: Pick<BotRequest, 'platform' | 'workspace' | 'user' | 'channel'>;
@@ -29,16 +32,16 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
   const p = role.policy;
   const L = a.locale;
   if (p.templatesOnly && !a.template) {
-    return { ok: false, reply: t(L, 'quota.templates_only', { role: role.role, templates: (p.templates ?? []).join(', ') || '—' }) };
+    return { ok: false, reason: 'templates_only', reply: t(L, 'quota.templates_only', { role: role.role, templates: (p.templates ?? []).join(', ') || '—' }) };
   }
   if (a.template && p.templates && !p.templates.includes(a.template)) {
-    return { ok: false, reply: t(L, 'quota.template_not_allowed', { role: role.role, template: a.template, templates: p.templates.join(', ') }) };
+    return { ok: false, reason: 'template_not_allowed', reply: t(L, 'quota.template_not_allowed', { role: role.role, template: a.template, templates: p.templates.join(', ') }) };
   }
   if (p.maxSide !== undefined && Math.max(a.params.width, a.params.height) > p.maxSide) {
-    return { ok: false, reply: t(L, 'quota.max_side', { role: role.role, size: `${a.params.width}x${a.params.height}`, max: p.maxSide }) };
+    return { ok: false, reason: 'max_side', reply: t(L, 'quota.max_side', { role: role.role, size: `${a.params.width}x${a.params.height}`, max: p.maxSide }) };
   }
   if (p.maxCount !== undefined && a.params.count > p.maxCount) {
-    return { ok: false, reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
+    return { ok: false, reason: 'max_count', reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
   }
   const jobId = newJobId();
   const res = await quota.reserve(jobId, id, a.request.channel, a.params.count, standing);
@@ -47,6 +50,7 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
   if (!res.ok) {
     return {
       ok: false,
+      reason: 'over_quota',
       reply: t(L, 'quota.refused', {
         cost: imagesText(res.cost, L), used: s.used, limit: limit.unlimited ? '∞' : limit.amount,
         period: t(L, `quota.period_${s.period}`), reset: resetText(s.window.end, quota.timezone, L, quota.now()),

@@ -1,5 +1,6 @@
 /** Admission (role limits + quota) and queueing in one step: used by commands, buttons and schedules. */
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import { admit } from './admission.js';
 import { submitGeneration, type SubmitDeps } from './submit.js';
@@ -7,13 +8,16 @@ import { submitGeneration, type SubmitDeps } from './submit.js';
 export type QueueOutcome = { ok: true; jobId: string } | { ok: false; reply: string };
 
 export async function queueGeneration(
-  d: SubmitDeps & { quota: QuotaService },
+  d: SubmitDeps & { quota: QuotaService; hooks?: ObservabilityHooks },
   origin: JobOrigin,
   params: GenerateParams,
   opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
 ): Promise<QueueOutcome> {
   const admission = await admit(d.quota, { request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}) });
-  if (!admission.ok) return admission;
+  if (!admission.ok) {
+    d.hooks?.quotaRefused(origin.platform, admission.reason);
+    return { ok: false, reply: admission.reply };
+  }
   try {
     await submitGeneration(d, origin, params, {
       jobId: admission.jobId, weight: admission.weight, charge: admission.charge, ...(opts.extra ? { extra: opts.extra } : {}),

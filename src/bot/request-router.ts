@@ -13,6 +13,7 @@ import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
+import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
 import { parseInvocation, type Invocation } from '../templates/invocation.js';
@@ -39,6 +40,7 @@ export interface RouterDeps {
   workspaceLocale?: (platform: string, workspace: string) => string | undefined;
   subcommands: BotSubcommands;
   quota: QuotaService;
+  hooks?: ObservabilityHooks;
   templates: TemplateLibrary;
   log: Logger;
 }

@@ -112,6 +112,8 @@ describe('quota in chat', () => {
     expect(await ask(pg, 'gus', '/zimage two more --count 2')).toMatch(/^Over quota: this needs 2 images, and you have used 4 of 5 today/);
     expect(await ask(pg, 'gus', '/zimage quota')).toMatch(/^Your role: member\. Limit: 5\/day\. Used 4 today, 1 left; resets 00:00 \(Asia\/Shanghai\)\.$/);
     expect(await app.queues.generate.count()).toBe(0);
+    const metrics = await (await fetch(`${pg.base}/metrics`)).text();
+    expect(metrics).toMatch(/zimage_quota_refusals_total\{platform="playground",reason="over_quota"\} 1/);
   });
 
   it('role limits: intern size and count, marketing presets only', async () => {
