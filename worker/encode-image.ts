@@ -7,7 +7,7 @@ import sharp, { type Gravity, type Sharp } from 'sharp';
 import type { ImageExt } from '../src/assets/asset-store.js';
 import { ZimageError } from '../src/errors.js';
 import type { ImageMetadata, PostProcessSpec } from '../src/jobs/types.js';
-import { buildXmp } from './png.js';
+import { buildXmp } from './xmp.js';
 
 const EXT: Record<PostProcessSpec['format'], ImageExt> = { png: 'png', jpeg: 'jpg', webp: 'webp' };
 
@@ -37,6 +37,8 @@ export async function encodeImage(
   const format = post?.format ?? 'png';
   const data = format === 'jpeg' ? await img.jpeg({ quality: post!.quality, mozjpeg: true }).toBuffer()
     : format === 'webp' ? await img.webp({ quality: post!.quality }).toBuffer()
-      : await img.png({ compressionLevel: 6 }).toBuffer();
+      // zlib level 3: about a quarter faster than the default 6 for a few per cent more bytes (this is on the
+      // requester's path between the GPU and the chat).
+      : await img.png({ compressionLevel: 3 }).toBuffer();
   return { data, ext: EXT[format] };
 }

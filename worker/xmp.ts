@@ -1,6 +1,6 @@
 /**
- * PNG encoding with provenance embedded: the full metadata record as JSON inside an XMP packet
- * (sharp has no PNG text-chunk writer), plus the prompt as dc:description and the model as xmp:CreatorTool.
+ * Provenance embedded in every image file: the full metadata record as JSON inside an XMP packet (sharp has
+ * no PNG text-chunk writer), plus the prompt as dc:description and the model as xmp:CreatorTool.
  */
 import sharp from 'sharp';
 import type { ImageMetadata } from '../src/jobs/types.js';
@@ -35,11 +35,4 @@ export async function readEmbeddedMetadata(png: Buffer): Promise<ImageMetadata |
   if (!m) return null;
   const json = m[1]!.replace(/&(lt|gt|amp|quot|apos);/g, (_, e: string) => ({ lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" })[e]!);
   return JSON.parse(json) as ImageMetadata;
-}
-
-export async function encodePng(rgb: Uint8Array, width: number, height: number, meta: ImageMetadata): Promise<Buffer> {
-  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width, height, channels: 3 } })
-    .withXmp(buildXmp(meta))
-    .png({ compressionLevel: 6 })
-    .toBuffer();
 }

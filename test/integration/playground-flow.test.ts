@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
-import { readEmbeddedMetadata } from '../../worker/png.js';
+import { readEmbeddedMetadata } from '../../worker/xmp.js';
 import {
   botReplies, finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
