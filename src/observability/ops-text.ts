@@ -4,6 +4,11 @@ import type { OpsSnapshot } from './snapshot.js';
 
 const pct = (x: number): string => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
 
+/** Whole minutes of uptime in words; the first minute says "under a minute" rather than "0 ms". */
+function uptimeText(minutes: number, locale: string): string {
+  return minutes < 1 ? t(locale, 'units.under_a_minute') : formatDuration(minutes * 60_000, locale);
+}
+
 function orNoData(ms: number | null, locale: string): string {
   return ms === null ? t(locale, 'ops.no_data') : formatDuration(ms, locale);
 }
@@ -11,7 +16,7 @@ function orNoData(ms: number | null, locale: string): string {
 export function opsSummary(s: OpsSnapshot, locale: string): string {
   return t(locale, 'ops.summary', {
     workers: s.live_workers, active: s.active_requests, queued: s.queue_length,
-    wait: orNoData(s.p95_wait_ms, locale), uptime: formatDuration(s.uptime_minutes * 60_000, locale),
+    wait: orNoData(s.p95_wait_ms, locale), uptime: uptimeText(s.uptime_minutes, locale),
   });
 }
 
@@ -36,7 +41,7 @@ export function opsReport(s: OpsSnapshot, locale: string, o: ReportOptions): str
   if (s.gpu_memory_used_gb !== null && s.gpu_memory_total_gb !== null) {
     lines.push(t(locale, 'ops.gpu', { used: s.gpu_memory_used_gb.toFixed(1), total: s.gpu_memory_total_gb.toFixed(1) }));
   }
-  lines.push(t(locale, 'ops.uptime', { uptime: formatDuration(s.uptime_minutes * 60_000, locale) }));
+  lines.push(t(locale, 'ops.uptime', { uptime: uptimeText(s.uptime_minutes, locale) }));
   if (o.showDeadLetters && s.dead_letters > 0) lines.push(t(locale, 'ops.dead_letters', { count: s.dead_letters }));
   if (s.live_workers === 0) lines.push(t(locale, 'ops.no_workers'));
   return lines.join('\n');
