@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
+import type { ChatAdapter } from '../../src/chat/types.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { Keys } from '../../src/jobs/keys.js';
@@ -49,11 +50,11 @@ async function ask(pg: PlaygroundClient, user: string, text: string): Promise<st
   return botReplies(thread)[0]!.text;
 }
 
-function service(prefix: string, settings: string, clock: () => number) {
+function service(prefix: string, settings: string, clock: () => number, adapters: ReadonlyMap<string, ChatAdapter> = new Map()) {
   const redis = createRedis(REDIS_URL());
   cleanups.push(() => { redis.disconnect(); });
   const policy = new QuotaPolicy(quotaSchema.parse((JSON.parse(settings) as { quota: unknown }).quota));
-  return new QuotaService(redis, new Keys(prefix), () => policy, new Map(), createLogger('silent'), clock);
+  return new QuotaService(redis, new Keys(prefix), () => policy, adapters, createLogger('silent'), clock);
 }
 
 describe('quota: atomic reserve', () => {
@@ -96,6 +97,27 @@ describe('quota: atomic reserve', () => {
     expect((await q.reserve('d2', me, 'c', 1)).ok).toBe(false);
     now = Date.parse('2026-11-24T16:00:01Z'); // 00:00:01 next day in Shanghai
     expect((await q.reserve('d3', me, 'c', 1)).ok).toBe(true);
+  });
+});
+
+describe('roles from the directory', () => {
+  it('a user group bound to a role gives that role; an explicit role wins; a failing lookup falls back to member', async () => {
+    const groups: Record<string, string[]> = { U1: ['S0DESIGN', 'S0ALL'], U2: ['S0ALL'] };
+    let calls = 0;
+    // The ChatAdapter port's optional directory method, as the Slack and Lark adapters implement it.
+    const slack = { userGroups: async (_ws: string, user: string) => { calls++; if (user === 'U3') throw new Error('directory down'); return groups[user] ?? []; } };
+    const settings = JSON.stringify({ quota: { default: '5/day', roles: { design: { limit: '200/week', weight: 2 } }, directory: [{ platform: 'slack', group: 'S0DESIGN', role: 'design' }] } });
+    const q = service(`q${Date.now()}e`, settings, Date.now, new Map([['slack', slack as unknown as ChatAdapter]]));
+    const id = (user: string) => ({ platform: 'slack', workspace: 'T1', user });
+    const s1 = await q.standing(id('U1'));
+    expect(s1.role).toMatchObject({ role: 'design', source: 'directory' });
+    expect(s1.limit.limit).toEqual({ unlimited: false, amount: 200, period: 'week' });
+    expect((await q.roleOf(id('U2'))).role).toBe('member');
+    expect((await q.roleOf(id('U3'))).role).toBe('member');
+    await q.roleOf(id('U1'));
+    expect(calls).toBe(3); // U1's groups came from the cache the second time
+    await q.store.setRole(id('U1'), 'U1', 'intern');
+    expect(await q.roleOf(id('U1'))).toMatchObject({ role: 'intern', source: 'explicit' });
   });
 });
 
