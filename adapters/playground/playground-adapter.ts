@@ -14,6 +14,11 @@ import { serveStatic } from './static.js';
 import { BOT_USER, PlaygroundStore, type PlaygroundEvent } from './store.js';
 
 export const PLATFORM = 'playground';
+/**
+ * Local page: no platform limits, but a browser needs no more than two updates a second per message, and a
+ * channel-wide cap keeps a long line from turning into a flood of edits (front of the line first).
+ */
+export const PLAYGROUND_PACING: EditPacing = Object.freeze({ minIntervalMs: 500, perWorkspacePerMinute: 3000 });
 const WORKSPACE = 'local';
 const CHANNEL = 'general';
 const MAX_TEXT = 8000;
@@ -37,9 +42,7 @@ export interface PlaygroundOptions {
 
 export class PlaygroundAdapter implements ChatAdapter {
   readonly platform = PLATFORM;
-  // Local page: no platform limits, but a browser needs no more than two updates a second per message, and a
-  // channel-wide cap keeps a long line from turning into a flood of edits (front of the line first).
-  readonly pacing: EditPacing = { minIntervalMs: 500, perWorkspacePerMinute: 3000 };
+  readonly pacing: EditPacing = PLAYGROUND_PACING;
   readonly store: PlaygroundStore;
   private readonly clients = new Set<ServerResponse>();
   private inbound: InboundHandlers | undefined;

@@ -10,6 +10,7 @@
  * worker/engine/synthetic-engine.ts) and 20 users on the demo model (real ONNX Runtime on the CPU).
  * Writes data/bench/load-<time>.json and .md. Options: --only 20,100,500,demo  --duration <s>  --out <dir>.
  */
+import { PLAYGROUND_PACING } from '../../adapters/playground/playground-adapter.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -329,7 +330,7 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       fairnessJain: fairness === null ? null : Math.round(fairness * 1000) / 1000,
       statusEditsPerMin: Math.round((edits1.ok - edits0.ok) / minutes),
       statusEditsMaxMinute: editsMaxMinute,
-      statusEditsPerMinLimit: 6000,
+      statusEditsPerMinLimit: PLAYGROUND_PACING.perWorkspacePerMinute,
       rateLimited: edits1.limited - edits0.limited,
       botRssMaxMb: rssMax ? Math.round(rssMax / 1048576) : null,
       botHeapMaxMb: heapMax ? Math.round(heapMax / 1048576) : null,
