@@ -111,7 +111,8 @@ export class PlaygroundAdapter implements ChatAdapter {
     const body = await jsonBodyOrReply(req, res);
     if (!body) return;
     const user = typeof body.user === 'string' ? body.user.trim() : '';
-    const text = typeof body.text === 'string' ? body.text : '';
+    // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
+    const text = typeof body.text === 'string' ? body.text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
     const locale = typeof body.locale === 'string' ? body.locale : undefined;
     if (!USER_RE.test(user) || user.toLowerCase() === BOT_USER) {

@@ -9,6 +9,13 @@ import type { ImageMetadata } from '../../src/jobs/types.js';
 export const BOT_USER = 'zimage';
 const CHANNEL_KEEP = 500;
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** JSON for the Lua side: Redis's cjson refuses lone UTF-16 surrogates, so they become U+FFFD (as a browser shows them). */
+function jsonOf(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v));
+}
+
 // KEYS: seq, msgs, channel, events. ARGV: message JSON (no id), thread id ('' = new thread), thread key prefix, channel size.
 const ADD = `
 local id = 'm' .. redis.call('incr', KEYS[1])
@@ -68,7 +75,7 @@ export class PlaygroundStore {
 
   /** Add a message; without threadId it starts a new thread (its own id becomes the thread id). One round trip. */
   async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { threadId?: string }): Promise<PlaygroundMessage> {
-    const body = JSON.stringify({ ...m, createdAt: Date.now() });
+    const body = jsonOf({ ...m, createdAt: Date.now() });
     const raw = (await this.redis.eval(ADD, 4, this.k.seq, this.k.msgs, this.k.channel, this.k.events,
       body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP))) as string;
     return JSON.parse(raw) as PlaygroundMessage;
@@ -76,7 +83,7 @@ export class PlaygroundStore {
 
   /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */
   async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {
-    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, JSON.stringify({ ...patch, updatedAt: Date.now() }))) as string | null;
+    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, jsonOf({ ...patch, updatedAt: Date.now() }))) as string | null;
     return raw ? (JSON.parse(raw) as PlaygroundMessage) : null;
   }
 

@@ -91,6 +91,13 @@ describe('Playground: a command becomes an image in its thread', () => {
     expect(await bot.queues.generate.count()).toBe(0);
   });
 
+  it('broken unicode (a lone surrogate) is stored and answered, not a 500', async () => {
+    const { threadId } = await pg.post('gil', '/zimage a cat \ud800 on a mat --size 256x256 --steps 1');
+    const thread = await pg.waitFor(threadId, finished(1));
+    expect(thread[0]!.text).toBe('/zimage a cat \ufffd on a mat --size 256x256 --steps 1');
+    expect(images(thread)[0]!.metadata!.prompt).toBe('a cat \ufffd on a mat');
+  });
+
   it('a platform retry of the same event creates one job', async () => {
     const { threadId } = await pg.post('frank', 'just chatting');
     const request = {
