@@ -101,13 +101,13 @@ export class BotApp {
     this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
     this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
-    for (const cmd of quotaCommands({ quota: this.quota, audit: new AuditLog(this.redis, this.keys), policy: () => policy })) this.subcommands.add(cmd);
+    const audit = new AuditLog(this.redis, this.keys);
+    for (const cmd of quotaCommands({ quota: this.quota, audit, policy: () => policy })) this.subcommands.add(cmd);
     const rules = commandRules(config);
     const { minSide, maxSide, sideMultiple } = rules.limits;
     const sizeOk = (w: number, h: number): boolean => [w, h].every((x) => x >= minSide && x <= maxSide && x % sideMultiple === 0);
     this.templates = new TemplateLibrary(templatesDir(config), sizeOk, log);
     for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
-    const audit = new AuditLog(this.redis, this.keys);
     const scheduleStore = new ScheduleStore(this.redis, this.keys);
     this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
     this.scheduleRunner = new ScheduleRunner({
