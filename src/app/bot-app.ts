@@ -136,6 +136,8 @@ export class BotApp {
     this.connections.push(deliverRedis);
     this.deliver = new DeliverWorker({
       connection: deliverRedis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
+      // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
+      onEnded: () => this.tracker.nudge(),
     });
   }
 

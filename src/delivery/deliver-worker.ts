@@ -32,6 +32,8 @@ export interface DeliverDeps {
   hooks?: ObservabilityHooks;
   log: Logger;
   concurrency?: number;
+  /** Called when a job's final state was recorded (the status tracker shows it without waiting a tick). */
+  onEnded?: () => void;
 }
 
 export class DeliverWorker {
@@ -107,6 +109,7 @@ export class DeliverWorker {
     await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });
+    this.d.onEnded?.();
     await this.d.hooks?.jobEnded(data, acceptedAt).catch(() => undefined);
     this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }

@@ -70,3 +70,16 @@ describe('buttons', () => {
     expect(new Set(imgs.map((m) => m.metadata!.seed)).size).toBe(6);
   });
 });
+
+describe('status after delivery', () => {
+  it('"Done" follows the image at once, not at the next tracker tick', async () => {
+    const { t, pg } = await setup({ STATUS_TICK_MS: '5000' });
+    const worker = await startWorker(t);
+    cleanups.push(() => worker.stop());
+    const a = await pg.post('ann', '/zimage quick one --size 256x256 --steps 1');
+    await pg.waitFor(a.threadId, (m) => images(m).length === 1, 20_000);
+    const seenAt = Date.now();
+    await pg.waitFor(a.threadId, (m) => statusOf(m)?.status?.phase === 'done', 2_000);
+    expect(Date.now() - seenAt).toBeLessThan(1500);
+  });
+});
