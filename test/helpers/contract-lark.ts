@@ -9,12 +9,12 @@ import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
 import { readLarkSettings } from '../../adapters/lark/lark-settings.js';
-import type { ActionKind, ActionResult, BotAction, BotRequest } from '../../src/chat/types.js';
+import type { ActionKind, BotRequest } from '../../src/chat/types.js';
 import { loadConfig } from '../../src/config.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { until, type ShownButton, type ShownImage, type ShownMessage } from './contract-slack.js';
+import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
 import { REDIS_URL } from './harness.js';
 import { APP_ID, botMention, cardActionEvent, FakeLark, messageEvent, postWebhook, TENANT } from './lark-fake.js';
 
@@ -75,15 +75,12 @@ export function renderContent(msgType: string, content: Node): Pick<ShownMessage
   return { text: texts.join('\n'), markup, buttons };
 }
 
-export class LarkContractDriver {
+export class LarkContractDriver extends InboundRecorder {
   readonly name = 'Lark (webhook mode)';
   readonly user = 'ou_alice0000000000000000000000001';
   readonly workspace = TENANT;
   readonly channel = CHAT;
   readonly uploadsBytes = true;
-  readonly requests: BotRequest[] = [];
-  readonly actions: BotAction[] = [];
-  answer: ActionResult = { ok: true, message: 'Cancelled' };
   adapter!: LarkAdapter;
   private fake!: FakeLark;
   private http!: HttpServer;
@@ -116,10 +113,7 @@ export class LarkContractDriver {
       log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
     });
     this.base = `http://127.0.0.1:${await this.http.listen(0, '127.0.0.1')}`;
-    await this.adapter.start({
-      onRequest: async (r) => { this.requests.push(r); },
-      onAction: async (a) => { this.actions.push(a); return this.answer; },
-    });
+    await this.adapter.start(this.inbound);
   }
 
   async teardown(): Promise<void> {

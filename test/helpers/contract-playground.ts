@@ -10,24 +10,21 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
-import type { ActionResult, BotAction, BotRequest } from '../../src/chat/types.js';
+import type { ActionResult, BotRequest } from '../../src/chat/types.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { until, type ShownButton, type ShownImage, type ShownMessage } from './contract-slack.js';
+import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
 import { REDIS_URL, type PgMessage } from './harness.js';
 
 const ACTIVE = new Set(['queued', 'generating', 'finishing']);
 
-export class PlaygroundContractDriver {
+export class PlaygroundContractDriver extends InboundRecorder {
   readonly name = 'Playground';
   readonly user = 'ann';
   readonly workspace = 'local';
   readonly channel = 'general';
   readonly uploadsBytes = false;
-  readonly requests: BotRequest[] = [];
-  readonly actions: BotAction[] = [];
-  answer: ActionResult = { ok: true, message: 'Cancelled' };
   adapter!: PlaygroundAdapter;
   private http!: HttpServer;
   private redis!: Redis;
@@ -43,10 +40,7 @@ export class PlaygroundContractDriver {
       log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
     });
     this.base = `http://127.0.0.1:${await this.http.listen(0, '127.0.0.1')}`;
-    await this.adapter.start({
-      onRequest: async (r) => { this.requests.push(r); },
-      onAction: async (a) => { this.actions.push(a); return this.answer; },
-    });
+    await this.adapter.start(this.inbound);
   }
 
   async teardown(): Promise<void> {

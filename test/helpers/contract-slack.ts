@@ -9,30 +9,16 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
-import type { ActionKind, ActionResult, BotAction, BotRequest } from '../../src/chat/types.js';
+import type { ActionKind, BotRequest } from '../../src/chat/types.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { buttonClick, FakeSlack, mentionEvent, SIGNING_SECRET, SLACK_API_URL, signedHeaders, TEAM } from './fake-slack.js';
 import { REDIS_URL } from './harness.js';
+import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
 
 const FILES_HOST = 'https://files.slack.test';
 const CHANNEL = 'C0CHAN';
-
-export interface ShownButton { kind: ActionKind; jobId: string; raw: unknown }
-export interface ShownMessage {
-  /** Platform key of the thread the message is in (null: top level); a top-level message's messageId is its thread key. */
-  thread: string | null;
-  messageId: string;
-  /** What a reader sees. */
-  text: string;
-  /** Markup the platform would interpret (formatting, mentions, links); empty when everything is literal. */
-  markup: string[];
-  buttons: ShownButton[];
-  /** How many times the message was edited. */
-  edits: number;
-}
-export interface ShownImage { thread: string; bytes?: Buffer; assetKey?: string }
 
 type TextObject = { type?: string; text?: string };
 type Block = { type?: string; text?: TextObject; fields?: TextObject[]; accessory?: Record<string, unknown>; elements?: Array<Record<string, unknown>> };
@@ -74,16 +60,12 @@ export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'm
   return { text: texts.join('\n'), markup, buttons };
 }
 
-export class SlackContractDriver {
+export class SlackContractDriver extends InboundRecorder {
   readonly name = 'Slack (HTTP mode)';
   readonly user = 'U0ANN';
   readonly workspace = TEAM;
   readonly channel = CHANNEL;
   readonly uploadsBytes = true;
-  readonly requests: BotRequest[] = [];
-  readonly actions: BotAction[] = [];
-  /** What the core answers a click with. */
-  answer: ActionResult = { ok: true, message: 'Cancelled' };
   adapter!: SlackAdapter;
   private fake!: FakeSlack;
   private http!: HttpServer;
@@ -111,10 +93,7 @@ export class SlackContractDriver {
       modal: { width: 1024, height: 1024, steps: 8, maxSteps: 16, maxCount: 4 }, localeFor: () => 'en',
     });
     this.port = await this.http.listen(0, '127.0.0.1');
-    await this.adapter.start({
-      onRequest: async (r) => { this.requests.push(r); },
-      onAction: async (a) => { this.actions.push(a); return this.answer; },
-    });
+    await this.adapter.start(this.inbound);
   }
 
   async teardown(): Promise<void> {
@@ -188,15 +167,5 @@ export class SlackContractDriver {
 
   private send(body: string, contentType: string): Promise<Response> {
     return fetch(`http://127.0.0.1:${this.port}/slack/events`, { method: 'POST', body, headers: signedHeaders(body, contentType) });
-  }
-}
-
-export async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -13,7 +13,8 @@ import type { ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/typ
 import { isZimageError, type ZimageError } from '../../src/errors.js';
 import { LarkContractDriver } from '../helpers/contract-lark.js';
 import { PlaygroundContractDriver } from '../helpers/contract-playground.js';
-import { SlackContractDriver, until, type ShownMessage } from '../helpers/contract-slack.js';
+import { until, type ShownMessage } from '../helpers/contract-common.js';
+import { SlackContractDriver } from '../helpers/contract-slack.js';
 
 const L = 'en';
 
