@@ -82,11 +82,6 @@ export function loadPromptTokenizer(modelDir: string): Promise<PromptTokenizer> 
   return pending;
 }
 
-/** Forgets cached tokenizers (after a model directory was rebuilt). */
-export function clearPromptTokenizerCache(): void {
-  cache.clear();
-}
-
 async function readTokenizer(dir: string): Promise<PromptTokenizer> {
   const jsonPath = join(dir, 'tokenizer.json');
   let json: unknown;

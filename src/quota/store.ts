@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
-import { formatLimit, parseLimit, type Limit } from './limits.js';
+import { formatLimit, type Limit } from './limits.js';
 import { PERIODS, type Period } from './windows.js';
 
 const CHARGE_TTL_S = 40 * 24 * 3600;
@@ -103,10 +103,6 @@ export class QuotaStore {
     };
   }
 
-  async used(scope: Scope, user: string, windowId: string): Promise<number> {
-    return Number((await this.redis.get(this.usedKey(scope, user, windowId))) ?? 0);
-  }
-
   async resetUsed(scope: Scope, user: string, windowId: string): Promise<void> {
     await this.redis.del(this.usedKey(scope, user, windowId));
   }
@@ -125,18 +121,9 @@ export class QuotaStore {
     return sum;
   }
 
-  async override(scope: Scope, target: `user:${string}` | `role:${string}`): Promise<Limit | null> {
-    const v = await this.redis.hget(this.limitsKey(scope), target);
-    return v === null ? null : parseLimit(v);
-  }
-
   async setOverride(scope: Scope, target: `user:${string}` | `role:${string}`, limit: Limit | null): Promise<void> {
     if (limit === null) await this.redis.hdel(this.limitsKey(scope), target);
     else await this.redis.hset(this.limitsKey(scope), target, formatLimit(limit));
-  }
-
-  async explicitRole(scope: Scope, user: string): Promise<string | null> {
-    return this.redis.hget(this.rolesKey(scope), user);
   }
 
   async setRole(scope: Scope, user: string, role: string | null): Promise<void> {
