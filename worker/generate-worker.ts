@@ -11,7 +11,8 @@ import { isZimageError } from '../src/errors.js';
 import type { Logger } from '../src/infra/logger.js';
 import { newJobId } from '../src/jobs/job-id.js';
 import type { Keys } from '../src/jobs/keys.js';
-import { deliverJobId, deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
+import { handOff } from '../src/delivery/handoff.js';
+import { deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
 import type { GenerateJobData, GenerateProgress, ImageMetadata, StoredImage } from '../src/jobs/types.js';
 import { workUnits } from '../src/status/line.js';
 import { encodeFailure } from '../src/status/failure.js';
@@ -92,8 +93,10 @@ export class GenerateWorker {
     const jobId = job.id!;
     const { params, origin, acceptedAt, charge } = job.data;
     const log = this.o.log.child({ jobId, user: origin.user, platform: origin.platform });
-    await this.o.connection.srem(this.o.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId);
     const startedAt = Date.now();
+    // The user's count of waiting jobs (their next job's priority) drops now; the engine does not wait for it.
+    const leftLine = this.o.connection.srem(this.o.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId)
+      .catch((err: unknown) => log.warn({ err }, 'could not update the waiting set'));
     try {
       const seeds = Array.from({ length: params.count }, (_, i) => (params.seed + i) % 2 ** 32);
       let last = 0;
@@ -110,6 +113,7 @@ export class GenerateWorker {
         },
         signal,
       );
+      await leftLine;
       const info = this.info!;
       const stored: StoredImage[] = [];
       for (const [index, img] of images.entries()) {
@@ -129,7 +133,7 @@ export class GenerateWorker {
         stored.push({ key, metadata });
       }
       await Promise.all([
-        this.o.queues.deliver.add('deliver', { kind: 'result', jobId, origin, images: stored }, { ...this.deliverOptions, jobId: deliverJobId(jobId) }),
+        handOff(this.o.connection, this.o.keys, this.o.queues.deliver, { kind: 'result', jobId, origin, images: stored }, this.deliverOptions),
         recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params)),
       ]);
       log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
@@ -142,7 +146,7 @@ export class GenerateWorker {
       log.warn({ err, code, attempt: job.attemptsMade + 1, final }, 'generation failed');
       if (!final) throw err;
       const failCode = signal?.aborted ? 'CANCELLED' : code;
-      await this.o.queues.deliver.add('deliver', { kind: 'failure', jobId, origin, code: failCode, detail }, { ...this.deliverOptions, jobId: deliverJobId(jobId) });
+      await handOff(this.o.connection, this.o.keys, this.o.queues.deliver, { kind: 'failure', jobId, origin, code: failCode, detail }, this.deliverOptions);
       throw new UnrecoverableError(encodeFailure(failCode, detail));
     }
   }

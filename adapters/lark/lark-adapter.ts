@@ -129,7 +129,7 @@ export class LarkAdapter implements ChatAdapter {
     const ref = decodeThread(thread);
     const { jobId, index } = image.metadata;
     try {
-      const imageKey = await this.api.uploadImage(image.png, image.filename);
+      const imageKey = await this.api.uploadImage(await image.read(), image.filename);
       await this.api.reply(ref.root, 'image', { image_key: imageKey }, sendUuid('image', thread, jobId, String(index)));
       await this.api.reply(ref.root, 'interactive', resultCard(image.metadata, locale, thread), sendUuid('result', thread, jobId, String(index)));
     } catch (err) {

@@ -11,7 +11,7 @@ import type { ActionKind, BotRequest, ChatAdapter, DeliveredImage, EditPacing, I
 import { BodyError, readJson, sendJson, type HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { serveStatic } from './static.js';
-import { BOT_USER, PlaygroundStore, type PlaygroundEvent } from './store.js';
+import { BOT_USER, newMessageId, PlaygroundStore, type PlaygroundEvent } from './store.js';
 
 export const PLATFORM = 'playground';
 /**
@@ -66,15 +66,23 @@ export class PlaygroundAdapter implements ChatAdapter {
 
   async start(inbound: InboundHandlers): Promise<void> {
     this.inbound = inbound;
+    // This bot's own writes go straight to its pages; other replicas' arrive over pub/sub.
+    this.store.onWritten = (ev) => this.fanOut(ev);
     await this.o.subscriber.subscribe(this.store.eventsChannel);
     this.o.subscriber.on('message', (channel: string, payload: string) => {
       if (channel !== this.store.eventsChannel) return;
-      for (const res of this.clients) writeEvent(res, JSON.parse(payload) as PlaygroundEvent);
+      const ev = JSON.parse(payload) as PlaygroundEvent;
+      if (ev.from !== this.store.writer) this.fanOut(ev);
     });
     this.keepAlive = setInterval(() => { for (const res of this.clients) res.write(': keep-alive\n\n'); }, 15_000);
   }
 
+  private fanOut(ev: PlaygroundEvent): void {
+    for (const res of this.clients) writeEvent(res, ev);
+  }
+
   async stop(): Promise<void> {
+    this.store.onWritten = undefined;
     if (this.keepAlive) clearInterval(this.keepAlive);
     for (const res of this.clients) res.end();
     this.clients.clear();
@@ -124,16 +132,22 @@ export class PlaygroundAdapter implements ChatAdapter {
     if (threadId !== undefined && !(await this.store.thread(threadId))) {
       return sendJson(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: `no thread ${threadId}` } });
     }
-    const msg = await this.store.add({ user, text, ...(threadId ? { threadId } : {}) });
-    sendJson(res, 201, { messageId: msg.id, threadId: msg.threadId });
+    const id = newMessageId();
+    const thread = threadId ?? id;
+    // The message is written first on this connection, so the bot's replies always follow it; the command is
+    // handled while it is being stored (the reply to this POST waits only for the store).
+    const stored = this.store.add({ id, user, text, ...(threadId ? { threadId } : {}) });
     const command = COMMAND_RE.exec(text);
-    if (!command || !this.inbound) return;
-    const request: BotRequest = {
-      platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(msg.threadId),
-      user: user.toLowerCase(), userName: user, text: text.slice(command[0].length), eventId: msg.id,
-      ...(locale ? { locale } : {}),
-    };
-    this.inbound.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: msg.id }, 'playground request failed'));
+    if (command && this.inbound) {
+      const request: BotRequest = {
+        platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(thread),
+        user: user.toLowerCase(), userName: user, text: text.slice(command[0].length), eventId: id,
+        ...(locale ? { locale } : {}),
+      };
+      this.inbound.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: id }, 'playground request failed'));
+    }
+    await stored;
+    sendJson(res, 201, { messageId: id, threadId: thread });
   }
 
   /** A button click: `{"user","kind":"cancel"|"regenerate"|"variations","jobId","threadId"}` → the result for the clicker. */

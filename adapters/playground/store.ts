@@ -2,6 +2,7 @@
  * The Playground's channel: messages and threads kept in Redis (so a bot restart keeps the history and
  * several replicas share it), with changes fanned out over Redis pub/sub to every open page.
  */
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { StatusView } from '../../src/chat/types.js';
 import type { ImageMetadata } from '../../src/jobs/types.js';
@@ -16,23 +17,22 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v));
 }
 
-// KEYS: seq, msgs, channel, events. ARGV: message JSON (no id), thread id ('' = new thread), thread key prefix, channel size.
+// KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, channel size, writer.
 const ADD = `
-local id = 'm' .. redis.call('incr', KEYS[1])
 local msg = cjson.decode(ARGV[1])
-msg.id = id
+local id = msg.id
 if ARGV[2] == '' then msg.threadId = id else msg.threadId = ARGV[2] end
 local json = cjson.encode(msg)
-redis.call('hset', KEYS[2], id, json)
+redis.call('hset', KEYS[1], id, json)
 redis.call('rpush', ARGV[3] .. msg.threadId, id)
 if ARGV[2] == '' then
-  redis.call('rpush', KEYS[3], id)
-  redis.call('ltrim', KEYS[3], -tonumber(ARGV[4]), -1)
+  redis.call('rpush', KEYS[2], id)
+  redis.call('ltrim', KEYS[2], -tonumber(ARGV[4]), -1)
 end
-redis.call('publish', KEYS[4], cjson.encode({ type = 'message', message = msg }))
+redis.call('publish', KEYS[3], cjson.encode({ type = 'message', message = msg, from = ARGV[5] }))
 return json`;
 
-// KEYS: msgs, events. ARGV: id, patch JSON.
+// KEYS: msgs, events. ARGV: id, patch JSON, writer.
 const UPDATE = `
 local raw = redis.call('hget', KEYS[1], ARGV[1])
 if not raw then return false end
@@ -40,7 +40,7 @@ local msg = cjson.decode(raw)
 for k, v in pairs(cjson.decode(ARGV[2])) do msg[k] = v end
 local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], ARGV[1], json)
-redis.call('publish', KEYS[2], cjson.encode({ type = 'update', message = msg }))
+redis.call('publish', KEYS[2], cjson.encode({ type = 'update', message = msg, from = ARGV[3] }))
 return json`;
 
 export interface PlaygroundMessage {
@@ -58,33 +58,59 @@ export interface PlaygroundMessage {
   fields?: Array<{ label: string; value: string }>;
 }
 
-export interface PlaygroundEvent { type: 'message' | 'update'; message: PlaygroundMessage }
+/**
+ * A new message id, made here rather than in Redis so that a command can be handled while its message is
+ * being stored: time-ordered (base 36 milliseconds) and unique across bot replicas (random tail).
+ */
+export function newMessageId(): string {
+  return `m${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+}
+
+export interface PlaygroundEvent {
+  type: 'message' | 'update';
+  message: PlaygroundMessage;
+  /** The store instance that wrote it (it has shown it to its own pages already). */
+  from?: string;
+}
 
 export class PlaygroundStore {
-  private readonly k: { seq: string; msgs: string; channel: string; events: string; thread: (id: string) => string };
+  /** This process's writer id: its own changes reach its pages directly, other replicas' through pub/sub. */
+  readonly writer = randomBytes(6).toString('hex');
+  /** Called with each change this instance wrote, once Redis has it. */
+  onWritten: ((ev: PlaygroundEvent) => void) | undefined;
+
+  private readonly k: { msgs: string; channel: string; events: string; thread: (id: string) => string };
 
   constructor(private readonly redis: Redis, prefix: string) {
     const root = `${prefix}:playground`;
     this.k = {
-      seq: `${root}:seq`, msgs: `${root}:msgs`, channel: `${root}:channel`, events: `${root}:events`,
+      msgs: `${root}:msgs`, channel: `${root}:channel`, events: `${root}:events`,
       thread: (id) => `${root}:thread:${id}`,
     };
   }
 
   get eventsChannel(): string { return this.k.events; }
 
-  /** Add a message; without threadId it starts a new thread (its own id becomes the thread id). One round trip. */
-  async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { threadId?: string }): Promise<PlaygroundMessage> {
-    const body = jsonOf({ ...m, createdAt: Date.now() });
-    const raw = (await this.redis.eval(ADD, 4, this.k.seq, this.k.msgs, this.k.channel, this.k.events,
-      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP))) as string;
-    return JSON.parse(raw) as PlaygroundMessage;
+  /**
+   * Add a message (under `id` when the caller made one with newMessageId); without threadId it starts a new
+   * thread (its own id becomes the thread id). One round trip.
+   */
+  async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { id?: string; threadId?: string }): Promise<PlaygroundMessage> {
+    const body = jsonOf({ ...m, id: m.id ?? newMessageId(), createdAt: Date.now() });
+    const raw = (await this.redis.eval(ADD, 3, this.k.msgs, this.k.channel, this.k.events,
+      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP), this.writer)) as string;
+    const message = JSON.parse(raw) as PlaygroundMessage;
+    this.onWritten?.({ type: 'message', message });
+    return message;
   }
 
   /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */
   async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {
-    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, jsonOf({ ...patch, updatedAt: Date.now() }))) as string | null;
-    return raw ? (JSON.parse(raw) as PlaygroundMessage) : null;
+    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, jsonOf({ ...patch, updatedAt: Date.now() }), this.writer)) as string | null;
+    if (!raw) return null;
+    const message = JSON.parse(raw) as PlaygroundMessage;
+    this.onWritten?.({ type: 'update', message });
+    return message;
   }
 
   async get(id: string): Promise<PlaygroundMessage | null> {

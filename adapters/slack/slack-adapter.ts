@@ -139,9 +139,10 @@ export class SlackAdapter implements ChatAdapter {
     const meta = image.metadata;
     const uploadedKey = `${this.o.prefix}:slack:uploaded:${meta.jobId}:${meta.index}`;
     if (!(await this.o.redis.exists(uploadedKey))) {
+      const file = await image.read();
       try {
         await this.client.filesUploadV2({
-          channel_id: ref.channel, thread_ts: ref.ts, file: image.png, filename: image.filename,
+          channel_id: ref.channel, thread_ts: ref.ts, file, filename: image.filename,
           title: clip(meta.prompt, 250), alt_text: clip(meta.prompt, 1000),
         });
       } catch (err) {

@@ -13,6 +13,7 @@ import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
 import type { Config } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
+import { FastLane } from '../delivery/fast-lane.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
 import { HttpServer } from '../http/server.js';
@@ -74,6 +75,7 @@ export class BotApp {
   private readonly retention: AssetRetention;
   private readonly tracker: StatusTracker;
   private readonly deliver: DeliverWorker;
+  private readonly fastLane: FastLane;
   private readonly connections: Redis[] = [];
   private port = 0;
 
@@ -139,6 +141,9 @@ export class BotApp {
       // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
       onEnded: () => this.tracker.nudge(),
     });
+    this.fastLane = new FastLane({
+      blocking: createRedis(o.redisUrl, 'zimage-fast-lane'), connection: deliverRedis, keys: this.keys, queue: this.queues.deliver, deliver: this.deliver, hooks: this.obs, log,
+    });
   }
 
   /** The HTTP port actually bound (useful with PORT=0). */
@@ -154,6 +159,7 @@ export class BotApp {
     const inbound = { onRequest: (req: BotRequest) => this.router.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();
+    await this.fastLane.start();
     this.tracker.start();
     this.settings.start();
     await this.scheduleRunner.start();
@@ -171,6 +177,7 @@ export class BotApp {
     await this.scheduleRunner.stop();
     await this.schedules.close();
     await this.tracker.stop();
+    await this.fastLane.stop();
     await this.deliver.stop();
     for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);
     await this.queues.close();

@@ -5,6 +5,9 @@ import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-stor
 
 /** Asset store on a local (or shared network) directory: `<dir>/YYYY/MM/DD/<job>-<i>.png` + `.json`. */
 export class LocalAssetStore implements AssetStore {
+  /** Day directories known to exist: creating one is a file-system round trip on every image otherwise. */
+  private readonly made = new Set<string>();
+
   constructor(readonly dir: string) {}
 
   private path(key: string): string {
@@ -14,13 +17,27 @@ export class LocalAssetStore implements AssetStore {
 
   async put(key: string, png: Buffer, sidecar: object): Promise<void> {
     const file = this.path(key);
-    await mkdir(dirname(file), { recursive: true });
-    // Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it.
     const side = this.path(sidecarKey(key));
-    await Promise.all([
+    const dir = dirname(file);
+    if (!this.made.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+    }
+    // Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it.
+    const write = (): Promise<unknown> => Promise.all([
       writeFile(`${file}.tmp`, png).then(() => rename(`${file}.tmp`, file)),
       writeFile(`${side}.tmp`, JSON.stringify(sidecar, null, 2)).then(() => rename(`${side}.tmp`, side)),
     ]);
+    try {
+      await write();
+    } catch (err) {
+      // The directory went away (retention, an operator): make it again once.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.made.delete(dir);
+      await mkdir(dir, { recursive: true });
+      this.made.add(dir);
+      await write();
+    }
   }
 
   async get(key: string): Promise<Buffer> {
@@ -56,6 +73,7 @@ export class LocalAssetStore implements AssetStore {
           const dayDir = join(this.dir, y, m, d);
           deleted += (await readdir(dayDir)).length;
           await rm(dayDir, { recursive: true, force: true });
+          this.made.delete(dayDir);
         }
         if ((await readdir(join(this.dir, y, m))).length === 0) await rm(join(this.dir, y, m), { recursive: true, force: true });
       }

@@ -8,7 +8,7 @@ import { t } from '../i18n/index.js';
 import { newJobId } from '../jobs/job-id.js';
 import type { ChargeInfo, GenerateParams } from '../jobs/types.js';
 import { imagesText, resetText } from '../quota/format.js';
-import type { QuotaService } from '../quota/service.js';
+import type { QuotaService, Standing } from '../quota/service.js';
 
 export type Admission =
   | { ok: true; jobId: string; charge: ChargeInfo; weight: number }
@@ -23,11 +23,13 @@ export interface AdmissionInput {
   locale: string;
   /** Set when the request comes from a template preset (free prompts are then allowed for templatesOnly roles). */
   template?: string;
+  /** The requester's standing, already being read (saves a round trip); read here otherwise. */
+  standing?: Promise<Standing>;
 }
 
 export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Admission> {
   const id = { platform: a.request.platform, workspace: a.request.workspace, user: a.request.user };
-  const standing = await quota.standing(id);
+  const standing = await (a.standing ?? quota.standing(id));
   const role = standing.role;
   const p = role.policy;
   const L = a.locale;

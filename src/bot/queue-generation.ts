@@ -1,9 +1,16 @@
 /** Admission (role limits + quota) and queueing in one step: used by commands, buttons and schedules. */
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { ObservabilityHooks } from '../observability/hooks.js';
-import type { QuotaService } from '../quota/service.js';
+import type { QuotaService, Standing } from '../quota/service.js';
 import { admit } from './admission.js';
 import { submitGeneration, type SubmitDeps } from './submit.js';
+
+export interface QueueOptions {
+  template?: string;
+  extra?: Pick<GenerateJobData, 'template' | 'post'>;
+  /** The requester's quota standing, when the caller has already started reading it. */
+  standing?: Promise<Standing>;
+}
 
 export type QueueOutcome = { ok: true; jobId: string } | { ok: false; reply: string };
 
@@ -11,9 +18,11 @@ export async function queueGeneration(
   d: SubmitDeps & { quota: QuotaService; hooks?: ObservabilityHooks },
   origin: JobOrigin,
   params: GenerateParams,
-  opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
+  opts: QueueOptions = {},
 ): Promise<QueueOutcome> {
-  const admission = await admit(d.quota, { request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}) });
+  const admission = await admit(d.quota, {
+    request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}), ...(opts.standing ? { standing: opts.standing } : {}),
+  });
   if (!admission.ok) {
     d.hooks?.quotaRefused(origin.platform, admission.reason);
     return { ok: false, reply: admission.reply };

@@ -19,7 +19,8 @@ import type { StatusStore } from '../status/status-store.js';
 import { parseInvocation, type Invocation } from '../templates/invocation.js';
 import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
-import { queueGeneration } from './queue-generation.js';
+import { queueGeneration, type QueueOptions } from './queue-generation.js';
+import type { Standing } from '../quota/service.js';
 import type { BotSubcommands } from './subcommand.js';
 
 /** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
@@ -57,19 +58,25 @@ export class RequestRouter {
   async handle(req: BotRequest): Promise<void> {
     const adapter = this.d.adapters.get(req.platform);
     if (!adapter) throw new Error(`no adapter for platform ${req.platform}`);
-    const fresh = await this.d.redis.set(this.d.keys.event(`${req.platform}:${req.eventId}`), '1', 'EX', EVENT_TTL_S, 'NX');
-    if (fresh !== 'OK') {
-      this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
-      return;
-    }
+    // The idempotency mark and the requester's quota standing travel together (one round trip on the
+    // requester's path); the command is parsed and its tokens counted while they are on the way. Nothing
+    // is answered before the mark says this event is new.
+    const fresh = this.d.redis.set(this.d.keys.event(`${req.platform}:${req.eventId}`), '1', 'EX', EVENT_TTL_S, 'NX');
+    const standing = this.d.quota.standing({ platform: req.platform, workspace: req.workspace, user: req.user });
+    standing.catch(() => undefined); // unused for duplicates and subcommands; admission sees its error
     const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
     const registry = this.d.subcommands.registry();
     const invocation = parseInvocation(req.text, (name) => this.d.templates.has(name) && !registry.has(name));
-    if (invocation || /(^|\s)--template\b/i.test(req.text)) {
-      await this.runTemplate(req, adapter, locale, invocation);
+    const parsed = invocation || /(^|\s)--template\b/i.test(req.text) ? null : parseCommand(req.text, this.d.rules, registry);
+    const tooLong = parsed?.kind === 'generate' ? await this.checkTokens(parsed.params.prompt, locale) : null;
+    if ((await fresh) !== 'OK') {
+      this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
       return;
     }
-    const parsed = parseCommand(req.text, this.d.rules, registry);
+    if (!parsed) {
+      await this.runTemplate(req, adapter, locale, invocation, standing);
+      return;
+    }
     if (parsed.kind === 'subcommand') {
       const handler = this.d.subcommands.get(parsed.name);
       if (handler) await handler.handle({ request: req, adapter, locale, rest: parsed.rest });
@@ -83,16 +90,15 @@ export class RequestRouter {
       await adapter.reply(req.thread, formatCommandError(parsed.error, locale));
       return;
     }
-    const tooLong = await this.checkTokens(parsed.params.prompt, locale);
     if (tooLong) {
       await adapter.reply(req.thread, tooLong);
       return;
     }
-    await this.queue(req, adapter, locale, parsed.params);
+    await this.queue(req, adapter, locale, parsed.params, { standing });
   }
 
   /** `/zimage poster subject="…"` or `/zimage --template poster …`: render the preset, then queue it. */
-  private async runTemplate(req: BotRequest, adapter: ChatAdapter, locale: string, inv: Invocation | null): Promise<void> {
+  private async runTemplate(req: BotRequest, adapter: ChatAdapter, locale: string, inv: Invocation | null, standing: Promise<Standing>): Promise<void> {
     if (!inv) {
       await adapter.reply(req.thread, t(locale, 'templates.bad_args'));
       return;
@@ -107,12 +113,12 @@ export class RequestRouter {
       await adapter.reply(req.thread, tooLong);
       return;
     }
-    await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra });
+    await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra, standing });
   }
 
   private async queue(
     req: BotRequest, adapter: ChatAdapter, locale: string, request: GenerateRequest,
-    opts: { template?: string; extra?: Pick<GenerateJobData, 'template' | 'post'> } = {},
+    opts: QueueOptions,
   ): Promise<void> {
     // A mention inside a prompt reaches the model as the person's name, not as platform markup.
     const prompt = request.prompt.replace(/<@([A-Za-z0-9_.-]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `@${name || id}`);

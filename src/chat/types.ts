@@ -59,7 +59,8 @@ export type StatusView =
 
 /** A finished image to post into a thread, with the metadata to show under it. */
 export interface DeliveredImage {
-  png: Buffer;
+  /** The file's bytes, read from the asset store when a platform needs them (the Playground links to it instead). */
+  read(): Promise<Buffer>;
   filename: string;
   metadata: ImageMetadata;
   /** Public URL of the stored image when the asset store has one (the Playground serves its own). */

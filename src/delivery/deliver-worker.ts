@@ -2,13 +2,15 @@
  * The bot side of `deliver`: posts a finished job's images into its thread (each image once, even when a
  * delivery is retried), then records the final status for the tracker to show. Platform errors throw, so
  * BullMQ retries with backoff; nothing is lost while the bot is down because the job waits in Redis.
+ * Most deliveries arrive through the fast lane (fast-lane.ts, handoff.ts) and run `deliver` directly; the
+ * `deliver` job is then only the durable fallback and finds the work done.
  */
-import { Worker, type Job } from 'bullmq';
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { DeliveryPath, ObservabilityHooks } from '../observability/hooks.js';
 import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
@@ -20,6 +22,8 @@ import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
 
 const DELIVERED_TTL_S = 7 * 24 * 3600;
+/** How long the durable job waits before looking again while the fast lane holds a delivery. */
+const LEASE_RECHECK_MS = 5000;
 
 export interface DeliverDeps {
   connection: Redis;
@@ -41,7 +45,7 @@ export class DeliverWorker {
   constructor(private readonly d: DeliverDeps) {}
 
   async start(): Promise<void> {
-    this.worker = new Worker<DeliverJobData>(DELIVER_QUEUE, (job) => this.process(job), {
+    this.worker = new Worker<DeliverJobData>(DELIVER_QUEUE, (job, token) => this.process(job, token), {
       connection: this.d.connection, prefix: this.d.prefix, concurrency: this.d.concurrency ?? 8,
       settings: { backoffStrategy: deliveryBackoff },
     });
@@ -77,26 +81,38 @@ export class DeliverWorker {
     return (await this.d.connection.set(`${this.d.keys.delivered(jobId)}:reported`, '1', 'EX', DELIVERED_TTL_S, 'NX')) !== 'OK';
   }
 
-  async process(job: Job<DeliverJobData>): Promise<void> {
-    const data = job.data;
+  /** The durable path: skipped when the fast lane finished this delivery, postponed while it holds it. */
+  async process(job: Job<DeliverJobData>, token?: string): Promise<void> {
+    const { jobId } = job.data;
+    const [[, done], [, lease]] = (await this.d.connection.multi()
+      .exists(this.d.keys.deliveryDone(jobId)).get(this.d.keys.deliveryLease(jobId)).exec()) as [[null, number], [null, string | null]];
+    if (done) return;
+    if (lease && token) {
+      await job.moveToDelayed(Date.now() + LEASE_RECHECK_MS, token);
+      throw new DelayedError();
+    }
+    await this.deliver(job.data, { queuedAt: job.timestamp, firstRun: false, path: 'queue' });
+  }
+
+  /**
+   * Post the images (each once) and record the final state. `firstRun` (the fast lane's single run of a
+   * delivery) skips reading which images were posted already: nothing can have been.
+   */
+  async deliver(data: DeliverJobData, o: { queuedAt: number; firstRun: boolean; path: DeliveryPath }): Promise<void> {
     const { origin, jobId } = data;
     const adapter = this.d.adapters.get(origin.platform);
     if (!adapter) throw new Error(`platform ${origin.platform} is not configured in this bot`);
-    // Read the record, the delivered marks and the first image at once: this is on the user's critical path.
+    // The record is read alongside the posting: this is on the user's critical path.
     const recP = this.d.store.get(jobId).catch(() => null);
     let view: StatusView;
     if (data.kind === 'result') {
       const deliveredKey = this.d.keys.delivered(jobId);
       for (const image of data.images) {
-        const [done, png] = await Promise.all([
-          this.d.connection.sismember(deliveredKey, String(image.metadata.index)),
-          this.d.assets.get(image.key),
-        ]);
-        if (done) continue;
-        await adapter.postImage(origin.thread, { png, filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
+        if (!o.firstRun && await this.d.connection.sismember(deliveredKey, String(image.metadata.index))) continue;
+        await adapter.postImage(origin.thread, { read: () => this.d.assets.get(image.key), filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
         await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
       }
-      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? job.timestamp)) };
+      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? o.queuedAt)) };
     } else if (data.code === 'CANCELLED') {
       view = { phase: 'cancelled', jobId };
     } else {
@@ -105,12 +121,13 @@ export class DeliverWorker {
         await adapter.reply(origin.thread, t(origin.locale, 'schedules.run_failed', { owner: origin.userName ?? origin.user, id: origin.schedule.id, reason: view.reason }));
       }
     }
-    const acceptedAt = (await recP)?.acceptedAt ?? job.timestamp;
+    const acceptedAt = (await recP)?.acceptedAt ?? o.queuedAt;
     await endJob(this.d, jobId, view, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });
+    await this.d.connection.set(this.d.keys.deliveryDone(jobId), '1', 'EX', DELIVERED_TTL_S);
     this.d.onEnded?.();
-    await this.d.hooks?.jobEnded(data, acceptedAt).catch(() => undefined);
+    await this.d.hooks?.jobEnded(data, acceptedAt, o.path).catch(() => undefined);
     this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }
 }

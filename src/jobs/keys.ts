@@ -20,6 +20,14 @@ export class Keys {
   stats(): string { return `${this.root}:stats`; }
   /** Set of image indexes of a job already posted to its thread. */
   delivered(jobId: string): string { return `${this.root}:delivered:${jobId}`; }
+  /** Marker: the job's delivery has finished (every image posted and the final state recorded). */
+  deliveryDone(jobId: string): string { return `${this.root}:delivered:${jobId}:done`; }
+  /** Marker: the job's delivery was offered to the fast lane (at most once per job). */
+  deliveryOffered(jobId: string): string { return `${this.root}:delivered:${jobId}:offered`; }
+  /** Lease of the fast lane on a job's delivery (the durable `deliver` job waits while it is held). */
+  deliveryLease(jobId: string): string { return `${this.root}:delivered:${jobId}:lease`; }
+  /** List of deliveries offered to the bots' fast lane (JSON, newest first). */
+  deliverReady(): string { return `${this.root}:deliver:ready`; }
   /** Pub/sub channel asking whichever worker runs a job to stop it. */
   cancelChannel(): string { return `${this.root}:cancel`; }
   /** Leader lease of the status tracker. */

@@ -15,11 +15,17 @@ export interface DeliveryFailure {
   final: boolean;
 }
 
+/** How a delivery reached the bot: the fast lane (the usual way) or the durable `deliver` queue (the fallback). */
+export type DeliveryPath = 'fast_lane' | 'queue';
+
 export interface ObservabilityHooks {
   /** The tracker sent (or tried to send) one status edit. */
   statusEdit(platform: string, result: EditResult): void;
-  /** A delivery job finished: the generation's result or failure was posted and its status recorded. */
-  jobEnded(data: DeliverJobData, acceptedAt: number): Promise<void>;
+  /**
+   * A delivery finished: the generation's result or failure was posted and its status recorded, through
+   * the fast lane or by the durable `deliver` job.
+   */
+  jobEnded(data: DeliverJobData, acceptedAt: number, path: DeliveryPath): Promise<void>;
   /** A delivery attempt threw. */
   deliveryFailed(f: DeliveryFailure): Promise<void>;
   /** A command was refused by the quota (for the quota code to call). */

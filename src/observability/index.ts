@@ -16,7 +16,7 @@ import type { DeliverJobData } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { Alerter } from './alerts.js';
 import { DeadLetters } from './dead-letters.js';
-import type { DeliveryFailure, ObservabilityHooks } from './hooks.js';
+import type { DeliveryFailure, DeliveryPath, ObservabilityHooks } from './hooks.js';
 import { BotMetrics, type EditResult } from './metrics.js';
 import { RecentJobs, type JobOutcome } from './recent-jobs.js';
 import { registerMetricsRoute, registerStatusRoute } from './routes.js';
@@ -93,7 +93,8 @@ export class Observability implements ObservabilityHooks {
     this.metrics.quotaRefusals.inc({ platform, reason });
   }
 
-  async jobEnded(data: DeliverJobData, acceptedAt: number, now = Date.now()): Promise<void> {
+  async jobEnded(data: DeliverJobData, acceptedAt: number, path: DeliveryPath = 'queue', now = Date.now()): Promise<void> {
+    this.metrics.deliveries.inc({ platform: data.origin.platform, path });
     const platform = data.origin.platform;
     const totalMs = Math.max(0, now - acceptedAt);
     let outcome: JobOutcome;

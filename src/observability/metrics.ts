@@ -34,6 +34,7 @@ export class BotMetrics {
   readonly rateLimited: Counter<'platform' | 'operation'>;
   readonly quotaRefusals: Counter<'platform' | 'reason'>;
   readonly deliveryRetries: Counter<'platform'>;
+  readonly deliveries: Counter<'platform' | 'path'>;
 
   constructor(src: MetricsSources) {
     const registers = [this.registry];
@@ -46,6 +47,7 @@ export class BotMetrics {
     this.statusEdits = new Counter({ name: 'zimage_status_edits_total', help: 'Status message edits sent, by platform and result (ok, rate_limited = HTTP 429, error)', labelNames: ['platform', 'result'], registers });
     this.rateLimited = new Counter({ name: 'zimage_platform_rate_limited_total', help: 'HTTP 429 answers from a chat platform, by operation (status_edit, delivery)', labelNames: ['platform', 'operation'], registers });
     this.quotaRefusals = new Counter({ name: 'zimage_quota_refusals_total', help: 'Commands refused because of a quota', labelNames: ['platform', 'reason'], registers });
+    this.deliveries = new Counter({ name: 'zimage_deliveries_total', help: 'Deliveries completed, by path: fast_lane (handed over at once) or queue (the durable deliver job: no bot took the offer, or the lane failed)', labelNames: ['platform', 'path'], registers });
     this.deliveryRetries = new Counter({ name: 'zimage_delivery_failures_total', help: 'Delivery attempts that failed (each is retried with backoff until the attempts run out)', labelNames: ['platform'], registers });
 
     new Gauge({

@@ -72,7 +72,19 @@ export interface Window {
   end: number;
 }
 
+/** The last window computed per zone and period: every request asks, and a window lasts at least a day. */
+const recent = new Map<string, Window>();
+
 export function windowAt(period: Period, tz: string, at: number): Window {
+  const key = `${tz}|${period}`;
+  const hit = recent.get(key);
+  if (hit && hit.start <= at && at < hit.end) return hit;
+  const w = Object.freeze(computeWindow(period, tz, at));
+  recent.set(key, w);
+  return w;
+}
+
+function computeWindow(period: Period, tz: string, at: number): Window {
   const today = localDate(tz, at);
   if (period === 'day') {
     return { id: `day:${today.y}-${pad(today.m)}-${pad(today.d)}`, start: localMidnight(tz, today), end: localMidnight(tz, addDays(today, 1)) };

@@ -81,19 +81,28 @@ export class StatusStore {
     return parseRecord(h);
   }
 
+  /**
+   * The records of many jobs without their request (`params`, `origin`): what the status tracker reads for
+   * every tracked job on every tick, so it stays small.
+   */
   async getMany(jobIds: string[]): Promise<Map<string, StatusRecord>> {
     if (jobIds.length === 0) return new Map();
     const pipe = this.redis.pipeline();
-    for (const id of jobIds) pipe.hgetall(this.keys.status(id));
+    for (const id of jobIds) pipe.hmget(this.keys.status(id), ...TRACKING_FIELDS);
     const res = (await pipe.exec()) ?? [];
     const out = new Map<string, StatusRecord>();
-    res.forEach(([err, h], i) => {
-      const rec = err ? null : parseRecord(h as Record<string, string>);
+    res.forEach(([err, values], i) => {
+      if (err) return;
+      const h: Record<string, string> = {};
+      (values as Array<string | null>).forEach((v, f) => { if (v !== null) h[TRACKING_FIELDS[f]!] = v; });
+      const rec = parseRecord(h);
       if (rec) out.set(jobIds[i]!, rec);
     });
     return out;
   }
 }
+
+const TRACKING_FIELDS = ['jobId', 'platform', 'workspace', 'thread', 'locale', 'acceptedAt', 'message', 'final'] as const;
 
 function parseRecord(h: Record<string, string>): StatusRecord | null {
   if (!h.jobId || !h.platform || !h.thread) return null;

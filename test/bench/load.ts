@@ -150,8 +150,8 @@ function metricValue(text: string, name: string, labels = ''): number {
 }
 
 function spawnNode(script: string, env: NodeJS.ProcessEnv, tag: string): ChildProcess {
-  // BENCH_BOT_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the bot process.
-  const extra = tag === 'bot' ? (process.env.BENCH_BOT_NODE_ARGS ?? '').split(' ').filter(Boolean) : [];
+  // BENCH_BOT_NODE_ARGS / BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profile the bot / the workers.
+  const extra = ((tag === 'bot' ? process.env.BENCH_BOT_NODE_ARGS : process.env.BENCH_WORKER_NODE_ARGS) ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...extra, resolve(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
   child.stdout?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
@@ -177,10 +177,12 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
     LOG_LEVEL: 'warn', ZIMAGE_MODEL_DIR: modelDir, DEMO_STEP_DELAY_MS: '0', PLAYGROUND: 'true',
   };
   const bot = spawnNode('dist/src/main/bot.js', env, 'bot');
-  const workers = spawnNode('dist/test/bench/bench-workers.js', {
-    // A synthetic "GPU" serves one image at a time; the demo model keeps the configured concurrency.
-    ...env, ...(s.engine === 'synthetic' ? { WORKER_CONCURRENCY: '1' } : {}), BENCH_WORKERS: String(s.workers), BENCH_ENGINE: s.engine === 'synthetic' ? 'synthetic' : 'model', BENCH_SERVICE_MS: String(s.serviceMs),
-  }, 'workers');
+  // One process per worker, as in production (one per GPU). A synthetic "GPU" serves one image at a time;
+  // the demo model keeps the configured concurrency.
+  const procs = Number(process.env.BENCH_WORKER_PROCS ?? s.workers);
+  const workerProcs = Array.from({ length: procs }, () => spawnNode('dist/test/bench/bench-workers.js', {
+    ...env, ...(s.engine === 'synthetic' ? { WORKER_CONCURRENCY: '1' } : {}), BENCH_WORKERS: String(s.workers / procs), BENCH_ENGINE: s.engine === 'synthetic' ? 'synthetic' : 'model', BENCH_SERVICE_MS: String(s.serviceMs),
+  }, 'workers'));
   const errors: string[] = [];
   try {
     const readyBy = Date.now() + 120_000;
@@ -188,7 +190,7 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       const st = await httpJson(base, 'GET', '/status').catch(() => null);
       if (st?.json && Number(st.json.live_workers) >= s.workers) break;
       if (Date.now() > readyBy) throw new Error(`bot/workers not ready on ${base}`);
-      if (bot.exitCode !== null || workers.exitCode !== null) throw new Error('bot or workers exited at start (BENCH_DEBUG=1 shows their output)');
+      if (bot.exitCode !== null || workerProcs.some((w) => w.exitCode !== null)) throw new Error('bot or workers exited at start (BENCH_DEBUG=1 shows their output)');
       await sleep(250);
     }
 
@@ -338,7 +340,7 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       errors,
     };
   } finally {
-    await stopChild(workers);
+    await Promise.all(workerProcs.map((w) => stopChild(w)));
     await stopChild(bot);
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -351,21 +353,22 @@ async function main(): Promise<void> {
   const outDir = resolve(opt('out') ?? 'data/bench');
   const duration = opt('duration');
   for (const k of only) if (!SCENARIOS[k]) throw new Error(`unknown scenario ${k}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
-  const redisDir = mkdtempSync(join(tmpdir(), 'zimage-bench-redis-'));
-  const redis = await startEmbeddedRedis({ dir: redisDir });
   const modelDir = await ensureDemoModel(join(tmpdir(), 'zimage-bench-model'));
   const results: ScenarioResult[] = [];
-  try {
-    for (const [i, k] of only.entries()) {
-      const s = { ...SCENARIOS[k]!, ...(duration ? { durationMs: Number(duration) * 1000 } : {}) };
-      process.stderr.write(`running: ${s.name} for ${s.durationMs / 1000} s …\n`);
+  for (const [i, k] of only.entries()) {
+    const s = { ...SCENARIOS[k]!, ...(duration ? { durationMs: Number(duration) * 1000 } : {}) };
+    process.stderr.write(`running: ${s.name} for ${s.durationMs / 1000} s …\n`);
+    // Each scenario on a fresh Redis: one run's data (and its append-only-file rewrite) must not slow the next.
+    const redisDir = mkdtempSync(join(tmpdir(), 'zimage-bench-redis-'));
+    const redis = await startEmbeddedRedis({ dir: redisDir });
+    try {
       const r = await runScenario(s, redis.url, modelDir, i);
       results.push(r);
       process.stderr.write(`  ${r.completed}/${r.requests} ok, ack p99 ${r.ackMs.p99} ms, overhead p50 ${r.overheadMs.p50} ms p99 ${r.overheadMs.p99} ms, busy ${r.engineBusy ?? '–'}\n`);
+    } finally {
+      await redis.stop();
+      rmSync(redisDir, { recursive: true, force: true });
     }
-  } finally {
-    await redis.stop();
-    rmSync(redisDir, { recursive: true, force: true });
   }
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
   const report = { at: new Date().toISOString(), machine, results };

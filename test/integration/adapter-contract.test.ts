@@ -64,7 +64,7 @@ function image(job: string): DeliveredImage {
   // A PNG signature and IHDR start, then random bytes: the platform must receive exactly these.
   const png = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(64)]);
   return {
-    png, filename: `${job}-0.png`, assetKey: `2026/01/02/${job}-0.png`,
+    read: async () => png, filename: `${job}-0.png`, assetKey: `2026/01/02/${job}-0.png`,
     metadata: {
       jobId: job, index: 0, prompt: 'a teapot', seed: 5, width: 256, height: 256, steps: 2, model: { id: 'demo', name: 'demo model', demo: true },
       platform: 'test', workspace: 'W', channel: 'C', user: 'U', createdAt: new Date().toISOString(), queueWaitMs: 1, generationMs: 2,
@@ -130,7 +130,7 @@ describe.each(drivers)('ChatAdapter contract: $name', ({ make }) => {
     const images = await d.images();
     expect(images).toHaveLength(1);
     expect(images[0]!.thread).toBe(key);
-    if (d.uploadsBytes) expect(images[0]!.bytes?.equals(img.png)).toBe(true);
+    if (d.uploadsBytes) expect(images[0]!.bytes?.equals(await img.read())).toBe(true);
     else expect(images[0]!.assetKey).toBe(img.assetKey);
     const withButtons = (await d.messages()).filter((m) => m.buttons.length > 0);
     expect(withButtons).toHaveLength(1);

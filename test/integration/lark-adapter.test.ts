@@ -16,7 +16,7 @@ import type * as lark from '@larksuiteoapi/node-sdk';
 
 const thread = `lark:${TENANT}:oc_group00000000000000000000000001:om_root0001`;
 const image = (index = 0): DeliveredImage => ({
-  png: Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), filename: `j1-${index}.png`, assetKey: `x/j1-${index}.png`,
+  read: async () => Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), filename: `j1-${index}.png`, assetKey: `x/j1-${index}.png`,
   metadata: {
     jobId: 'jadapter1', index, prompt: 'a teapot', seed: 5, width: 256, height: 256, steps: 2, model: { id: 'demo', name: 'demo model', demo: true },
     platform: 'lark', workspace: TENANT, channel: 'oc_group00000000000000000000000001', user: 'ou_a', createdAt: new Date().toISOString(), queueWaitMs: 1, generationMs: 2,

@@ -53,7 +53,7 @@ describe('monitoring', () => {
     for (const line of [
       'zimage_jobs_total{outcome="delivered",platform="playground"} 1',
       'zimage_job_wait_seconds_count 1', 'zimage_job_generation_seconds_count 1', 'zimage_engine_step_seconds_count 1',
-      'zimage_queue_jobs{queue="generate",state="completed"} 1', 'zimage_queue_jobs{queue="deliver",state="completed"} 1',
+      'zimage_queue_jobs{queue="generate",state="completed"} 1', 'zimage_deliveries_total{platform="playground",path="fast_lane"} 1',
       'zimage_workers_live 1', 'zimage_dead_letters 0', 'process_resident_memory_bytes',
     ]) expect(metrics).toContain(line);
     expect(metrics).toMatch(/zimage_status_edits_total\{platform="playground",result="ok"\} [1-9]/);

@@ -151,7 +151,11 @@ function threadBox(threadId) {
 function show(msg) {
   empty.hidden = true;
   const existing = rendered.get(msg.id);
+  // Changes can reach the page out of order (several bot replicas): never replace a newer version.
+  const version = msg.updatedAt ?? msg.createdAt ?? 0;
+  if (existing && Number(existing.dataset.version) > version) return;
   const row = renderMessage(msg);
+  row.dataset.version = String(version);
   if (existing) {
     existing.replaceWith(row);
   } else if (msg.threadId === msg.id) {
