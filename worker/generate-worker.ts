@@ -23,7 +23,8 @@ import { encodeImage } from './encode-image.js';
 
 /** Failures that a retry cannot fix. */
 const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', 'INVALID_REQUEST']);
-const PROGRESS_MIN_INTERVAL_MS = 150;
+/** Progress reports at most this often by default: the status tracker looks no more often than its tick. */
+const PROGRESS_MIN_INTERVAL_MS = 500;
 const HEARTBEAT_MS = 2000;
 
 export interface GenerateWorkerOptions {
@@ -40,6 +41,8 @@ export interface GenerateWorkerOptions {
   /** Jobs held at once (the engine runs them in order, overlapping stages). */
   concurrency?: number;
   stalledIntervalMs: number;
+  /** Least time between two progress reports of a job (the last step is always reported); the tracker's tick. */
+  progressIntervalMs?: number;
   /** Options of the `deliver` jobs this worker adds (retries, backoff); default deliverJobOptions. */
   deliverOptions?: JobsOptions;
 }
@@ -106,7 +109,7 @@ export class GenerateWorker {
         (image, step, steps) => {
           const now = Date.now();
           stepTimer.step(image, step, now);
-          if (step < steps && now - last < PROGRESS_MIN_INTERVAL_MS) return;
+          if (step < steps && now - last < (this.o.progressIntervalMs ?? PROGRESS_MIN_INTERVAL_MS)) return;
           last = now;
           const progress: GenerateProgress = { image, count: params.count, step, steps };
           job.updateProgress(progress).catch(() => undefined);

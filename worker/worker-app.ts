@@ -51,6 +51,8 @@ export class WorkerApp {
       assets: createAssetStore(config), log: log.child({ process: 'worker' }),
       concurrency: config.env.WORKER_CONCURRENCY,
       lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,
+      // More progress than the status tracker can show is only load on Redis.
+      progressIntervalMs: config.env.STATUS_TICK_MS,
       deliverOptions: { ...deliverJobOptions, ...deliveryRetryOptions(config.env.DELIVERY_ATTEMPTS, config.env.DELIVERY_BACKOFF_MS) },
     });
     this.gpu = new GpuProbe(this.redis, new Keys(prefix), this.worker.id);
