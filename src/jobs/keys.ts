@@ -10,6 +10,8 @@ export class Keys {
   status(jobId: string): string { return `${this.root}:status:${jobId}`; }
   /** Sorted set of jobs whose status message is not final yet (score = accepted time). */
   tracked(): string { return `${this.root}:tracked`; }
+  /** Sorted set of tracked jobs whose final state is recorded but not shown yet (score = time). */
+  ended(): string { return `${this.root}:ended`; }
   /** Set of one user's jobs still waiting to start (drives fair-share priority). */
   userWaiting(platform: string, workspace: string, user: string): string {
     return `${this.root}:waiting:${platform}:${workspace}:${user}`;

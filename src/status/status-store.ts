@@ -61,6 +61,7 @@ export class StatusStore {
       .hsetnx(key, 'acceptedAt', String(fallback.acceptedAt))
       .hset(key, 'final', JSON.stringify(view))
       .zadd(this.keys.tracked(), fallback.acceptedAt, jobId)
+      .zadd(this.keys.ended(), Date.now(), jobId)
       .exec();
   }
 
@@ -68,12 +69,18 @@ export class StatusStore {
   async close(jobId: string): Promise<void> {
     await this.redis.multi()
       .zrem(this.keys.tracked(), jobId)
+      .zrem(this.keys.ended(), jobId)
       .expire(this.keys.status(jobId), KEEP_ENDED_S)
       .exec();
   }
 
   async trackedIds(limit = 5000): Promise<string[]> {
     return this.redis.zrange(this.keys.tracked(), '0', String(limit - 1));
+  }
+
+  /** Tracked jobs whose final state was recorded since they were last shown. */
+  async endedIds(): Promise<string[]> {
+    return this.redis.zrange(this.keys.ended(), '0', '-1');
   }
 
   async get(jobId: string): Promise<StatusRecord | null> {

@@ -56,6 +56,12 @@ export class StatusTracker {
   private running: Promise<void> | undefined;
   private stopped = false;
   private readonly postTries = new Map<string, { n: number; next: number }>();
+  /**
+   * Status records of the tracked jobs. A record changes only when its message is posted (here, or by the
+   * bot that accepted the job) and when its job ends (listed in the store's `ended` set), so a tick reads
+   * only new jobs, ended jobs and jobs still without a message — not every job in a long line.
+   */
+  private readonly records = new Map<string, StatusRecord>();
 
   constructor(private readonly deps: TrackerDeps) {
     this.reader = new LineReader(deps.queue);
@@ -95,7 +101,10 @@ export class StatusTracker {
   /** One tick, if this replica is the leader. Errors are logged, never thrown: the next tick tries again. */
   async runOnce(now = Date.now()): Promise<void> {
     try {
-      if (!(await this.lock.hold())) return;
+      if (!(await this.lock.hold())) {
+        this.records.clear(); // another replica writes meanwhile; read afresh when this one leads again
+        return;
+      }
       await this.tick(now);
     } catch (err) {
       this.deps.log.warn({ err }, 'status tracker tick failed');
@@ -114,11 +123,23 @@ export class StatusTracker {
 
   private async tick(now: number): Promise<void> {
     const { store } = this.deps;
-    const ids = await store.trackedIds();
-    if (ids.length === 0) return;
-    const [records, line, msPerUnit, workers] = await Promise.all([
-      store.getMany(ids), this.reader.read(), readSpeed(this.deps.redis, this.deps.keys), liveWorkers(this.deps.redis, this.deps.keys, now),
+    const [ids, ended] = await Promise.all([store.trackedIds(), store.endedIds()]);
+    if (ids.length === 0) { this.records.clear(); return; }
+    const endedNow = new Set(ended);
+    const toRead = ids.filter((id) => { const r = this.records.get(id); return !r || !r.message || endedNow.has(id); });
+    const [fresh, line, msPerUnit, workers] = await Promise.all([
+      store.getMany(toRead), this.reader.read(), readSpeed(this.deps.redis, this.deps.keys), liveWorkers(this.deps.redis, this.deps.keys, now),
     ]);
+    for (const id of toRead) {
+      const rec = fresh.get(id);
+      if (rec) this.records.set(id, rec);
+      else this.records.delete(id);
+    }
+    if (this.records.size > ids.length) {
+      const live = new Set(ids);
+      for (const id of this.records.keys()) if (!live.has(id)) this.records.delete(id);
+    }
+    const records = this.records;
     const places = placesInLine(line);
     const active = new Map(line.active.map((j) => [j.id, j]));
     const ownUnits = new Map(line.waiting.map((j) => [j.id, j.units]));
