@@ -1,7 +1,7 @@
 /** The load benchmark's markdown: the seed guide's table (same rows and layout) with our column, then every scenario. */
 import type { ScenarioResult } from './load.js';
 
-interface Report { at: string; machine: { cpus: number; cpuModel: string; memGb: number; node: string }; results: ScenarioResult[] }
+interface Report { at: string; machine: { cpus: number; cpuModel: string; memGb: number; node: string }; warmupS: number; results: ScenarioResult[] }
 
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
 const pct = (x: number): string => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)} %`;
@@ -20,7 +20,7 @@ export function renderMarkdown(r: Report): string {
   const worstFail = res.length ? Math.max(...res.map((x) => x.failureRate)) : 0;
   const lines: string[] = [];
   lines.push(`# Load benchmark — ${r.at}`, '');
-  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine.`, '');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine. Ack latency and overhead are measured on the commands sent after each scenario's first ${r.warmupS} s (fresh processes warming up); every other figure counts every command.`, '');
   lines.push('## Against the deployment guide (20 simulated users)', '');
   lines.push('| 指标 Metric | 优化前 Seed before | 优化后 Seed after | zimage-bot | vs. seed after |', '|---|---|---|---|---|');
   lines.push(`| 最大稳定并发数 Max stable concurrency (requests in flight, 0 failures) | 6 | 28 | ${maxStable} | ${change(28, maxStable)} |`);
