@@ -93,7 +93,7 @@ export class Observability implements ObservabilityHooks {
     this.metrics.quotaRefusals.inc({ platform, reason });
   }
 
-  async jobEnded(data: DeliverJobData, acceptedAt: number, path: DeliveryPath = 'queue', now = Date.now()): Promise<void> {
+  async jobEnded(data: DeliverJobData, acceptedAt: number, path: DeliveryPath, now = Date.now()): Promise<void> {
     this.metrics.deliveries.inc({ platform: data.origin.platform, path });
     const platform = data.origin.platform;
     const totalMs = Math.max(0, now - acceptedAt);

@@ -139,13 +139,12 @@ export class StatusTracker {
       const live = new Set(ids);
       for (const id of this.records.keys()) if (!live.has(id)) this.records.delete(id);
     }
-    const records = this.records;
     const places = placesInLine(line);
     const active = new Map(line.active.map((j) => [j.id, j]));
     const ownUnits = new Map(line.waiting.map((j) => [j.id, j.units]));
     const planned: Planned[] = [];
     for (const id of ids) {
-      const rec = records.get(id);
+      const rec = this.records.get(id);
       if (!rec) { await store.close(id); continue; }
       if (rec.final) { planned.push({ rec, view: rec.final, rank: 0 }); continue; }
       const run = active.get(id);
