@@ -12,7 +12,9 @@ import type { QuotaService, Standing } from '../quota/service.js';
 
 export type Admission =
   | { ok: true; jobId: string; charge: ChargeInfo; weight: number }
-  | { ok: false; reply: string; reason: RefusalReason };
+  | { ok: false; reply: string; reason: RefusalReason }
+  /** Only with a remembered standing: `stale` — read it again and admit the long way; `duplicate` — a retried event. */
+  | { ok: false; skip: 'stale' | 'duplicate' };
 
 /** Why admission said no (a metrics label). */
 export type RefusalReason = 'over_quota' | 'templates_only' | 'template_not_allowed' | 'max_side' | 'max_count';
@@ -25,11 +27,45 @@ export interface AdmissionInput {
   template?: string;
   /** The requester's standing, already being read (saves a round trip); read here otherwise. */
   standing?: Promise<Standing>;
+  /**
+   * The requester's remembered standing (QuotaService.recent) and the request's idempotency mark: admission
+   * in one round trip, valid only if no role or limit changed since. A refusal is never given on it alone.
+   */
+  recent?: { standing: Standing; mark: { key: string; ttlS: number } };
 }
 
 export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Admission> {
   const id = { platform: a.request.platform, workspace: a.request.workspace, user: a.request.user };
-  const standing = await (a.standing ?? quota.standing(id));
+  const standing = a.recent?.standing ?? await (a.standing ?? quota.standing(id));
+  const refusal = roleRefusal(standing, a);
+  if (refusal) return a.recent ? { ok: false, skip: 'stale' } : refusal;
+  const jobId = newJobId();
+  const res = await quota.reserve(jobId, id, a.request.channel, a.params.count, standing, a.recent ? { checkVersion: true, mark: a.recent.mark } : {});
+  if (res.outcome === 'stale' || res.outcome === 'duplicate') return { ok: false, skip: res.outcome };
+  const L = a.locale;
+  const s = res.standing;
+  const limit = s.limit.limit;
+  if (!res.ok) {
+    return {
+      ok: false,
+      reason: 'over_quota',
+      reply: t(L, 'quota.refused', {
+        cost: imagesText(res.cost, L), used: s.used, limit: limit.unlimited ? '∞' : limit.amount,
+        period: t(L, `quota.period_${s.period}`), reset: resetText(s.window.end, quota.timezone, L, quota.now()),
+      }),
+    };
+  }
+  return {
+    ok: true, jobId, weight: standing.role.policy.weight,
+    charge: {
+      cost: res.cost, used: s.used, limit: limit.unlimited ? null : limit.amount, period: s.period,
+      resetAt: s.window.end, timezone: quota.timezone,
+    },
+  };
+}
+
+/** What the requester's role does not allow in this request (size, count, free prompts, presets), if anything. */
+function roleRefusal(standing: Standing, a: AdmissionInput): Admission | null {
   const role = standing.role;
   const p = role.policy;
   const L = a.locale;
@@ -45,25 +81,5 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
   if (p.maxCount !== undefined && a.params.count > p.maxCount) {
     return { ok: false, reason: 'max_count', reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
   }
-  const jobId = newJobId();
-  const res = await quota.reserve(jobId, id, a.request.channel, a.params.count, standing);
-  const s = res.standing;
-  const limit = s.limit.limit;
-  if (!res.ok) {
-    return {
-      ok: false,
-      reason: 'over_quota',
-      reply: t(L, 'quota.refused', {
-        cost: imagesText(res.cost, L), used: s.used, limit: limit.unlimited ? '∞' : limit.amount,
-        period: t(L, `quota.period_${s.period}`), reset: resetText(s.window.end, quota.timezone, L, quota.now()),
-      }),
-    };
-  }
-  return {
-    ok: true, jobId, weight: p.weight,
-    charge: {
-      cost: res.cost, used: s.used, limit: limit.unlimited ? null : limit.amount, period: s.period,
-      resetAt: s.window.end, timezone: quota.timezone,
-    },
-  };
+  return null;
 }

@@ -2,7 +2,7 @@
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
 import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService, Standing } from '../quota/service.js';
-import { admit } from './admission.js';
+import { admit, type AdmissionInput } from './admission.js';
 import { submitGeneration, type SubmitDeps } from './submit.js';
 
 export interface QueueOptions {
@@ -13,16 +13,24 @@ export interface QueueOptions {
 }
 
 export type QueueOutcome = { ok: true; jobId: string } | { ok: false; reply: string };
+/** Nothing done: the remembered standing was out of date, or the event was a retry. */
+export type Skipped = { ok: false; skip: 'stale' | 'duplicate' };
+type Deps = SubmitDeps & { quota: QuotaService; hooks?: ObservabilityHooks };
 
+/** With the requester's remembered standing and the request's idempotency mark: one round trip to admit (see AdmissionInput.recent). */
+export function queueGeneration(d: Deps, origin: JobOrigin, params: GenerateParams, opts: QueueOptions & { recent: NonNullable<AdmissionInput['recent']> }): Promise<QueueOutcome | Skipped>;
+export function queueGeneration(d: Deps, origin: JobOrigin, params: GenerateParams, opts?: QueueOptions): Promise<QueueOutcome>;
 export async function queueGeneration(
-  d: SubmitDeps & { quota: QuotaService; hooks?: ObservabilityHooks },
+  d: Deps,
   origin: JobOrigin,
   params: GenerateParams,
-  opts: QueueOptions = {},
-): Promise<QueueOutcome> {
+  opts: QueueOptions & Pick<AdmissionInput, 'recent'> = {},
+): Promise<QueueOutcome | Skipped> {
   const admission = await admit(d.quota, {
     request: origin, params, locale: origin.locale, ...(opts.template ? { template: opts.template } : {}), ...(opts.standing ? { standing: opts.standing } : {}),
+    ...(opts.recent ? { recent: opts.recent } : {}),
   });
+  if (!admission.ok && 'skip' in admission) return admission;
   if (!admission.ok) {
     d.hooks?.quotaRefused(origin.platform, admission.reason);
     return { ok: false, reply: admission.reply };

@@ -20,7 +20,8 @@ import { parseInvocation, type Invocation } from '../templates/invocation.js';
 import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
 import { queueGeneration, type QueueOptions } from './queue-generation.js';
-import type { Standing } from '../quota/service.js';
+import type { Identity, Standing } from '../quota/service.js';
+import type { AdmissionInput } from './admission.js';
 import type { BotSubcommands } from './subcommand.js';
 
 /** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
@@ -58,17 +59,28 @@ export class RequestRouter {
   async handle(req: BotRequest): Promise<void> {
     const adapter = this.d.adapters.get(req.platform);
     if (!adapter) throw new Error(`no adapter for platform ${req.platform}`);
-    // The idempotency mark and the requester's quota standing travel together (one round trip on the
-    // requester's path); the command is parsed and its tokens counted while they are on the way. Nothing
-    // is answered before the mark says this event is new.
-    const fresh = this.d.redis.set(this.d.keys.event(`${req.platform}:${req.eventId}`), '1', 'EX', EVENT_TTL_S, 'NX');
-    const standing = this.d.quota.standing({ platform: req.platform, workspace: req.workspace, user: req.user });
-    standing.catch(() => undefined); // unused for duplicates and subcommands; admission sees its error
+    const markKey = this.d.keys.event(`${req.platform}:${req.eventId}`);
+    const id = { platform: req.platform, workspace: req.workspace, user: req.user };
+    // Someone who asked within the last minute: their generation is admitted in one round trip, the
+    // idempotency mark set by the same script that charges (see QuotaService.recent). Everyone else: the mark
+    // and their quota standing travel together, and the command is parsed and its tokens counted while they
+    // are on the way. Either way nothing is answered before the mark says this event is new.
+    const recent = this.d.quota.recent(id);
+    let fresh = recent ? null : this.mark(markKey);
+    let standing = recent ? null : this.standingOf(id);
     const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
     const registry = this.d.subcommands.registry();
     const invocation = parseInvocation(req.text, (name) => this.d.templates.has(name) && !registry.has(name));
     const parsed = invocation || /(^|\s)--template\b/i.test(req.text) ? null : parseCommand(req.text, this.d.rules, registry);
     const tooLong = parsed?.kind === 'generate' ? await this.checkTokens(parsed.params.prompt, locale) : null;
+    if (recent && parsed?.kind === 'generate' && !tooLong) {
+      const outcome = await this.queue(req, adapter, locale, parsed.params, { recent: { standing: recent, mark: { key: markKey, ttlS: EVENT_TTL_S } } });
+      if (outcome === 'duplicate') this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
+      if (outcome !== 'stale') return;
+      // A role or limit changed since: the long way, with a fresh standing.
+    }
+    fresh ??= this.mark(markKey);
+    standing ??= this.standingOf(id);
     if ((await fresh) !== 'OK') {
       this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
       return;
@@ -116,10 +128,21 @@ export class RequestRouter {
     await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra, standing });
   }
 
+  private mark(key: string): Promise<'OK' | null> {
+    return this.d.redis.set(key, '1', 'EX', EVENT_TTL_S, 'NX');
+  }
+
+  private standingOf(id: Identity): Promise<Standing> {
+    const standing = this.d.quota.standing(id);
+    standing.catch(() => undefined); // unused for duplicates and subcommands; admission sees its error
+    return standing;
+  }
+
+  /** Queue a generation (or reply why not); with a remembered standing, `stale` or `duplicate` when nothing was done. */
   private async queue(
     req: BotRequest, adapter: ChatAdapter, locale: string, request: GenerateRequest,
-    opts: QueueOptions,
-  ): Promise<void> {
+    opts: QueueOptions & { recent?: NonNullable<AdmissionInput['recent']> },
+  ): Promise<'stale' | 'duplicate' | void> {
     // A mention inside a prompt reaches the model as the person's name, not as platform markup.
     const prompt = request.prompt.replace(/<@([A-Za-z0-9_.-]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `@${name || id}`);
     const params: GenerateParams = { ...request, prompt, seed: request.seed ?? randomInt(0, 2 ** 32) };
@@ -127,7 +150,10 @@ export class RequestRouter {
       platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
       user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),
     };
-    const outcome = await queueGeneration({ ...this.d, adapter }, origin, params, opts);
+    const outcome = opts.recent
+      ? await queueGeneration({ ...this.d, adapter }, origin, params, { ...opts, recent: opts.recent })
+      : await queueGeneration({ ...this.d, adapter }, origin, params, opts);
+    if (!outcome.ok && 'skip' in outcome) return outcome.skip;
     if (!outcome.ok) {
       await adapter.reply(req.thread, outcome.reply);
       return;

@@ -1,6 +1,11 @@
 /**
  * Quota decisions: who has which role (explicit, from the directory, or member), what their limit is
  * (user override → role override → role policy → default), and the atomic reserve/refund per job.
+ *
+ * Each standing read is remembered for a minute (`recent`), so a person's next request can be charged in a
+ * single round trip: the charge carries the workspace version its standing was read at and is refused as
+ * "stale" — nothing done — if a manager changed a role or limit since (the caller then reads it again). A
+ * settings reload starts afresh. Roles from the directory are as fresh as its cache (10 minutes) either way.
  */
 import type { Redis } from 'ioredis';
 import type { ChatAdapter } from '../chat/types.js';
@@ -8,7 +13,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
 import { parseLimit, type Limit } from './limits.js';
 import type { QuotaPolicy, RolePolicy } from './policy.js';
-import { QuotaStore, type Scope } from './store.js';
+import { QuotaStore, type ReserveOutcome, type Scope } from './store.js';
 import { PERIODS, windowAt, type Period, type Window } from './windows.js';
 
 export interface Identity { platform: string; workspace: string; user: string }
@@ -31,13 +36,26 @@ export interface Standing {
   used: number;
   window: Window;
   period: Period;
+  /** The workspace's roles-and-limits version this was read at. */
+  version: string;
 }
 
-export type ReserveResult =
-  | { ok: true; standing: Standing; cost: number }
-  | { ok: false; standing: Standing; cost: number };
+/** `stale`: the standing passed was out of date, `duplicate`: the event was marked already; nothing was charged. */
+export interface ReserveResult { ok: boolean; outcome: ReserveOutcome; standing: Standing; cost: number }
+
+export interface ReserveOptions {
+  /** Charge only if the standing's version still holds (a remembered standing). */
+  checkVersion?: boolean;
+  /** The request's idempotency mark, set in the same step. */
+  mark?: { key: string; ttlS: number };
+}
 
 const GROUPS_TTL_S = 600;
+/** How long a standing is remembered, and for how many people at most. */
+const RECENT_MS = 60_000;
+const RECENT_MAX = 10_000;
+
+const identityKey = (id: Identity): string => `${id.platform}:${id.workspace}:${id.user}`;
 
 /** User override → role override (both set by managers) → the role's policy → the default. */
 function limitFrom(overrides: Record<string, string>, user: string, role: string, policy: QuotaPolicy): LimitInfo {
@@ -51,6 +69,7 @@ function limitFrom(overrides: Record<string, string>, user: string, role: string
 
 export class QuotaService {
   readonly store: QuotaStore;
+  private readonly remembered = new Map<string, { standing: Standing; policy: QuotaPolicy; at: number }>();
 
   constructor(
     private readonly redis: Redis,
@@ -83,7 +102,26 @@ export class QuotaService {
     const info: RoleInfo = { role, source, admin, manager: admin || role === 'manager', policy: policy.role(role) };
     const limit = limitFrom(snap.overrides, id.user, role, policy);
     const period: Period = limit.limit.unlimited ? 'day' : limit.limit.period;
-    return { role: info, limit, used: snap.used[PERIODS.indexOf(period)] ?? 0, window: windows[period], period };
+    const standing: Standing = { role: info, limit, used: snap.used[PERIODS.indexOf(period)] ?? 0, window: windows[period], period, version: snap.version };
+    this.remember(id, standing, policy, now);
+    return standing;
+  }
+
+  /** The standing read for this person within the last minute under the current settings, if any. */
+  recent(id: Identity): Standing | null {
+    const key = identityKey(id);
+    const hit = this.remembered.get(key);
+    if (!hit) return null;
+    if (hit.policy === this.policy() && this.clock() - hit.at < RECENT_MS) return hit.standing;
+    this.remembered.delete(key);
+    return null;
+  }
+
+  private remember(id: Identity, standing: Standing, policy: QuotaPolicy, now: number): void {
+    const key = identityKey(id);
+    this.remembered.delete(key);
+    this.remembered.set(key, { standing, policy, at: now });
+    if (this.remembered.size > RECENT_MAX) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   async roleOf(id: Identity): Promise<RoleInfo> {
@@ -113,17 +151,21 @@ export class QuotaService {
 
   /**
    * Check and charge `cost` images for a job, atomically. Calling it again for the same job charges nothing.
-   * Pass the standing just read (admission does) to save the reads.
+   * Pass the standing just read (admission does) to save the reads, or a remembered one with `checkVersion`.
    */
-  async reserve(jobId: string, id: Identity, channel: string, cost: number, known?: Standing): Promise<ReserveResult> {
-    const standing = known ?? (await this.standing(id));
+  async reserve(jobId: string, id: Identity, channel: string, cost: number, known?: Standing, o: ReserveOptions = {}): Promise<ReserveResult> {
+    const base = known ?? (await this.standing(id));
     const now = this.clock();
-    const reportWindows = Object.fromEntries(PERIODS.map((p) => [p, windowAt(p, this.timezone, now).id])) as Record<Period, string>;
+    const windows = Object.fromEntries(PERIODS.map((p) => [p, windowAt(p, this.timezone, now)])) as Record<Period, Window>;
+    // The window of now: a remembered standing may have been read in the previous one.
+    const window = windows[base.period];
     const res = await this.store.reserve({
-      jobId, scope: id, user: id.user, channel, amount: cost, limit: standing.limit.limit,
-      windowId: standing.window.id, windowEnd: standing.window.end, reportWindows, now,
+      jobId, scope: id, user: id.user, channel, amount: cost, limit: base.limit.limit,
+      windowId: window.id, windowEnd: window.end, reportWindows: Object.fromEntries(PERIODS.map((p) => [p, windows[p].id])) as Record<Period, string>, now,
+      ...(o.checkVersion ? { version: base.version } : {}), ...(o.mark ? { mark: o.mark } : {}),
     });
-    return { ok: res.charged, cost, standing: { ...standing, used: res.used } };
+    if (res.outcome === 'stale') this.remembered.delete(identityKey(id));
+    return { ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used } };
   }
 
   /** Give a job's charge back (failure, cancel, safety block). Idempotent: a second call returns 0. */

@@ -2,6 +2,8 @@
  * Quota state in Redis: usage per user per window, charges per job (so a job is charged once and refunded
  * once, whatever retries happen), usage totals per user and channel for reports, and managers' overrides
  * (per-user and per-role limits, explicit roles). Each decision is one Lua script: atomic across replicas.
+ * Every change of a role or a limit in a workspace bumps that workspace's version, so a charge made against a
+ * limit the bot remembers can check in the same step that the limit still holds.
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
@@ -11,8 +13,13 @@ import { PERIODS, type Period } from './windows.js';
 const CHARGE_TTL_S = 40 * 24 * 3600;
 const STATS_TTL_S = 40 * 24 * 3600;
 
-// KEYS: used, charge, 3 user-stats, 3 channel-stats. ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl
+// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, [event mark].
+// ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL.
+// Returns {outcome, used, repeat}: outcome 1 charged, 0 refused, 2 stale (the version moved: nothing done),
+// 3 duplicate (the event mark was set already: nothing done).
 const RESERVE = `
+if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
+if KEYS[10] and not redis.call('set', KEYS[10], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
 if redis.call('exists', KEYS[2]) == 1 then
   return {1, tonumber(redis.call('get', KEYS[1]) or '0'), 1}
 end
@@ -58,7 +65,14 @@ export interface ReserveArgs {
   windowEnd: number;
   reportWindows: Record<Period, string>;
   now: number;
+  /** Charge only if the workspace's limits and roles are still at this version (see snapshot). */
+  version?: string;
+  /** Set this idempotency mark in the same step; an event marked already charges nothing. */
+  mark?: { key: string; ttlS: number };
 }
+
+export type ReserveOutcome = 'charged' | 'refused' | 'stale' | 'duplicate';
+const OUTCOMES: ReserveOutcome[] = ['refused', 'charged', 'stale', 'duplicate'];
 
 export class QuotaStore {
   private readonly root: string;
@@ -71,35 +85,43 @@ export class QuotaStore {
   private statsKey(scope: Scope, windowId: string, what: 'users' | 'channels'): string { return `${this.root}:stats:${scopeId(scope)}:${windowId}:${what}`; }
   private limitsKey(scope: Scope): string { return `${this.root}:limits:${scopeId(scope)}`; }
   private rolesKey(scope: Scope): string { return `${this.root}:roles:${scopeId(scope)}`; }
+  private versionKey(scope: Scope): string { return `${this.root}:version:${scopeId(scope)}`; }
   groupsKey(scope: Scope, user: string): string { return `${this.root}:groups:${scopeId(scope)}:${user}`; }
 
-  /** Check and charge in one step. `charged` false means refused; `repeat` true means this job was charged before. */
-  async reserve(a: ReserveArgs): Promise<{ charged: boolean; used: number; repeat: boolean }> {
+  /** Check and charge in one step; `repeat` true means this job was charged before. */
+  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; used: number; repeat: boolean }> {
     const limit = a.limit.unlimited ? -1 : a.limit.amount;
     const usedTtl = Math.max(60, Math.ceil((a.windowEnd - a.now) / 1000) + 7 * 24 * 3600);
     const keys = [
       this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
+      this.versionKey(a.scope), ...(a.mark ? [a.mark.key] : []),
     ];
-    const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel, String(STATS_TTL_S))) as [number, number, number];
-    return { charged: res[0] === 1, used: Number(res[1]), repeat: res[2] === 1 };
+    const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
+      String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0))) as [number, number, number];
+    return { outcome: OUTCOMES[res[0]]!, used: Number(res[1]), repeat: res[2] === 1 };
   }
 
   async refund(jobId: string): Promise<number> {
     return Number(await this.redis.eval(REFUND, 1, this.chargeKey(jobId)));
   }
 
-  /** Everything a decision needs, in one round trip: explicit role, managers' overrides, usage per window. */
-  async snapshot(scope: Scope, user: string, windowIds: string[]): Promise<{ role: string | null; overrides: Record<string, string>; used: number[] }> {
-    const pipe = this.redis.pipeline().hget(this.rolesKey(scope), user).hgetall(this.limitsKey(scope));
+  /**
+   * Everything a decision needs, in one round trip: the workspace's version, explicit role, managers'
+   * overrides, usage per window. The version is read first: a change that lands in between leaves the
+   * snapshot newer than its version, never older, so a charge checked against that version errs to "stale".
+   */
+  async snapshot(scope: Scope, user: string, windowIds: string[]): Promise<{ version: string; role: string | null; overrides: Record<string, string>; used: number[] }> {
+    const pipe = this.redis.pipeline().get(this.versionKey(scope)).hget(this.rolesKey(scope), user).hgetall(this.limitsKey(scope));
     for (const w of windowIds) pipe.get(this.usedKey(scope, user, w));
     const res = (await pipe.exec()) ?? [];
     for (const [err] of res) if (err) throw err;
     return {
-      role: (res[0]?.[1] as string | null) ?? null,
-      overrides: (res[1]?.[1] as Record<string, string>) ?? {},
-      used: res.slice(2).map((r) => Number((r[1] as string | null) ?? 0)),
+      version: (res[0]?.[1] as string | null) ?? '0',
+      role: (res[1]?.[1] as string | null) ?? null,
+      overrides: (res[2]?.[1] as Record<string, string>) ?? {},
+      used: res.slice(3).map((r) => Number((r[1] as string | null) ?? 0)),
     };
   }
 
@@ -122,12 +144,16 @@ export class QuotaStore {
   }
 
   async setOverride(scope: Scope, target: `user:${string}` | `role:${string}`, limit: Limit | null): Promise<void> {
-    if (limit === null) await this.redis.hdel(this.limitsKey(scope), target);
-    else await this.redis.hset(this.limitsKey(scope), target, formatLimit(limit));
+    const tx = this.redis.multi();
+    if (limit === null) tx.hdel(this.limitsKey(scope), target);
+    else tx.hset(this.limitsKey(scope), target, formatLimit(limit));
+    await tx.incr(this.versionKey(scope)).exec();
   }
 
   async setRole(scope: Scope, user: string, role: string | null): Promise<void> {
-    if (role === null) await this.redis.hdel(this.rolesKey(scope), user);
-    else await this.redis.hset(this.rolesKey(scope), user, role);
+    const tx = this.redis.multi();
+    if (role === null) tx.hdel(this.rolesKey(scope), user);
+    else tx.hset(this.rolesKey(scope), user, role);
+    await tx.incr(this.versionKey(scope)).exec();
   }
 }

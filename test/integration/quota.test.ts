@@ -8,6 +8,7 @@ import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { Keys } from '../../src/jobs/keys.js';
 import { deliverJobId, deliverJobOptions } from '../../src/jobs/queues.js';
+import { parseLimit } from '../../src/quota/limits.js';
 import { QuotaPolicy, quotaSchema } from '../../src/quota/policy.js';
 import { QuotaService } from '../../src/quota/service.js';
 import {
@@ -97,6 +98,78 @@ describe('quota: atomic reserve', () => {
     expect((await q.reserve('d2', me, 'c', 1)).ok).toBe(false);
     now = Date.parse('2026-11-24T16:00:01Z'); // 00:00:01 next day in Shanghai
     expect((await q.reserve('d3', me, 'c', 1)).ok).toBe(true);
+  });
+});
+
+describe('remembered standings: one round trip to admit', () => {
+  it('charges on a remembered standing until a role or limit changes; the mark makes a retried event a no-op', async () => {
+    const prefix = `q${Date.now()}r`;
+    let now = Date.parse('2026-03-01T10:00:00Z');
+    const q = service(prefix, '{"quota":{"default":"3/day"}}', () => now);
+    const id = { platform: 'p', workspace: 'w', user: 'ann' };
+    const mark = (n: number) => ({ checkVersion: true, mark: { key: `${prefix}:evt:${n}`, ttlS: 60 } });
+    expect(q.recent(id)).toBeNull();
+    const s = await q.standing(id);
+    expect(q.recent(id)).toBe(s);
+
+    expect(await q.reserve('j1', id, 'c', 1, s, mark(1))).toMatchObject({ ok: true, outcome: 'charged', standing: { used: 1 } });
+    // The same event again (a platform retry): nothing is charged.
+    expect(await q.reserve('j2', id, 'c', 1, s, mark(1))).toMatchObject({ ok: false, outcome: 'duplicate' });
+    expect((await q.standing(id)).used).toBe(1);
+
+    // A manager lowers Ann's limit: the remembered standing no longer holds — nothing charged, nothing marked, forgotten.
+    await q.store.setOverride(id, 'user:ann', parseLimit('1/day'));
+    expect(await q.reserve('j3', id, 'c', 1, s, mark(3))).toMatchObject({ ok: false, outcome: 'stale' });
+    expect(q.recent(id)).toBeNull();
+    const fresh = await q.standing(id);
+    expect(fresh.limit.limit).toEqual({ unlimited: false, amount: 1, period: 'day' });
+    expect(await q.reserve('j3', id, 'c', 1, fresh, mark(3))).toMatchObject({ ok: false, outcome: 'refused', standing: { used: 1 } });
+
+    // A role change anywhere in the workspace moves its version too.
+    await q.store.setRole(id, 'bob', 'manager');
+    expect(await q.reserve('j4', id, 'c', 1, fresh, mark(4))).toMatchObject({ outcome: 'stale' });
+    await q.store.setOverride(id, 'user:ann', null);
+
+    // Remembered late on one day, used the next: charged in the new day's window.
+    now = Date.parse('2026-03-01T23:59:59Z');
+    const late = await q.standing(id);
+    expect(late.used).toBe(1);
+    now = Date.parse('2026-03-02T00:00:02Z');
+    expect(q.recent(id)).toBe(late);
+    expect(await q.reserve('j5', id, 'c', 1, late, mark(5))).toMatchObject({ ok: true, standing: { used: 1, window: { id: expect.stringContaining('2026-03-02') } } });
+    // Forgotten after a minute.
+    now += 60_000;
+    expect(q.recent(id)).toBeNull();
+  });
+
+  it('a settings reload forgets every remembered standing', async () => {
+    const redis = createRedis(REDIS_URL());
+    cleanups.push(() => { redis.disconnect(); });
+    let policy = new QuotaPolicy(quotaSchema.parse({ default: '3/day' }));
+    const q = new QuotaService(redis, new Keys(`q${Date.now()}s`), () => policy, new Map(), createLogger('silent'));
+    const id = { platform: 'p', workspace: 'w', user: 'cy' };
+    await q.standing(id);
+    expect(q.recent(id)).not.toBeNull();
+    policy = new QuotaPolicy(quotaSchema.parse({ default: '1/day' }));
+    expect(q.recent(id)).toBeNull();
+    expect((await q.standing(id)).limit.limit).toEqual({ unlimited: false, amount: 1, period: 'day' });
+  });
+
+  it('in chat: a manager’s change applies to the very next command of someone who just asked', async () => {
+    const t = await env();
+    const { app, pg } = await bot(t);
+    expect(await ask(pg, 'kim', '/zimage one --size 256x256')).toMatch(/^Queued/);
+    expect(await ask(pg, 'kim', '/zimage two --size 256x256')).toMatch(/^Queued/);
+    await ask(pg, 'root', '/zimage quota set @kim 2/day');
+    expect(await ask(pg, 'kim', '/zimage three --size 256x256')).toMatch(/^Over quota: this needs 1 image, and you have used 2 of 2 today/);
+    await ask(pg, 'root', '/zimage quota set @kim 10/day');
+    expect(await ask(pg, 'kim', '/zimage four --size 256x256')).toMatch(/^Queued/);
+    await ask(pg, 'root', '/zimage role set @kim intern');
+    expect(await ask(pg, 'kim', '/zimage five --size 768x768')).toMatch(/up to 512 pixels per side/);
+    expect(await app.queues.generate.count()).toBe(3);
+    const metrics = await (await fetch(`${pg.base}/metrics`)).text();
+    expect(metrics).toMatch(/zimage_quota_refusals_total\{platform="playground",reason="over_quota"\} 1/);
+    expect(metrics).toMatch(/zimage_quota_refusals_total\{platform="playground",reason="max_side"\} 1/);
   });
 });
 
