@@ -109,8 +109,9 @@ export class PlaygroundAdapter implements ChatAdapter {
   }
 
   async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {
+    // A stable id: a delivery retried after this post (its "posted" mark was lost) cannot post the image twice.
     await this.store.add({
-      user: BOT_USER, threadId: idOf(thread), text: image.metadata.prompt,
+      id: `m${image.metadata.jobId}i${image.metadata.index}`, user: BOT_USER, threadId: idOf(thread), text: image.metadata.prompt,
       imageUrl: `/assets/${image.assetKey}`, metadata: image.metadata, fields: metadataLines(image.metadata, locale),
     });
   }

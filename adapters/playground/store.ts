@@ -18,9 +18,12 @@ function jsonOf(value: unknown): string {
 }
 
 // KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, channel size, writer.
+// A message already stored under its id is left as it is (a retried post: see PlaygroundStore.add).
 const ADD = `
 local msg = cjson.decode(ARGV[1])
 local id = msg.id
+local stored = redis.call('hget', KEYS[1], id)
+if stored then return stored end
 if ARGV[2] == '' then msg.threadId = id else msg.threadId = ARGV[2] end
 local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], id, json)
@@ -67,7 +70,8 @@ export function newMessageId(): string {
 }
 
 export interface PlaygroundEvent {
-  type: 'message' | 'update';
+  /** `remove`: a message shown on this bot's pages could not be stored after all. */
+  type: 'message' | 'update' | 'remove';
   message: PlaygroundMessage;
   /** The store instance that wrote it (it has shown it to its own pages already). */
   from?: string;
@@ -76,7 +80,10 @@ export interface PlaygroundEvent {
 export class PlaygroundStore {
   /** This process's writer id: its own changes reach its pages directly, other replicas' through pub/sub. */
   readonly writer = randomBytes(6).toString('hex');
-  /** Called with each change this instance wrote, once Redis has it. */
+  /**
+   * Called with each change this instance makes: a new message as its write goes out (it cannot conflict with
+   * anything), then `remove` if the write fails; an update once Redis has merged it.
+   */
   onWritten: ((ev: PlaygroundEvent) => void) | undefined;
 
   private readonly k: { msgs: string; channel: string; events: string; thread: (id: string) => string };
@@ -92,16 +99,26 @@ export class PlaygroundStore {
   get eventsChannel(): string { return this.k.events; }
 
   /**
-   * Add a message (under `id` when the caller made one with newMessageId); without threadId it starts a new
-   * thread (its own id becomes the thread id). One round trip.
+   * Add a message (under `id` when the caller made one with newMessageId, or a stable id for a post that may
+   * be retried: adding an id that is stored already changes nothing); without threadId it starts a new thread
+   * (its own id becomes the thread id). One round trip, and this bot's pages see the message while it is
+   * being stored, as a chat client shows a sent message at once (pages of other replicas once it is stored).
    */
   async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { id?: string; threadId?: string }): Promise<PlaygroundMessage> {
-    const body = jsonOf({ ...m, id: m.id ?? newMessageId(), createdAt: Date.now() });
-    const raw = (await this.redis.eval(ADD, 3, this.k.msgs, this.k.channel, this.k.events,
-      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP), this.writer)) as string;
-    const message = JSON.parse(raw) as PlaygroundMessage;
-    this.onWritten?.({ type: 'message', message });
-    return message;
+    const id = m.id ?? newMessageId();
+    const body = jsonOf({ ...m, id, createdAt: Date.now() });
+    const write = this.redis.eval(ADD, 3, this.k.msgs, this.k.channel, this.k.events,
+      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP), this.writer) as Promise<string>;
+    const shown = { ...(JSON.parse(body) as PlaygroundMessage), threadId: m.threadId ?? id };
+    this.onWritten?.({ type: 'message', message: shown });
+    let raw: string;
+    try {
+      raw = await write;
+    } catch (err) {
+      this.onWritten?.({ type: 'remove', message: shown });
+      throw err;
+    }
+    return JSON.parse(raw) as PlaygroundMessage;
   }
 
   /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */

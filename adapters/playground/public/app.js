@@ -195,6 +195,14 @@ function listen() {
   const onEvent = (e) => showAndScroll(JSON.parse(e.data), false);
   es.addEventListener('message', onEvent);
   es.addEventListener('update', onEvent);
+  // A message this page was shown while it was being stored, which could not be stored after all.
+  es.addEventListener('remove', (e) => {
+    const msg = JSON.parse(e.data);
+    const row = rendered.get(msg.id);
+    if (!row) return;
+    (msg.threadId === msg.id ? row.closest('.thread') ?? row : row).remove();
+    rendered.delete(msg.id);
+  });
 }
 
 function showError(text) {
