@@ -112,7 +112,9 @@ export class GenerateWorker {
           if (step < steps && now - last < (this.o.progressIntervalMs ?? PROGRESS_MIN_INTERVAL_MS)) return;
           last = now;
           const progress: GenerateProgress = { image, count: params.count, step, steps };
-          job.updateProgress(progress).catch(() => undefined);
+          // Sent once the step's own work is done: the report's round of promises would otherwise run
+          // before the job goes on (after the last step: before the image is encoded and handed off).
+          setImmediate(() => { job.updateProgress(progress).catch(() => undefined); });
         },
         signal,
       );

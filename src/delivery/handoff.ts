@@ -44,8 +44,9 @@ return 0`;
  */
 export async function handOff(connection: Redis, keys: Keys, queue: Queue<DeliverJobData>, data: DeliverJobData, options: JobsOptions): Promise<void> {
   const offer: Offer = { data, offeredAt: Date.now() };
+  // The offer goes out first: a bot is waiting for it, while the durable job only has to be there in time.
   await Promise.all([
-    queue.add('deliver', data, { ...options, jobId: deliverJobId(data.jobId), delay: FAST_LANE.graceMs }),
     connection.eval(OFFER, 2, keys.deliveryOffered(data.jobId), keys.deliverReady(), JSON.stringify(offer), String(7 * 24 * 3600), String(FAST_LANE.maxOffers)),
+    queue.add('deliver', data, { ...options, jobId: deliverJobId(data.jobId), delay: FAST_LANE.graceMs }),
   ]);
 }
