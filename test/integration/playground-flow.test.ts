@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PlaygroundStore, type PlaygroundEvent } from '../../adapters/playground/store.js';
 import type { BotApp } from '../../src/app/bot-app.js';
+import { createRedis } from '../../src/infra/redis.js';
+import type { ImageMetadata } from '../../src/jobs/types.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { readEmbeddedMetadata } from '../../worker/xmp.js';
 import {
-  botReplies, finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv, type TestEnv,
+  botReplies, finished, images, PlaygroundClient, REDIS_URL, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
 
 describe('Playground: a command becomes an image in its thread', () => {
@@ -46,6 +49,36 @@ describe('Playground: a command becomes an image in its thread', () => {
     const png = Buffer.from(await res.arrayBuffer());
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(await readEmbeddedMetadata(png)).toMatchObject({ prompt: 'a ginger cat on a windowsill', seed: 7, jobId: img!.metadata!.jobId });
+  });
+
+  it('an image posted again (a delivery retried after its "posted" mark was lost) appears once', async () => {
+    const { threadId } = await pg.post('abe', '/zimage a heron --size 256x256 --steps 1');
+    const thread = await pg.waitFor(threadId, finished(1));
+    const [img] = images(thread);
+    const playground = bot.adapters.get('playground')!;
+    const metadata = img!.metadata as unknown as ImageMetadata;
+    await playground.postImage(`playground:${threadId}`, { read: async () => Buffer.alloc(0), filename: 'x.png', metadata, assetKey: img!.imageUrl!.replace('/assets/', '') }, 'en');
+    const after = await pg.thread(threadId);
+    expect(images(after)).toHaveLength(1);
+    expect(after).toHaveLength(thread.length);
+  });
+
+  it('the bot\'s pages see a new message while it is being stored, and lose it again if it cannot be stored', async () => {
+    const redis = createRedis(REDIS_URL());
+    const store = new PlaygroundStore(redis, t.prefix);
+    const seen: Array<{ type: PlaygroundEvent['type']; id: string; stored: boolean }> = [];
+    let stored = false;
+    store.onWritten = (ev) => seen.push({ type: ev.type, id: ev.message.id, stored });
+    const m = await store.add({ user: 'zoe', text: 'hello' });
+    stored = true;
+    expect(seen).toEqual([{ type: 'message', id: m.id, stored: false }]);
+    expect(await store.get(m.id)).toMatchObject({ text: 'hello', threadId: m.id });
+
+    redis.disconnect();
+    seen.length = 0;
+    stored = false;
+    await expect(store.add({ user: 'zoe', text: 'lost', id: 'm-lost' })).rejects.toThrow();
+    expect(seen).toEqual([{ type: 'message', id: 'm-lost', stored: false }, { type: 'remove', id: 'm-lost', stored: false }]);
   });
 
   it('--count 2 makes two images with consecutive seeds', async () => {
