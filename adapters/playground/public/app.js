@@ -62,6 +62,11 @@ function renderBody(msg) {
     img.src = msg.imageUrl;
     img.alt = msg.metadata ? msg.metadata.prompt : 'generated image';
     img.loading = 'lazy';
+    // Its size is known: the page keeps the room for it, so a reply lands where the scroll position expects it.
+    if (msg.metadata && msg.metadata.width && msg.metadata.height) {
+      img.width = msg.metadata.width;
+      img.height = msg.metadata.height;
+    }
     link.append(img);
     fig.append(link);
     if (msg.fields) {
@@ -165,16 +170,27 @@ function show(msg) {
     threadBox(msg.threadId).querySelector('.replies').append(row);
   }
   rendered.set(msg.id, row);
+  return row;
 }
 
 function nearBottom() {
   return window.innerHeight + window.scrollY >= document.body.scrollHeight - 160;
 }
 
+function toBottom() {
+  window.scrollTo({ top: document.body.scrollHeight });
+}
+
 function showAndScroll(msg, force) {
   const stick = force || nearBottom();
-  show(msg);
-  if (stick) window.scrollTo({ top: document.body.scrollHeight });
+  const row = show(msg);
+  if (!stick) return;
+  toBottom();
+  // An image still loading grows the page once it arrives: follow it, unless the reader has scrolled up meanwhile.
+  const at = window.scrollY;
+  for (const img of row?.querySelectorAll('img') ?? []) {
+    if (!img.complete) img.addEventListener('load', () => { if (window.scrollY >= at - 2) toBottom(); }, { once: true });
+  }
 }
 
 async function loadHistory() {
