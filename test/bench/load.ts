@@ -8,7 +8,7 @@
  *
  * Scenarios: 20 / 100 / 500 users on the SYNTHETIC engine (fixed 1 s per image, like a GPU; see
  * worker/engine/synthetic-engine.ts) and 20 users on the demo model (real ONNX Runtime on the CPU).
- * Writes data/bench/load-<time>.json and .md. Options: --only 20,100,500,demo  --duration <s>  --out <dir>.
+ * Writes data/bench/load-<time>.json and .md. Options: --only 20,100,500,demo  --duration <s>  --warmup <s>  --out <dir>.
  */
 import { PLAYGROUND_PACING } from '../../adapters/playground/playground-adapter.js';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -166,12 +166,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null) child.kill('SIGKILL');
 }
 
-/** Not measured at the start of each scenario (see `measureFrom`). */
+/** Not measured at the start of each scenario by default (see `measureFrom`; `--warmup 0` counts everything). */
 export const WARMUP_MS = 10_000;
 
 const rand = (a: number, b: number): number => a + Math.random() * (b - a);
 
-export async function runScenario(s: Scenario, redisUrl: string, modelDir: string, index: number): Promise<ScenarioResult> {
+export async function runScenario(s: Scenario, redisUrl: string, modelDir: string, index: number, warmupMs = WARMUP_MS): Promise<ScenarioResult> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zimage-bench-'));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -244,7 +244,7 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
     const t0 = Date.now();
     // Fresh processes run cold code for their first seconds (a bot in service has long been warm): ack latency
     // and overhead are measured on commands sent after the warm-up; failures and everything else count all.
-    const measureFrom = t0 + WARMUP_MS;
+    const measureFrom = t0 + warmupMs;
     const endAt = measureFrom + s.durationMs;
     const drainBy = endAt + s.drainMs;
 
@@ -360,6 +360,8 @@ async function main(): Promise<void> {
   const only = (opt('only') ?? '20,100,500,demo').split(',').map((x) => x.trim()).filter(Boolean);
   const outDir = resolve(opt('out') ?? 'data/bench');
   const duration = opt('duration');
+  const warmupMs = opt('warmup') === undefined ? WARMUP_MS : Number(opt('warmup')) * 1000;
+  if (!(warmupMs >= 0)) throw new Error('--warmup takes a number of seconds (0 counts every command)');
   for (const k of only) if (!SCENARIOS[k]) throw new Error(`unknown scenario ${k}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
   const modelDir = await ensureDemoModel(join(tmpdir(), 'zimage-bench-model'));
   const results: ScenarioResult[] = [];
@@ -370,7 +372,7 @@ async function main(): Promise<void> {
     const redisDir = mkdtempSync(join(tmpdir(), 'zimage-bench-redis-'));
     const redis = await startEmbeddedRedis({ dir: redisDir });
     try {
-      const r = await runScenario(s, redis.url, modelDir, i);
+      const r = await runScenario(s, redis.url, modelDir, i, warmupMs);
       results.push(r);
       process.stderr.write(`  ${r.completed}/${r.requests} ok, ack p99 ${r.ackMs.p99} ms, overhead p50 ${r.overheadMs.p50} ms p99 ${r.overheadMs.p99} ms, busy ${r.engineBusy ?? '–'}\n`);
     } finally {
@@ -379,7 +381,7 @@ async function main(): Promise<void> {
     }
   }
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
-  const report = { at: new Date().toISOString(), machine, warmupS: WARMUP_MS / 1000, results };
+  const report = { at: new Date().toISOString(), machine, warmupS: warmupMs / 1000, results };
   mkdirSync(outDir, { recursive: true });
   const stamp = report.at.replace(/[:.]/g, '-');
   writeFileSync(join(outDir, `load-${stamp}.json`), JSON.stringify(report, null, 2));

@@ -20,7 +20,7 @@ export function renderMarkdown(r: Report): string {
   const worstFail = res.length ? Math.max(...res.map((x) => x.failureRate)) : 0;
   const lines: string[] = [];
   lines.push(`# Load benchmark — ${r.at}`, '');
-  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine. Ack latency and overhead are measured on the commands sent after each scenario's first ${r.warmupS} s (fresh processes warming up); every other figure counts every command.`, '');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine. ${r.warmupS > 0 ? `Ack latency and overhead are measured on the commands sent after each scenario's first ${r.warmupS} s (fresh processes warming up); every other figure counts every command.` : 'Every figure counts every command, from the first (cold processes included).'}`, '');
   lines.push('## Against the deployment guide (20 simulated users)', '');
   lines.push('| 指标 Metric | 优化前 Seed before | 优化后 Seed after | zimage-bot | vs. seed after |', '|---|---|---|---|---|');
   lines.push(`| 最大稳定并发数 Max stable concurrency (requests in flight, 0 failures) | 6 | 28 | ${maxStable} | ${change(28, maxStable)} |`);
