@@ -1,9 +1,11 @@
 /**
  * Decides which status edits go out now. Coalescing rules:
  * - an edit is sent only when its rendered text differs from what the message shows;
- * - one message is edited at most once per `minIntervalMs`, never twice at the same time;
+ * - one message is edited at most once per `minIntervalMs`, never twice at the same time — except for its final
+ *   state, which goes out at once (it is the message's last edit, and the image is already in the thread);
  * - a workspace gets at most `perWorkspacePerMinute` edits in any 60 s window (platform rate limits);
- * - when the budget is short, final states go first, then running jobs, then the front of the line.
+ * - when the budget is short, final states go first, then running jobs, then the front of the line;
+ * - a refused edit (HTTP 429 with Retry-After) holds its message back for the time asked, final or not.
  * Anything not sent now stays pending and is re-offered next tick with its newest text (last state wins).
  */
 import type { EditPacing } from '../chat/types.js';
@@ -17,7 +19,7 @@ export interface EditCandidate {
   rank: number;
 }
 
-interface MessageState { key: string | null; at: number; inFlight: boolean }
+interface MessageState { key: string | null; at: number; inFlight: boolean; heldUntil: number }
 
 const WINDOW_MS = 60_000;
 
@@ -33,7 +35,8 @@ export class EditPacer {
       .filter((c) => {
         const m = this.messages.get(c.message);
         if (!m) return true;
-        return !m.inFlight && m.key !== c.key && now - m.at >= this.pacing.minIntervalMs;
+        if (m.inFlight || m.key === c.key || now < m.heldUntil) return false;
+        return c.rank === 0 || now - m.at >= this.pacing.minIntervalMs;
       })
       .sort((a, b) => a.rank - b.rank);
     const budget = new Map<string, number>();
@@ -53,7 +56,7 @@ export class EditPacer {
 
   /** Mark an edit as started (counts against the budget immediately). */
   begin(c: EditCandidate, now: number): void {
-    const m = this.messages.get(c.message) ?? { key: null, at: 0, inFlight: false };
+    const m = this.messages.get(c.message) ?? { key: null, at: 0, inFlight: false, heldUntil: 0 };
     m.inFlight = true;
     m.at = now;
     this.messages.set(c.message, m);
@@ -67,12 +70,13 @@ export class EditPacer {
     m.inFlight = false;
     if (ok) m.key = c.key;
     // After a refusal (e.g. HTTP 429 Retry-After) hold this message back for the time asked.
-    if (!ok) m.at = now + Math.max(0, retryAfterMs) - this.pacing.minIntervalMs;
+    if (!ok) m.heldUntil = now + Math.max(0, retryAfterMs);
+    if (!ok) m.at = m.heldUntil - this.pacing.minIntervalMs;
   }
 
   /** Tell the pacer what a message shows without sending an edit (e.g. the first post). */
   shown(message: string, key: string, now: number): void {
-    this.messages.set(message, { key, at: now, inFlight: false });
+    this.messages.set(message, { key, at: now, inFlight: false, heldUntil: 0 });
   }
 
   forget(message: string): void {

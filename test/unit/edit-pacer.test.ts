@@ -21,6 +21,17 @@ describe('status edit coalescing', () => {
     expect(p.plan([c('m1', 'step 3/8')], 1000)).toHaveLength(1); // the newest text goes out
   });
 
+  it('a final state goes out at once, however recent the last edit (still within the budget)', () => {
+    const p = new EditPacer({ minIntervalMs: 3000, perWorkspacePerMinute: 2 });
+    const step = c('m1', 'step 8/8', 1);
+    p.begin(step, 0);
+    p.end(step, true, 100);
+    expect(p.plan([c('m1', 'Finishing', 1)], 1000)).toHaveLength(0); // not final: waits for the interval
+    expect(p.plan([c('m1', 'Done', 0)], 1000)).toHaveLength(1);
+    p.begin(c('m1', 'Done', 0), 1000);
+    expect(p.plan([c('m2', 'Done', 0)], 1000)).toHaveLength(0); // the workspace's budget is spent
+  });
+
   it('keeps a workspace under its per-minute budget, front of the line first, finals before all', () => {
     const p = new EditPacer({ minIntervalMs: 0, perWorkspacePerMinute: 3 });
     const plan = p.plan([c('q9', 'a', 11), c('q2', 'b', 4), c('run', 'c', 1), c('fin', 'd', 0), c('q5', 'e', 7)], 0);
@@ -55,7 +66,7 @@ describe('status edit coalescing', () => {
     const x = c('m', 'Done');
     p.begin(x, 0);
     p.end(x, false, 100, 5000);
-    expect(p.plan([c('m', 'Done', 0)], 3000)).toHaveLength(0);
+    expect(p.plan([c('m', 'Done', 0)], 3000)).toHaveLength(0); // a final too waits for Retry-After
     expect(p.plan([c('m', 'Done', 0)], 5200)).toHaveLength(1);
   });
 });
