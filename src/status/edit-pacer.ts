@@ -3,7 +3,10 @@
  * - an edit is sent only when its rendered text differs from what the message shows;
  * - one message is edited at most once per `minIntervalMs`, never twice at the same time — except for its final
  *   state, which goes out at once (it is the message's last edit, and the image is already in the thread);
- * - a workspace gets at most `perWorkspacePerMinute` edits in any 60 s window (platform rate limits);
+ * - a workspace gets at most `perWorkspacePerMinute` edits in any 60 s window (platform rate limits), spread
+ *   over the minute: a burst of at most one second's share (at least 3), then the rest as it accrues — so a long
+ *   line does not spend the minute's budget at once (leaving the jobs that finish next waiting for the window)
+ *   and a tick never sends hundreds of edits in one go;
  * - when the budget is short, final states go first, then running jobs, then the front of the line;
  * - a refused edit (HTTP 429 with Retry-After) holds its message back for the time asked, final or not.
  * Anything not sent now stays pending and is re-offered next tick with its newest text (last state wins).
@@ -26,8 +29,13 @@ const WINDOW_MS = 60_000;
 export class EditPacer {
   private readonly messages = new Map<string, MessageState>();
   private readonly windows = new Map<string, number[]>();
+  /** Per workspace: edits that may go out now (refilled at perWorkspacePerMinute / 60 s, up to `burst`). */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly burst: number;
 
-  constructor(private readonly pacing: EditPacing) {}
+  constructor(private readonly pacing: EditPacing) {
+    this.burst = Math.max(3, Math.ceil(pacing.perWorkspacePerMinute / 60));
+  }
 
   /** The candidates to send now, in send order. Call `begin` for each one actually sent. */
   plan(candidates: EditCandidate[], now: number): EditCandidate[] {
@@ -45,7 +53,7 @@ export class EditPacer {
       let left = budget.get(c.workspace);
       if (left === undefined) {
         const recent = this.recent(c.workspace, now);
-        left = this.pacing.perWorkspacePerMinute - recent.length;
+        left = Math.min(this.pacing.perWorkspacePerMinute - recent.length, Math.floor(this.bucket(c.workspace, now).tokens));
       }
       if (left <= 0) { budget.set(c.workspace, 0); continue; }
       budget.set(c.workspace, left - 1);
@@ -61,6 +69,7 @@ export class EditPacer {
     m.at = now;
     this.messages.set(c.message, m);
     this.recent(c.workspace, now).push(now);
+    this.bucket(c.workspace, now).tokens -= 1;
   }
 
   /** Mark an edit as finished; on failure the text is not recorded, so it will be retried. */
@@ -81,6 +90,17 @@ export class EditPacer {
 
   forget(message: string): void {
     this.messages.delete(message);
+  }
+
+  private bucket(workspace: string, now: number): { tokens: number; at: number } {
+    let b = this.buckets.get(workspace);
+    if (!b) {
+      b = { tokens: this.burst, at: now };
+      this.buckets.set(workspace, b);
+    }
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) * this.pacing.perWorkspacePerMinute) / WINDOW_MS);
+    b.at = Math.max(b.at, now);
+    return b;
   }
 
   private recent(workspace: string, now: number): number[] {

@@ -41,6 +41,28 @@ describe('status edit coalescing', () => {
     expect(p.plan([c('q9', 'a', 11)], 60_001)).toHaveLength(1);
   });
 
+  it('spreads a workspace\'s minute over the minute: a small burst, then the budget as it accrues, finals first', () => {
+    const p = new EditPacer({ minIntervalMs: 3000, perWorkspacePerMinute: 45 }); // Slack: 3 at once, then one per 1.33 s
+    const line = (now: number) => Array.from({ length: 60 }, (_, i) => c(`m${i}`, `position ${i + 1} at ${Math.floor(now / 10_000)}`, 2 + i));
+    const times: number[] = [];
+    const send = (now: number, extra: EditCandidate[] = []) => {
+      const plan = p.plan([...line(now), ...extra], now);
+      for (const x of plan) { p.begin(x, now); p.end(x, true, now); times.push(now); }
+      return plan.map((x) => x.message);
+    };
+    expect(send(0)).toEqual(['m0', 'm1', 'm2']);
+    expect(send(500)).toEqual([]);
+    expect(send(1400)).toEqual(['m3']);
+    // A job that finishes gets the next edit, not the rest of the line.
+    expect(send(2800, [c('fin', 'Done', 0)])).toEqual(['fin']);
+    for (let now = 3000; now <= 120_000; now += 500) send(now);
+    // Never more than 45 in any 60 s, and never more than a few at once.
+    for (const t of times) expect(times.filter((x) => x > t - 60_000 && x <= t).length).toBeLessThanOrEqual(45);
+    expect(Math.max(...times.map((t) => times.filter((x) => x === t).length))).toBe(3);
+    expect(times.filter((t) => t < 10_000).length).toBeLessThanOrEqual(3 + 8);
+    expect(times.length).toBeGreaterThanOrEqual(85);
+  });
+
   it('budgets are per workspace', () => {
     const p = new EditPacer({ minIntervalMs: 0, perWorkspacePerMinute: 1 });
     const plan = p.plan([c('a', 'x', 2, 'W1'), c('b', 'x', 3, 'W1'), c('c', 'x', 2, 'W2')], 0);
