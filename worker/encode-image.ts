@@ -42,3 +42,8 @@ export async function encodeImage(
       : await img.png({ compressionLevel: 3 }).toBuffer();
   return { data, ext: EXT[format] };
 }
+
+/** Encode a tiny image once, so that loading libvips and its PNG writer is not paid by the first requester. */
+export async function warmUpEncoder(): Promise<void> {
+  await sharp(Buffer.alloc(8 * 8 * 3), { raw: { width: 8, height: 8, channels: 3 } }).withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>').png({ compressionLevel: 3 }).toBuffer();
+}

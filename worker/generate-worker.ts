@@ -19,7 +19,7 @@ import { encodeFailure } from '../src/status/failure.js';
 import { recordSpeed } from '../src/status/speed.js';
 import { heartbeat, removeWorker } from '../src/status/workers.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
-import { encodeImage } from './encode-image.js';
+import { encodeImage, warmUpEncoder } from './encode-image.js';
 
 /** Failures that a retry cannot fix. */
 const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', 'INVALID_REQUEST']);
@@ -61,6 +61,7 @@ export class GenerateWorker {
 
   async start(): Promise<EngineInfo> {
     this.info = await this.o.engine.load();
+    await warmUpEncoder();
     this.worker = new Worker<GenerateJobData>(GENERATE_QUEUE, (job, _token, signal) => this.process(job, signal), {
       connection: this.o.connection,
       prefix: this.o.prefix,

@@ -50,9 +50,13 @@ export interface RouterDeps {
 export class RequestRouter {
   constructor(private readonly d: RouterDeps) {}
 
-  /** Load the tokenizer now, so a broken model directory is reported at start. */
+  /**
+   * Load the tokenizer now, so a broken model directory is reported at start, and the quota zone's calendar
+   * (the first date formatting in a zone loads its data: ~10 ms that the first request would otherwise pay).
+   */
   async warmUp(): Promise<void> {
     await this.d.tokenizer();
+    this.d.quota.warmUp();
   }
 
   /** Handle one request; never throws for bad input (the user gets a reply instead). */

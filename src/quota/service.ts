@@ -107,6 +107,11 @@ export class QuotaService {
     return standing;
   }
 
+  /** Compute the current windows once (loads the zone's data for the first request's sake). */
+  warmUp(): void {
+    for (const p of PERIODS) windowAt(p, this.timezone, this.clock());
+  }
+
   /** The standing read for this person within the last minute under the current settings, if any. */
   recent(id: Identity): Standing | null {
     const key = identityKey(id);
