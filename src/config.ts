@@ -97,7 +97,9 @@ const fileSchema = z.object({
   status: z.object({
     /** Minimum time between two edits of one status message, per platform. */
     minEditIntervalMs: z.record(z.string(), int(0, 600_000)).default({}),
-  }).strict().default({ minEditIntervalMs: {} }),
+    /** Status edits per workspace per minute, per platform (a plan with higher rate limits). */
+    editsPerMinute: z.record(z.string(), int(1, 100_000)).default({}),
+  }).strict().default({ minEditIntervalMs: {}, editsPerMinute: {} }),
 }).strict();
 
 export type EnvConfig = z.infer<typeof envSchema>;

@@ -131,7 +131,8 @@ export class BotApp {
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
-      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs, hooks: this.obs, log,
+      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs,
+      editsPerMinute: config.settings.status.editsPerMinute, hooks: this.obs, log,
     });
     // Deliveries are on the user's critical path: their own connection keeps them clear of the tracker's reads.
     const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver');

@@ -42,6 +42,8 @@ export interface TrackerDeps {
   tickMs: number;
   /** Per-platform override of the minimum interval between edits of one message. */
   minEditIntervalMs?: Readonly<Record<string, number>>;
+  /** Per-platform override of the edits per workspace per minute. */
+  editsPerMinute?: Readonly<Record<string, number>>;
   hooks?: ObservabilityHooks;
   log: Logger;
 }
@@ -114,8 +116,11 @@ export class StatusTracker {
   private pacer(platform: string, adapter: ChatAdapter): EditPacer {
     let p = this.pacers.get(platform);
     if (!p) {
-      const override = this.deps.minEditIntervalMs?.[platform];
-      p = new EditPacer({ ...adapter.pacing, ...(override !== undefined ? { minIntervalMs: override } : {}) });
+      const interval = this.deps.minEditIntervalMs?.[platform];
+      const perMinute = this.deps.editsPerMinute?.[platform];
+      p = new EditPacer({
+        ...adapter.pacing, ...(interval !== undefined ? { minIntervalMs: interval } : {}), ...(perMinute !== undefined ? { perWorkspacePerMinute: perMinute } : {}),
+      });
       this.pacers.set(platform, p);
     }
     return p;

@@ -66,7 +66,7 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
   });
 
   it('status edits show falling positions while jobs ahead finish', async () => {
-    s = await startSlackBot({ DEMO_STEP_DELAY_MS: '150' }, { status: { minEditIntervalMs: { slack: 150 } } });
+    s = await startSlackBot({ DEMO_STEP_DELAY_MS: '150' }, { status: { minEditIntervalMs: { slack: 150 }, editsPerMinute: { slack: 600 } } });
     const { fake } = s;
     for (const p of ['one', 'two', 'three']) await s.send(slashCommand(`${p} --size 256x256 --steps 4`), FORM);
     await fake.waitFor('three status messages', () => fake.of('chat.postMessage').filter((c) => c.body.thread_ts).length === 3 || undefined);
