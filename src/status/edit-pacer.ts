@@ -78,9 +78,11 @@ export class EditPacer {
     if (!m) return;
     m.inFlight = false;
     if (ok) m.key = c.key;
-    // After a refusal (e.g. HTTP 429 Retry-After) hold this message back for the time asked.
-    if (!ok) m.heldUntil = now + Math.max(0, retryAfterMs);
-    if (!ok) m.at = m.heldUntil - this.pacing.minIntervalMs;
+    if (!ok) {
+      // After a refusal (e.g. HTTP 429 Retry-After) hold this message back for the time asked, then let it go at once.
+      m.heldUntil = now + Math.max(0, retryAfterMs);
+      m.at = m.heldUntil - this.pacing.minIntervalMs;
+    }
   }
 
   /** Tell the pacer what a message shows without sending an edit (e.g. the first post). */
