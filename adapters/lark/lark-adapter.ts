@@ -69,7 +69,7 @@ export class LarkAdapter implements ChatAdapter {
         'card.action.trigger': async (data) => this.onCardAction(data as CardActionEvent),
       });
     if (s.mode === 'webhook') {
-      o.http.route('POST', WEBHOOK_PATH, webhookHandler({
+      o.http.app.post(WEBHOOK_PATH, webhookHandler({
         verificationToken: s.verificationToken ?? '', ...(s.encryptKey ? { encryptKey: s.encryptKey } : {}), log: o.log,
         dispatch: async (payload) => this.dispatcher.invoke(payload, { needCheck: false }),
       }));

@@ -7,8 +7,7 @@
  * handlers return within Lark's 3 s.
  */
 import { createDecipheriv, createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BodyError, readBody, sendJson, type RouteHandler } from '../../src/http/server.js';
+import { errorBody, headerOf, rawBody, type FastifyReply, type FastifyRequest } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
 
 export const WEBHOOK_PATH = '/lark/events';
@@ -40,12 +39,7 @@ function sameText(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function header(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
-
-const refuse = (res: ServerResponse, status: number, code: string, message: string): void => sendJson(res, status, { error: { code, message } });
+const refuse = (reply: FastifyReply, status: number, code: string, message: string): void => void reply.code(status).send(errorBody(code, message));
 
 function parseObject(text: string): Record<string, unknown> | undefined {
   try {
@@ -63,15 +57,9 @@ function tokenOf(payload: Record<string, unknown>): string | undefined {
   return typeof token === 'string' ? token : undefined;
 }
 
-export function webhookHandler(o: WebhookOptions): RouteHandler {
+export function webhookHandler(o: WebhookOptions): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (req, res) => {
-    let raw: Buffer;
-    try {
-      raw = await readBody(req);
-    } catch (err) {
-      if (err instanceof BodyError) return refuse(res, err.status, err.code, err.message);
-      throw err;
-    }
+    const raw = rawBody(req);
     const outer = parseObject(raw.toString('utf8'));
     if (!outer) return refuse(res, 400, 'BAD_JSON', 'the body must be a JSON object');
     let payload = outer;
@@ -85,9 +73,9 @@ export function webhookHandler(o: WebhookOptions): RouteHandler {
       }
       if (!inner) return refuse(res, 400, 'BAD_ENCRYPTION', 'the body could not be decrypted with LARK_ENCRYPT_KEY');
       payload = inner;
-      const ts = header(req, 'x-lark-request-timestamp');
-      const nonce = header(req, 'x-lark-request-nonce');
-      const sig = header(req, 'x-lark-signature');
+      const ts = headerOf(req, 'x-lark-request-timestamp');
+      const nonce = headerOf(req, 'x-lark-request-nonce');
+      const sig = headerOf(req, 'x-lark-signature');
       // Lark signs events and callbacks; only the URL-verification request comes unsigned.
       if (ts && nonce && sig) {
         if (!sameText(sig, signatureOf(ts, nonce, o.encryptKey, raw))) return refuse(res, 401, 'BAD_SIGNATURE', 'X-Lark-Signature does not match');
@@ -102,8 +90,8 @@ export function webhookHandler(o: WebhookOptions): RouteHandler {
       o.log.warn({ type: payload.type ?? (payload.header as { event_type?: unknown } | undefined)?.event_type }, 'lark webhook: wrong verification token; refused');
       return refuse(res, 401, 'BAD_TOKEN', 'the verification token does not match LARK_VERIFICATION_TOKEN');
     }
-    if (payload.type === 'url_verification') return sendJson(res, 200, { challenge: payload.challenge });
+    if (payload.type === 'url_verification') return void res.send({ challenge: payload.challenge });
     const answer = await o.dispatch(payload);
-    sendJson(res, 200, typeof answer === 'object' && answer !== null ? answer : {});
+    void res.send(typeof answer === 'object' && answer !== null ? answer : {});
   };
 }

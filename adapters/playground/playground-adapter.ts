@@ -4,12 +4,12 @@
  * into a BotRequest, and renders status views and images as chat messages.
  */
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Redis } from 'ioredis';
 import { metadataLines, statusHeadline } from '../../src/chat/status-text.js';
 import type { ActionKind, BotRequest, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
-import { BodyError, readJson, sendJson, type HttpServer } from '../../src/http/server.js';
+import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { EventStreams } from './event-streams.js';
 import { serveStatic } from './static.js';
 import { BOT_USER, newMessageId, PlaygroundStore, type PlaygroundEvent } from './store.js';
 
@@ -44,24 +44,23 @@ export class PlaygroundAdapter implements ChatAdapter {
   readonly platform = PLATFORM;
   readonly pacing: EditPacing = PLAYGROUND_PACING;
   readonly store: PlaygroundStore;
-  private readonly clients = new Set<ServerResponse>();
+  private readonly streams = new EventStreams();
   private inbound: InboundHandlers | undefined;
-  private keepAlive: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: PlaygroundOptions) {
     this.store = new PlaygroundStore(o.redis, o.prefix);
-    const h = o.http;
-    h.route('POST', '/api/playground/messages', (req, res) => this.postMessage(req, res));
-    h.route('GET', '/api/playground/messages', async (_req, res) => sendJson(res, 200, { messages: await this.store.channel() }));
-    h.route('GET', '/api/playground/threads/:threadId', async (_req, res, p) => {
-      const messages = await this.store.thread(p.threadId!);
-      if (!messages) return sendJson(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: `no thread ${p.threadId}` } });
-      sendJson(res, 200, { threadId: p.threadId, messages });
+    const app = o.http.app;
+    app.post('/api/playground/messages', (req, reply) => this.postMessage(req, reply));
+    app.get('/api/playground/messages', async () => ({ messages: await this.store.channel() }));
+    app.get<{ Params: { threadId: string } }>('/api/playground/threads/:threadId', async (req, reply) => {
+      const messages = await this.store.thread(req.params.threadId);
+      if (!messages) return reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${req.params.threadId}`));
+      return { threadId: req.params.threadId, messages };
     });
-    h.route('GET', '/api/playground/events', (req, res) => this.openEvents(req, res));
-    h.route('POST', '/api/playground/actions', (req, res) => this.postAction(req, res));
-    h.route('GET', '/', (req, res) => serveStatic(req, res, 'index.html'));
-    h.route('GET', '/playground/*', (req, res, p) => serveStatic(req, res, p.rest ?? ''));
+    app.get('/api/playground/events', (req, reply) => this.streams.open(req, reply));
+    app.post('/api/playground/actions', (req, reply) => this.postAction(req, reply));
+    app.get('/', (_req, reply) => serveStatic(reply, 'index.html'));
+    app.get<{ Params: { '*': string } }>('/playground/*', (req, reply) => serveStatic(reply, req.params['*'] ?? ''));
   }
 
   async start(inbound: InboundHandlers): Promise<void> {
@@ -74,18 +73,16 @@ export class PlaygroundAdapter implements ChatAdapter {
       const ev = JSON.parse(payload) as PlaygroundEvent;
       if (ev.from !== this.store.writer) this.fanOut(ev);
     });
-    this.keepAlive = setInterval(() => { for (const res of this.clients) res.write(': keep-alive\n\n'); }, 15_000);
+    this.streams.start();
   }
 
   private fanOut(ev: PlaygroundEvent): void {
-    for (const res of this.clients) writeEvent(res, ev);
+    this.streams.broadcast(ev.type, ev.message);
   }
 
   async stop(): Promise<void> {
     this.store.onWritten = undefined;
-    if (this.keepAlive) clearInterval(this.keepAlive);
-    for (const res of this.clients) res.end();
-    this.clients.clear();
+    this.streams.close();
     await this.o.subscriber.unsubscribe(this.store.eventsChannel).catch(() => undefined);
   }
 
@@ -116,22 +113,21 @@ export class PlaygroundAdapter implements ChatAdapter {
     });
   }
 
-  private async postMessage(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await jsonBodyOrReply(req, res);
-    if (!body) return;
+  private async postMessage(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const body = jsonBody(req);
     const user = typeof body.user === 'string' ? body.user.trim() : '';
     // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
     const text = typeof body.text === 'string' ? body.text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD') : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
     const locale = typeof body.locale === 'string' ? body.locale : undefined;
     if (!USER_RE.test(user) || user.toLowerCase() === BOT_USER) {
-      return sendJson(res, 400, { error: { code: 'BAD_USER', message: '"user" must be 1–40 letters, digits, spaces, dots, dashes or underscores (and not "zimage")' } });
+      return void reply.code(400).send(errorBody('BAD_USER', '"user" must be 1–40 letters, digits, spaces, dots, dashes or underscores (and not "zimage")'));
     }
     if (text.trim() === '' || text.length > MAX_TEXT) {
-      return sendJson(res, 400, { error: { code: 'BAD_TEXT', message: `"text" must be 1–${MAX_TEXT} characters` } });
+      return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
     }
     if (threadId !== undefined && !(await this.store.thread(threadId))) {
-      return sendJson(res, 404, { error: { code: 'THREAD_NOT_FOUND', message: `no thread ${threadId}` } });
+      return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${threadId}`));
     }
     const id = newMessageId();
     const thread = threadId ?? id;
@@ -148,52 +144,27 @@ export class PlaygroundAdapter implements ChatAdapter {
       this.inbound.onRequest(request).catch((err: unknown) => this.o.log.error({ err, messageId: id }, 'playground request failed'));
     }
     await stored;
-    sendJson(res, 201, { messageId: id, threadId: thread });
+    void reply.code(201).send({ messageId: id, threadId: thread });
   }
 
   /** A button click: `{"user","kind":"cancel"|"regenerate"|"variations","jobId","threadId"}` → the result for the clicker. */
-  private async postAction(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await jsonBodyOrReply(req, res);
-    if (!body) return;
+  private async postAction(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const body = jsonBody(req);
     const user = typeof body.user === 'string' ? body.user.trim() : '';
     const kind = body.kind as ActionKind;
     const jobId = typeof body.jobId === 'string' ? body.jobId : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : '';
-    if (!USER_RE.test(user)) return sendJson(res, 400, { error: { code: 'BAD_USER', message: '"user" is required' } });
+    if (!USER_RE.test(user)) return void reply.code(400).send(errorBody('BAD_USER', '"user" is required'));
     if (!['cancel', 'regenerate', 'variations'].includes(kind)) {
-      return sendJson(res, 400, { error: { code: 'BAD_ACTION', message: '"kind" must be cancel, regenerate or variations' } });
+      return void reply.code(400).send(errorBody('BAD_ACTION', '"kind" must be cancel, regenerate or variations'));
     }
-    if (!jobId || !(await this.store.thread(threadId))) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: 'unknown job or thread' } });
-    if (!this.inbound) return sendJson(res, 503, { error: { code: 'NOT_READY', message: 'the bot is starting' } });
+    if (!jobId || !(await this.store.thread(threadId))) return void reply.code(404).send(errorBody('NOT_FOUND', 'unknown job or thread'));
+    if (!this.inbound) return void reply.code(503).send(errorBody('NOT_READY', 'the bot is starting'));
     const result = await this.inbound.onAction({
       kind, jobId, platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(threadId),
       user: user.toLowerCase(), userName: user, eventId: randomUUID(),
       ...(typeof body.locale === 'string' ? { locale: body.locale } : {}),
     });
-    sendJson(res, 200, result);
+    void reply.send(result);
   }
-
-  private openEvents(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-    res.write('retry: 2000\n\n');
-    this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
-  }
-}
-
-/** The request's JSON object body, or null after answering 400/413 with what is wrong. */
-async function jsonBodyOrReply(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | null> {
-  try {
-    return await readJson(req);
-  } catch (err) {
-    if (err instanceof BodyError) {
-      sendJson(res, err.status, { error: { code: err.code, message: err.message } });
-      return null;
-    }
-    throw err;
-  }
-}
-
-function writeEvent(res: ServerResponse, ev: PlaygroundEvent): void {
-  res.write(`event: ${ev.type}\ndata: ${JSON.stringify(ev.message)}\n\n`);
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize } from 'node:path';
+import { errorBody, type FastifyReply } from '../../src/http/server.js';
 import { repoRoot } from '../../src/infra/paths.js';
 
 const TYPES: Record<string, string> = {
@@ -8,18 +8,16 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
 };
 
-/** Serve a file of adapters/playground/public (no directory escapes). */
-export async function serveStatic(_req: IncomingMessage, res: ServerResponse, file: string): Promise<void> {
+/** The page's own files (adapters/playground/public): a fixed list of types, no directory escapes. */
+export async function serveStatic(reply: FastifyReply, file: string): Promise<void> {
   const rel = normalize(file).replace(/^([/\\])+/, '');
   const type = TYPES[extname(rel)];
-  if (!type || rel.startsWith('..')) {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-    return;
-  }
+  if (!type || rel.startsWith('..') || rel.includes('\0')) return void reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
+  let body: Buffer;
   try {
-    const body = await readFile(join(repoRoot(), 'adapters', 'playground', 'public', rel));
-    res.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' }).end(body);
+    body = await readFile(join(repoRoot(), 'adapters', 'playground', 'public', rel));
   } catch {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return void reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
   }
+  void reply.header('content-type', type).header('cache-control', 'no-cache').send(body);
 }

@@ -4,9 +4,8 @@
  * than 5 minutes), answers `url_verification` and `ssl_check`, and hands the payload to Bolt with an ack
  * that writes the HTTP response, so Slack gets its answer within 3 s while slow work goes on.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { verifySlackRequest, type App, type Receiver, type ReceiverEvent } from '@slack/bolt';
-import { BodyError, readBody, sendJson, type HttpServer } from '../../src/http/server.js';
+import { errorBody, headerOf, rawBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
 
 export const EVENTS_PATH = '/slack/events';
@@ -18,58 +17,52 @@ export class SlackHttpReceiver implements Receiver {
   private listening = false;
 
   constructor(private readonly o: { http: HttpServer; signingSecret: string; log: Logger }) {
-    o.http.route('POST', EVENTS_PATH, (req, res) => this.handle(req, res));
+    o.http.app.post(EVENTS_PATH, (req, reply) => this.handle(req, reply));
   }
 
   init(app: App): void { this.app = app; }
   async start(): Promise<void> { this.listening = true; }
   async stop(): Promise<void> { this.listening = false; }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let raw: string;
-    try {
-      raw = (await readBody(req)).toString('utf8');
-    } catch (err) {
-      if (err instanceof BodyError) return sendJson(res, err.status, { error: { code: err.code, message: err.message } });
-      throw err;
-    }
-    const signature = req.headers['x-slack-signature'];
-    const timestamp = Number(req.headers['x-slack-request-timestamp']);
+  private async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const raw = rawBody(req).toString('utf8');
+    const signature = headerOf(req, 'x-slack-signature');
+    const timestamp = Number(headerOf(req, 'x-slack-request-timestamp'));
     try {
       if (typeof signature !== 'string' || !Number.isFinite(timestamp)) throw new Error('missing signature headers');
       verifySlackRequest({ signingSecret: this.o.signingSecret, body: raw, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
     } catch (err) {
       this.o.log.warn({ reason: (err as Error).message }, 'rejected a Slack request that failed signature verification');
-      return sendJson(res, 401, { error: { code: 'BAD_SIGNATURE', message: 'request signature could not be verified' } });
+      return void reply.code(401).send(errorBody('BAD_SIGNATURE', 'request signature could not be verified'));
     }
     let body: Record<string, unknown>;
     try {
       body = parseBody(raw, String(req.headers['content-type'] ?? ''));
     } catch {
-      return sendJson(res, 400, { error: { code: 'BAD_BODY', message: 'unreadable Slack payload' } });
+      return void reply.code(400).send(errorBody('BAD_BODY', 'unreadable Slack payload'));
     }
-    if (body.ssl_check) return void res.writeHead(200).end();
-    if (body.type === 'url_verification') return sendJson(res, 200, { challenge: body.challenge });
-    if (!this.app || !this.listening) return sendJson(res, 503, { error: { code: 'NOT_READY', message: 'the bot is starting' } });
-    await this.dispatch(this.app, body, req, res);
+    if (body.ssl_check) return void reply.code(200).send('');
+    if (body.type === 'url_verification') return void reply.send({ challenge: body.challenge });
+    if (!this.app || !this.listening) return void reply.code(503).send(errorBody('NOT_READY', 'the bot is starting'));
+    await this.dispatch(this.app, body, req, reply);
   }
 
-  private async dispatch(app: App, body: Record<string, unknown>, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async dispatch(app: App, body: Record<string, unknown>, req: FastifyRequest, reply: FastifyReply): Promise<void> {
     let acked = false;
     const respond = (payload: unknown): void => {
       if (acked) return;
       acked = true;
       clearTimeout(deadline);
-      if (payload === undefined || payload === '') res.writeHead(200).end();
-      else if (typeof payload === 'string') res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(payload);
-      else sendJson(res, 200, payload);
+      if (payload === undefined || payload === '') void reply.code(200).send('');
+      else if (typeof payload === 'string') void reply.code(200).header('content-type', 'text/plain; charset=utf-8').send(payload);
+      else void reply.code(200).send(payload);
     };
     const deadline = setTimeout(() => {
       this.o.log.warn({ type: body.type ?? (body.command ? 'command' : undefined) }, 'no Slack listener acknowledged in time; answering 200');
       respond(undefined);
     }, ACK_DEADLINE_MS);
-    const retryNum = Number(req.headers['x-slack-retry-num']);
-    const retryReason = req.headers['x-slack-retry-reason'];
+    const retryNum = Number(headerOf(req, 'x-slack-retry-num'));
+    const retryReason = headerOf(req, 'x-slack-retry-reason');
     const event: ReceiverEvent = {
       body,
       ack: async (response?: unknown) => respond(response),
@@ -85,7 +78,7 @@ export class SlackHttpReceiver implements Receiver {
       if (!acked) {
         acked = true;
         clearTimeout(deadline);
-        sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
+        void reply.code(500).send(errorBody('INTERNAL', 'internal error'));
       }
     }
   }

@@ -1,19 +1,13 @@
 import type { AssetStore } from '../assets/asset-store.js';
 import { contentTypeOf, isValidKey } from '../assets/asset-store.js';
-import type { HttpServer } from './server.js';
+import { errorBody, type HttpServer } from './server.js';
 
 /** `GET /assets/YYYY/MM/DD/<job>-<i>.png` (and its `.json` sidecar) from the asset store. */
 export function registerAssetRoutes(http: HttpServer, assets: AssetStore): void {
-  http.route('GET', '/assets/*', async (_req, res, p) => {
-    const key = p.rest ?? '';
-    if (!isValidKey(key) || !(await assets.has(key))) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
-      return;
-    }
+  http.app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
+    const key = req.params['*'] ?? '';
+    if (!isValidKey(key) || !(await assets.has(key))) return reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
     const body = await assets.get(key);
-    res.writeHead(200, {
-      'content-type': contentTypeOf(key),
-      'cache-control': 'public, max-age=31536000, immutable',
-    }).end(body);
+    return reply.header('content-type', contentTypeOf(key)).header('cache-control', 'private, max-age=31536000, immutable').send(body);
   });
 }

@@ -1,112 +1,165 @@
 /**
- * The bot's one HTTP port: health and status endpoints, the Playground, and (later) platform webhooks.
- * A tiny exact/prefix router on node:http; each route handler owns its response.
+ * The bot's one HTTP port (health, status, metrics, admin, assets, the Playground, platform webhooks) on
+ * fastify. The port is hostile territory, so everything a malformed or slow request can reach is bounded
+ * here, before any route runs: URL and header parsing (a bad percent-encoding or request target is a 400),
+ * body size, the time to send headers and body (slowloris), idle sockets, and a catch-all error handler
+ * that turns a handler's unexpected error into a 500 with a request id while the process keeps serving.
+ *
+ * Bodies are never parsed here: every route receives the raw bytes (`rawBody`), because the Slack and Lark
+ * signatures are computed over them; JSON routes call `jsonBody`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../infra/logger.js';
+import { HttpError, errorBody } from './http-error.js';
 
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>) => Promise<void> | void;
+export { HttpError, errorBody } from './http-error.js';
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-interface Route { method: string; parts: string[]; prefix: boolean; handler: RouteHandler }
+export interface HttpLimits {
+  /** Largest request body (bytes); larger → 413. */
+  bodyLimitBytes: number;
+  /** Time a client has to send its headers; slower → 408. */
+  headersTimeoutMs: number;
+  /** Time a client has to send the whole request (headers and body); slower → 408. */
+  requestTimeoutMs: number;
+  /** A socket with no traffic for this long is closed (an event stream sends a keep-alive well within it). */
+  idleTimeoutMs: number;
+  /** Open connections at most; more are refused by the server until some close. */
+  maxConnections: number;
+}
 
-/** Largest request body read by `readBody` (bytes). */
-export const MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
+  bodyLimitBytes: 1024 * 1024,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  idleTimeoutMs: 60_000,
+  maxConnections: 2048,
+});
+
+/** Where the server listens, as the start line and the tests need it. */
+export interface BoundAddress { address: string; family: string; port: number }
 
 export class HttpServer {
-  private readonly routes: Route[] = [];
-  private server: Server | undefined;
+  readonly app: FastifyInstance;
 
-  constructor(private readonly log: Logger) {}
-
-  /** `path` segments starting with `:` capture; a trailing `*` matches the rest (captured as `rest`). */
-  route(method: string, path: string, handler: RouteHandler): void {
-    const prefix = path.endsWith('/*');
-    const parts = (prefix ? path.slice(0, -2) : path).split('/').filter(Boolean);
-    this.routes.push({ method, parts, prefix, handler });
+  constructor(private readonly log: Logger, readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS) {
+    this.app = Fastify({
+      loggerInstance: log.child({ component: 'http' }) as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      // Request ids are ours: a client-supplied id could forge log lines or collide.
+      requestIdHeader: false,
+      genReqId: () => `r${randomBytes(6).toString('hex')}`,
+      bodyLimit: limits.bodyLimitBytes,
+      requestTimeout: limits.requestTimeoutMs,
+      connectionTimeout: limits.idleTimeoutMs,
+      keepAliveTimeout: 5_000,
+      // Node checks header and request deadlines on this interval (default 30 s, far too coarse for 10 s).
+      http: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: 1_000, maxHeaderSize: 16 * 1024 },
+      // Shutdown closes every connection, event streams included: a stop must not wait for a browser tab.
+      forceCloseConnections: true,
+      return503OnClosing: true,
+      routerOptions: { maxParamLength: 200 },
+      exposeHeadRoutes: true,
+      frameworkErrors: (err, req, reply) => {
+        // Malformed URLs (bad percent-encoding) and the like: the client's fault, never the process's.
+        req.log.debug({ code: err.code, reqId: req.id }, 'malformed request');
+        void (reply as FastifyReply).code(400).send(errorBody('BAD_REQUEST', 'the request URL is malformed'));
+      },
+    });
+    this.app.server.maxConnections = limits.maxConnections;
+    this.app.removeAllContentTypeParsers();
+    this.app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+    this.app.addHook('onSend', async (_req, reply, payload) => {
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      reply.header('x-content-type-options', 'nosniff');
+      reply.header('referrer-policy', 'no-referrer');
+      return payload;
+    });
+    this.app.addHook('onResponse', async (req, reply) => {
+      if (reply.statusCode >= 400 && reply.statusCode < 500) {
+        req.log.debug({ reqId: req.id, method: req.method, path: pathOf(req), status: reply.statusCode }, 'request refused');
+      }
+    });
+    this.app.setNotFoundHandler((req, reply) => {
+      void reply.code(404).send(errorBody('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`));
+    });
+    this.app.setErrorHandler((err: FastifyError, req, reply) => this.onError(err, req, reply));
   }
 
+  private onError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+    const status = err instanceof HttpError ? err.status : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status < 500) {
+      const code = err instanceof HttpError ? err.code : httpCodeOf(err);
+      void reply.code(status).send(errorBody(code, err.message, err instanceof HttpError ? err.extra : undefined));
+      return;
+    }
+    this.log.error({ err, reqId: req.id, method: req.method, path: pathOf(req) }, 'http handler failed');
+    if (reply.sent || reply.raw.headersSent) {
+      reply.raw.destroy();
+      return;
+    }
+    void reply.code(500).send(errorBody('INTERNAL', `internal error (request ${req.id})`, { requestId: req.id }));
+  }
+
+  /** Listen and return the port (useful with port 0); `addresses()` tells every address bound. */
   async listen(port: number, host: string): Promise<number> {
-    this.server = createServer((req, res) => void this.dispatch(req, res));
-    await new Promise<void>((ok, fail) => {
-      this.server!.once('error', fail);
-      this.server!.listen(port, host, () => ok());
-    });
-    return (this.server.address() as AddressInfo).port;
+    await this.app.listen({ port, host, listenTextResolver: (address) => `listening on ${address}` });
+    return this.addresses()[0]?.port ?? port;
+  }
+
+  /** Every address the server listens on (`localhost` binds both 127.0.0.1 and ::1). */
+  addresses(): BoundAddress[] {
+    return this.app.addresses().filter((a): a is AddressInfo => typeof a === 'object').map((a) => ({ address: a.address, family: a.family, port: a.port }));
   }
 
   async close(): Promise<void> {
-    const srv = this.server;
-    if (!srv) return;
-    this.server = undefined;
-    srv.closeAllConnections();
-    await new Promise<void>((ok) => srv.close(() => ok()));
-  }
-
-  private match(method: string, pathname: string): { route: Route; params: Record<string, string> } | null {
-    const segs = pathname.split('/').filter(Boolean);
-    for (const route of this.routes) {
-      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
-      if (route.prefix ? segs.length < route.parts.length : segs.length !== route.parts.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      route.parts.forEach((p, i) => {
-        const s = segs[i]!;
-        if (p.startsWith(':')) params[p.slice(1)] = decodeURIComponent(s);
-        else if (p !== s) ok = false;
-      });
-      if (!ok) continue;
-      if (route.prefix) params.rest = segs.slice(route.parts.length).map(decodeURIComponent).join('/');
-      return { route, params };
-    }
-    return null;
-  }
-
-  private async dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const found = this.match(req.method ?? 'GET', url.pathname);
-    try {
-      if (!found) return sendJson(res, 404, { error: { code: 'NOT_FOUND', message: `no route for ${req.method} ${url.pathname}` } });
-      await found.route.handler(req, res, found.params);
-    } catch (err) {
-      this.log.error({ err, path: url.pathname }, 'http handler failed');
-      if (!res.headersSent) sendJson(res, 500, { error: { code: 'INTERNAL', message: 'internal error' } });
-      else res.end();
-    }
+    await this.app.close();
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
+/** The path of a request without its query (for logs: a query can carry a token). */
+export function pathOf(req: FastifyRequest): string {
+  const url = req.url;
+  const q = url.indexOf('?');
+  return (q < 0 ? url : url.slice(0, q)).slice(0, 200);
 }
 
-export class BodyError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) { super(message); }
-}
-
-/** Read a request body up to MAX_BODY_BYTES. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyError(413, 'BODY_TOO_LARGE', `request body larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+function httpCodeOf(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return 'BODY_TOO_LARGE';
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH': return 'BAD_CONTENT_LENGTH';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return 'UNSUPPORTED_MEDIA_TYPE';
+    default: return 'BAD_REQUEST';
   }
-  return Buffer.concat(chunks);
 }
 
-/** Read and parse a JSON object body; errors say what is wrong. */
-export async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const raw = await readBody(req);
+/** The request's raw body bytes (empty when it had none). */
+export function rawBody(req: FastifyRequest): Buffer {
+  return Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+}
+
+/**
+ * The request's body as a JSON object. JSON endpoints insist on `content-type: application/json`: a web page
+ * of another site can only send that after a CORS preflight this server never grants, so a form or `fetch`
+ * from elsewhere cannot post on a user's behalf.
+ */
+export function jsonBody(req: FastifyRequest): Record<string, unknown> {
+  const type = String(req.headers['content-type'] ?? '');
+  if (!/^application\/json\s*(;|$)/i.test(type)) throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
   let value: unknown;
   try {
-    value = JSON.parse(raw.toString('utf8'));
+    value = JSON.parse(rawBody(req).toString('utf8'));
   } catch {
-    throw new BodyError(400, 'BAD_JSON', 'request body is not valid JSON');
+    throw new HttpError(400, 'BAD_JSON', 'request body is not valid JSON');
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BodyError(400, 'BAD_JSON', 'request body must be a JSON object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'BAD_JSON', 'request body must be a JSON object');
   return value as Record<string, unknown>;
+}
+
+/** One header's value (the first, when a client repeated it). */
+export function headerOf(req: FastifyRequest, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
 }
