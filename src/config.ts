@@ -15,7 +15,8 @@ const bool = z.enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off']).trans
 /** Environment variables: name → schema, with the help text shown when the value is wrong. */
 const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
-  HOST: z.string().min(1).default('0.0.0.0'),
+  /** Unset: loopback only (127.0.0.1 and ::1), or every interface when a platform webhook needs the port (see listenHost). */
+  HOST: z.string().min(1).optional(),
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().regex(/^(rediss?|redis-sentinel):\/\//, 'must start with redis://, rediss:// or redis-sentinel://').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -36,7 +37,23 @@ const envSchema = z.object({
   WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
   WORKER_STALLED_INTERVAL_MS: int(500, 3_600_000).default(15_000),
   STATUS_TICK_MS: int(50, 60_000).default(500),
-  PLAYGROUND: bool.default(true),
+  /** Unset: on when no chat platform is configured, off next to Slack or Lark (see playgroundEnabled). */
+  PLAYGROUND: bool.optional(),
+  /** Access token for a Playground reachable beyond loopback (generated at start when unset). */
+  PLAYGROUND_TOKEN: z.string().min(16, 'use at least 16 characters').max(256).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces').optional(),
+  /** `token`: every Playground request needs the session from the token link; `loopback`: only this machine may use it. */
+  PLAYGROUND_ACCESS: z.enum(['token', 'loopback']).optional(),
+  PLAYGROUND_HISTORY_MAX: int(50, 1_000_000).default(2000),
+  PLAYGROUND_HISTORY_DAYS: int(1, 3650).default(7),
+  PLAYGROUND_MAX_STREAMS: int(1, 100_000).default(200),
+  PLAYGROUND_MAX_STREAMS_PER_ADDRESS: int(1, 10_000).default(20),
+  PLAYGROUND_STREAM_BUFFER_BYTES: int(4096, 64 * 1024 * 1024).default(256 * 1024),
+  // The HTTP port's own bounds (src/http/server.ts).
+  HTTP_BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024).default(1024 * 1024),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  HTTP_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(2048),
   /** Template presets directory (default: templates/presets in the repository). */
   TEMPLATES_DIR: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),
@@ -119,6 +136,16 @@ function describeIssues(issues: z.core.$ZodIssue[], where: (path: PropertyKey[])
   return issues.map((i) => `  - ${where(i.path)}: ${i.message}`).join('\n');
 }
 
+/** Variables whose values are never repeated in an error: secrets, and URLs (they can carry a password). */
+const SECRET_VARIABLE = /TOKEN|SECRET|PASSWORD|ENCRYPT_KEY|ACCESS_KEY|_URL$/;
+
+/** How an error names a variable: with its value, unless the value may be a secret (then only how long it is). */
+export function describeVariable(name: string, value: string | undefined): string {
+  if (value === undefined) return name;
+  if (SECRET_VARIABLE.test(name)) return `${name} (${value.length} characters, value not shown)`;
+  return `${name}=${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
+}
+
 export function loadSettingsFile(path: string | undefined): { settings: FileConfig; file?: string } {
   const file = path ? resolve(path) : existsSync('zimage.yml') ? resolve('zimage.yml') : undefined;
   if (!file) return { settings: fileSchema.parse({}) };
@@ -152,6 +179,37 @@ export function loadDotEnv(path = '.env'): void {
   }
 }
 
+/** Whether Slack or Lark is configured (then the Playground is off unless PLAYGROUND=true). */
+export function chatPlatformConfigured(env: Pick<EnvConfig, 'SLACK_BOT_TOKEN' | 'LARK_APP_ID' | 'LARK_APP_SECRET'>): boolean {
+  return Boolean(env.SLACK_BOT_TOKEN || env.LARK_APP_ID || env.LARK_APP_SECRET);
+}
+
+/** The Playground runs when PLAYGROUND says so, else only when no chat platform is configured. */
+export function playgroundEnabled(env: EnvConfig): boolean {
+  return env.PLAYGROUND ?? !chatPlatformConfigured(env);
+}
+
+/** Whether a platform must reach this port from outside (Slack's HTTP mode, Lark's webhook mode). */
+export function webhookConfigured(env: EnvConfig): boolean {
+  return (Boolean(env.SLACK_BOT_TOKEN) && slackMode(env) === 'http') || (Boolean(env.LARK_APP_ID) && env.LARK_MODE === 'webhook');
+}
+
+/** The address the port binds: HOST, else every interface when a webhook must be reachable, else loopback only. */
+export function listenHost(env: EnvConfig): string {
+  return env.HOST ?? (webhookConfigured(env) ? '0.0.0.0' : 'localhost');
+}
+
+/** Whether an address (as configured or as bound) reaches only this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+/** How the Playground is guarded: PLAYGROUND_ACCESS, else loopback when the port is, else a token. */
+export function playgroundAccess(env: EnvConfig): 'token' | 'loopback' {
+  return env.PLAYGROUND_ACCESS ?? (env.PLAYGROUND_TOKEN || !isLoopbackHost(listenHost(env)) ? 'token' : 'loopback');
+}
+
 /** Slack's transport: SLACK_MODE, else Socket Mode when an app-level token is set, else HTTP. */
 export function slackMode(env: Pick<EnvConfig, 'SLACK_MODE' | 'SLACK_APP_TOKEN'>): 'socket' | 'http' {
   return env.SLACK_MODE ?? (env.SLACK_APP_TOKEN ? 'socket' : 'http');
@@ -177,10 +235,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const picked = Object.fromEntries(known.filter((k) => env[k] !== undefined && env[k] !== '').map((k) => [k, env[k]]));
   const parsed = envSchema.safeParse(picked);
   if (!parsed.success) {
-    throw new ZimageError('CONFIG_INVALID', `Invalid environment:\n${describeIssues(parsed.error.issues, (p) => {
-      const name = String(p[0]);
-      return `${name}=${JSON.stringify(env[name] ?? '')}`;
-    })}\nFix the variable (or remove it to use the default) and start again.`);
+    throw new ZimageError('CONFIG_INVALID', `Invalid environment:\n${describeIssues(parsed.error.issues, (p) => describeVariable(String(p[0]), env[String(p[0])]))}\nFix the variable (or remove it to use the default) and start again.`);
   }
   if (parsed.data.ASSET_STORE === 's3' && !parsed.data.S3_BUCKET) {
     throw new ZimageError('CONFIG_INVALID', 'ASSET_STORE=s3 needs S3_BUCKET (and usually S3_ENDPOINT for MinIO or a NAS gateway, S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY). Set them, or use ASSET_STORE=local.');

@@ -71,6 +71,7 @@ export class LarkAdapter implements ChatAdapter {
     if (s.mode === 'webhook') {
       o.http.app.post(WEBHOOK_PATH, webhookHandler({
         verificationToken: s.verificationToken ?? '', ...(s.encryptKey ? { encryptKey: s.encryptKey } : {}), log: o.log,
+        ...(o.now ? { now: o.now } : {}),
         dispatch: async (payload) => this.dispatcher.invoke(payload, { needCheck: false }),
       }));
     }
@@ -81,6 +82,9 @@ export class LarkAdapter implements ChatAdapter {
     this.botOpenId = bot.openId;
     this.inbound = inbound;
     if (this.o.settings.mode === 'ws') this.connection = await (this.o.openConnection ?? this.openWsClient)(this.dispatcher);
+    if (this.o.settings.mode === 'webhook' && !this.o.settings.encryptKey) {
+      this.o.log.warn('Lark webhook without LARK_ENCRYPT_KEY: requests are checked by the verification token only (no signature, no signed timestamp). Set an Encrypt Key in the developer console ("Encryption Strategy") and LARK_ENCRYPT_KEY.');
+    }
     this.o.log.info({ mode: this.o.settings.mode, bot: bot.name, domain: this.o.settings.domain }, 'lark adapter started');
   }
 

@@ -8,7 +8,6 @@ import type { StatusView } from '../../src/chat/types.js';
 import type { ImageMetadata } from '../../src/jobs/types.js';
 
 export const BOT_USER = 'zimage';
-const CHANNEL_KEEP = 500;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -17,23 +16,46 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v));
 }
 
-// KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, channel size, writer.
-// A message already stored under its id is left as it is (a retried post: see PlaygroundStore.add).
+// KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, writer.
+// A message already stored under its id is left as it is (a retried post: see PlaygroundStore.add); a reply to a
+// thread the history trim removed is not stored (false).
 const ADD = `
 local msg = cjson.decode(ARGV[1])
 local id = msg.id
 local stored = redis.call('hget', KEYS[1], id)
 if stored then return stored end
+if ARGV[2] ~= '' and redis.call('exists', ARGV[3] .. ARGV[2]) == 0 then return false end
 if ARGV[2] == '' then msg.threadId = id else msg.threadId = ARGV[2] end
 local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], id, json)
 redis.call('rpush', ARGV[3] .. msg.threadId, id)
-if ARGV[2] == '' then
-  redis.call('rpush', KEYS[2], id)
-  redis.call('ltrim', KEYS[2], -tonumber(ARGV[4]), -1)
-end
-redis.call('publish', KEYS[3], cjson.encode({ type = 'message', message = msg, from = ARGV[5] }))
+if ARGV[2] == '' then redis.call('rpush', KEYS[2], id) end
+redis.call('publish', KEYS[3], cjson.encode({ type = 'message', message = msg, from = ARGV[4] }))
 return json`;
+
+// KEYS: msgs, channel. ARGV: most messages kept, oldest thread start kept (epoch ms), thread key prefix, threads per call.
+// Whole threads go, oldest first, while there are too many messages or the oldest thread is too old.
+const TRIM = `
+local removed = 0
+for i = 1, tonumber(ARGV[4]) do
+  local id = redis.call('lindex', KEYS[2], 0)
+  if not id then break end
+  local raw = redis.call('hget', KEYS[1], id)
+  local old = (not raw) or tonumber(cjson.decode(raw).createdAt) < tonumber(ARGV[2])
+  if not old and redis.call('hlen', KEYS[1]) <= tonumber(ARGV[1]) then break end
+  local ids = redis.call('lrange', ARGV[3] .. id, 0, -1)
+  for _, mid in ipairs(ids) do redis.call('hdel', KEYS[1], mid) end
+  redis.call('hdel', KEYS[1], id)
+  redis.call('del', ARGV[3] .. id)
+  redis.call('lpop', KEYS[2])
+  removed = removed + math.max(#ids, 1)
+end
+return removed`;
+
+/** How much history the channel keeps (README: PLAYGROUND_HISTORY_MAX / _DAYS). */
+export interface HistoryLimits { maxMessages: number; maxAgeMs: number }
+
+export const DEFAULT_HISTORY: HistoryLimits = Object.freeze({ maxMessages: 2000, maxAgeMs: 7 * 24 * 3600_000 });
 
 // KEYS: msgs, events. ARGV: id, patch JSON, writer.
 const UPDATE = `
@@ -49,7 +71,10 @@ return json`;
 export interface PlaygroundMessage {
   id: string;
   threadId: string;
+  /** The speaker's identity (normalised name; `zimage` for the bot). */
   user: string;
+  /** The name as they wrote it. */
+  userName?: string;
   text: string;
   createdAt: number;
   updatedAt?: number;
@@ -88,7 +113,7 @@ export class PlaygroundStore {
 
   private readonly k: { msgs: string; channel: string; events: string; thread: (id: string) => string };
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(private readonly redis: Redis, prefix: string, private readonly history: HistoryLimits = DEFAULT_HISTORY) {
     const root = `${prefix}:playground`;
     this.k = {
       msgs: `${root}:msgs`, channel: `${root}:channel`, events: `${root}:events`,
@@ -108,17 +133,33 @@ export class PlaygroundStore {
     const id = m.id ?? newMessageId();
     const body = jsonOf({ ...m, id, createdAt: Date.now() });
     const write = this.redis.eval(ADD, 3, this.k.msgs, this.k.channel, this.k.events,
-      body, m.threadId ?? '', this.k.thread(''), String(CHANNEL_KEEP), this.writer) as Promise<string>;
+      body, m.threadId ?? '', this.k.thread(''), this.writer) as Promise<string | null>;
     const shown = { ...(JSON.parse(body) as PlaygroundMessage), threadId: m.threadId ?? id };
     this.onWritten?.({ type: 'message', message: shown });
-    let raw: string;
+    let raw: string | null;
     try {
       raw = await write;
     } catch (err) {
       this.onWritten?.({ type: 'remove', message: shown });
       throw err;
     }
+    if (raw === null) {
+      // The thread was trimmed from the history meanwhile: nothing to show it in.
+      this.onWritten?.({ type: 'remove', message: shown });
+      return shown;
+    }
     return JSON.parse(raw) as PlaygroundMessage;
+  }
+
+  /** Drop the oldest threads beyond the history limits; returns how many messages went. */
+  async trim(now = Date.now()): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = Number(await this.redis.eval(TRIM, 2, this.k.msgs, this.k.channel,
+        String(this.history.maxMessages), String(now - this.history.maxAgeMs), this.k.thread(''), '200'));
+      total += n;
+      if (n === 0) return total;
+    }
   }
 
   /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */

@@ -11,12 +11,14 @@ import type { Logger } from '../../src/infra/logger.js';
 export const EVENTS_PATH = '/slack/events';
 /** Answer Slack before its 3 s deadline even when no listener acknowledged the request. */
 const ACK_DEADLINE_MS = 2500;
+/** A signed request is accepted only this close to now, in either direction (Bolt checks only the past). */
+export const MAX_CLOCK_SKEW_S = 300;
 
 export class SlackHttpReceiver implements Receiver {
   private app: App | undefined;
   private listening = false;
 
-  constructor(private readonly o: { http: HttpServer; signingSecret: string; log: Logger }) {
+  constructor(private readonly o: { http: HttpServer; signingSecret: string; log: Logger; now?: () => number }) {
     o.http.app.post(EVENTS_PATH, (req, reply) => this.handle(req, reply));
   }
 
@@ -31,6 +33,9 @@ export class SlackHttpReceiver implements Receiver {
     try {
       if (typeof signature !== 'string' || !Number.isFinite(timestamp)) throw new Error('missing signature headers');
       verifySlackRequest({ signingSecret: this.o.signingSecret, body: raw, headers: { 'x-slack-signature': signature, 'x-slack-request-timestamp': timestamp } });
+      // A genuine signature on a request dated far from now is a capture being replayed (or a broken clock).
+      const skew = Math.abs((this.o.now ?? Date.now)() / 1000 - timestamp);
+      if (skew > MAX_CLOCK_SKEW_S) throw new Error(`request timestamp is ${Math.round(skew)} s away from now`);
     } catch (err) {
       this.o.log.warn({ reason: (err as Error).message }, 'rejected a Slack request that failed signature verification');
       return void reply.code(401).send(errorBody('BAD_SIGNATURE', 'request signature could not be verified'));

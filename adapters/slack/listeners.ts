@@ -63,6 +63,12 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   for (const name of SLASH_COMMANDS) {
     app.command(name, async ({ command, ack, respond, client }) => {
       await ack();
+      // Slack does not retry slash commands and the trigger id is unique per invocation, so the same trigger id
+      // again is a replay: it must not post anything (the thread parent is posted before the core sees it).
+      if (!(await ctx.adapter.firstSight(`command:${command.trigger_id}`))) {
+        log.debug({ team: command.team_id }, 'replayed slash command ignored');
+        return;
+      }
       const team = command.team_id;
       const locale = ctx.localeFor(team);
       const text = plainText(command.text ?? '');
@@ -86,6 +92,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
     await ack();
     const origin = parseModalOrigin(view.private_metadata);
     if (!origin) { log.warn({ viewId: view.id }, 'modal submission without its origin'); return; }
+    if (!(await ctx.adapter.firstSight(`view:${view.id}`))) return;
     await startInChannel({
       team: origin.team, channel: origin.channel, user: body.user.id, userName: body.user.name, locale: origin.locale,
       text: submissionText(view.state.values), eventId: `view:${view.id}`,

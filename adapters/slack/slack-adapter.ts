@@ -21,6 +21,8 @@ import { clip } from './text.js';
 /** A few quick retries inside the WebClient; after that the caller's own retry (queue backoff, next tick) takes over. */
 const DEFAULT_RETRY = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
 const UPLOADED_TTL_S = 7 * 24 * 3600;
+/** Inbound ids seen by the adapter itself (longer than Slack's retry window and any replay window). */
+const SEEN_TTL_S = 25 * 3600;
 const GROUPS_TTL_MS = 5 * 60_000;
 
 export interface SlackAdapterOptions {
@@ -167,6 +169,14 @@ export class SlackAdapter implements ChatAdapter {
       this.groups.set(workspace, entry);
     }
     return entry.list.filter((g) => g.users.includes(user)).flatMap((g) => (g.handle ? [g.id, g.handle] : [g.id]));
+  }
+
+  /**
+   * Whether this inbound id is new (then it is remembered): for requests the adapter acts on visibly before the
+   * core sees them, so a replay is dropped before it posts anything.
+   */
+  async firstSight(id: string): Promise<boolean> {
+    return (await this.o.redis.set(`${this.o.prefix}:slack:seen:${id}`, '1', 'EX', SEEN_TTL_S, 'NX')) === 'OK';
   }
 
   /** A new thread in a channel for an unprompted run (scheduled generations): a short channel message as its parent. */

@@ -9,7 +9,8 @@ import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES } from '../commands/index.js';
-import { slackMode, type Config } from '../config.js';
+import { playgroundAccess, playgroundEnabled, slackMode, type Config } from '../config.js';
+import type { AssetGate } from '../http/asset-routes.js';
 import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
 import type { Logger } from '../infra/logger.js';
@@ -25,19 +26,39 @@ export interface AdapterContext {
 
 export interface BuiltAdapters {
   adapters: ChatAdapter[];
+  /** Who may fetch which stored image over HTTP (an image is served when one of these says yes). */
+  assetGates: AssetGate[];
   /** Extra connections the adapters own (closed on shutdown). */
   connections: Redis[];
+  /** The Playground, when it runs (its access mode and token go into the start line). */
+  playground?: PlaygroundAdapter;
 }
 
 export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
   const adapters: ChatAdapter[] = [];
   const connections: Redis[] = [];
-  if (ctx.config.env.PLAYGROUND) {
+  const assetGates: AssetGate[] = [];
+  let playground: PlaygroundAdapter | undefined;
+  const env = ctx.config.env;
+  if (playgroundEnabled(env)) {
     const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub');
     connections.push(subscriber);
-    adapters.push(new PlaygroundAdapter({ http: ctx.http, redis: ctx.redis, subscriber, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'playground' }) }));
+    playground = new PlaygroundAdapter({
+      http: ctx.http, redis: ctx.redis, subscriber, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'playground' }),
+      access: {
+        mode: playgroundAccess(env), ...(env.PLAYGROUND_TOKEN ? { token: env.PLAYGROUND_TOKEN } : {}),
+        secureCookies: env.PUBLIC_URL?.startsWith('https:') ?? false,
+      },
+      streams: {
+        maxClients: env.PLAYGROUND_MAX_STREAMS, maxPerAddress: env.PLAYGROUND_MAX_STREAMS_PER_ADDRESS,
+        maxBufferedBytes: env.PLAYGROUND_STREAM_BUFFER_BYTES, keepAliveMs: 15_000,
+      },
+      history: { maxMessages: env.PLAYGROUND_HISTORY_MAX, maxAgeMs: env.PLAYGROUND_HISTORY_DAYS * 24 * 3600_000 },
+    });
+    adapters.push(playground);
+    const pg = playground;
+    assetGates.push((req, metadata) => pg.canSeeImage(req, metadata));
   }
-  const env = ctx.config.env;
   if (env.SLACK_BOT_TOKEN) {
     const { settings, defaults } = ctx.config;
     const fallback = settings.locale ?? env.LOCALE;
@@ -53,5 +74,5 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
       settings: readLarkSettings(ctx.config), http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'lark' }),
     }));
   }
-  return { adapters, connections };
+  return { adapters, connections, assetGates, ...(playground ? { playground } : {}) };
 }

@@ -11,7 +11,7 @@ import { RequestRouter } from '../bot/request-router.js';
 import { BotSubcommands } from '../bot/subcommand.js';
 import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
-import type { Config } from '../config.js';
+import { isLoopbackHost, listenHost, type Config } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
 import { FastLane } from '../delivery/fast-lane.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
@@ -39,6 +39,8 @@ import { ScheduleStore } from '../schedules/store.js';
 import { StatusStore } from '../status/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
+import { startLine } from './start-line.js';
+import type { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 
 export interface BotAppOptions {
   config: Config;
@@ -77,6 +79,7 @@ export class BotApp {
   private readonly deliver: DeliverWorker;
   private readonly fastLane: FastLane;
   private readonly connections: Redis[] = [];
+  private readonly playground: PlaygroundAdapter | undefined;
   private port = 0;
 
   constructor(private readonly o: BotAppOptions) {
@@ -86,14 +89,19 @@ export class BotApp {
     this.redis = createRedis(o.redisUrl, 'zimage-bot');
     this.queues = openQueues(this.redis, prefix);
     this.store = new StatusStore(this.redis, this.keys);
-    this.http = new HttpServer(log);
+    const e = config.env;
+    this.http = new HttpServer(log, {
+      bodyLimitBytes: e.HTTP_BODY_LIMIT_BYTES, headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS,
+    });
     const assets = createAssetStore(config);
     this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log);
     const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, prefix, log });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
+    this.playground = built.playground;
     this.connections.push(...built.connections);
     registerHealthRoutes(this.http, this.redis, this.keys);
-    registerAssetRoutes(this.http, assets);
+    registerAssetRoutes(this.http, assets, built.assetGates);
     this.obs = new Observability({
       config, http: this.http, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
       defaultLocale: config.settings.locale ?? config.env.LOCALE, log,
@@ -150,6 +158,25 @@ export class BotApp {
   /** The HTTP port actually bound (useful with PORT=0). */
   get boundPort(): number { return this.port; }
 
+  /** The start line (README "The two commands"): where it listens, the Playground's access, what runs. */
+  startLine(extra: { model?: string; privateRedis?: boolean } = {}): string {
+    const access = this.playground?.access;
+    return startLine({
+      addresses: this.http.addresses(), platforms: [...this.adapters.keys()], ...extra,
+      ...(this.o.config.env.PUBLIC_URL ? { publicUrl: this.o.config.env.PUBLIC_URL } : {}),
+      ...(access ? { playground: { mode: access.mode, ...(access.token ? { token: access.token } : {}) } } : {}),
+    });
+  }
+
+  /** Start-up warnings about settings that leave more open than a team would want. */
+  private warnAboutExposure(): void {
+    const env = this.o.config.env;
+    if (isLoopbackHost(listenHost(env))) return;
+    if (!env.METRICS_TOKEN) {
+      this.o.log.warn('GET /metrics is reachable from other machines without a token: set METRICS_TOKEN (or keep the port on a private network)');
+    }
+  }
+
   async start(): Promise<void> {
     const { config } = this.o;
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
@@ -166,7 +193,8 @@ export class BotApp {
     await this.scheduleRunner.start();
     this.obs.start();
     this.retention.start();
-    this.port = await this.http.listen(config.env.PORT, config.env.HOST);
+    this.port = await this.http.listen(config.env.PORT, listenHost(config.env));
+    this.warnAboutExposure();
   }
 
   async stop(): Promise<void> {

@@ -24,8 +24,11 @@ import type { Identity, Standing } from '../quota/service.js';
 import type { AdmissionInput } from './admission.js';
 import type { BotSubcommands } from './subcommand.js';
 
-/** Platform retries arrive for hours (Lark: up to 6 h); remember event ids longer than that. */
-export const EVENT_TTL_S = 8 * 3600;
+/**
+ * Platform retries arrive for hours (Lark re-pushes for about 7 h; Slack's last retry is 5 min after the
+ * first); event ids are remembered for a day and more, and webhooks refuse requests older than that anyway.
+ */
+export const EVENT_TTL_S = 25 * 3600;
 const QUOTE_MAX = 60;
 
 export interface RouterDeps {

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../infra/logger.js';
 import { HttpError, errorBody } from './http-error.js';
@@ -69,6 +70,7 @@ export class HttpServer {
       },
     });
     this.app.server.maxConnections = limits.maxConnections;
+    void this.app.register(fastifyCookie);
     this.app.removeAllContentTypeParsers();
     this.app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     this.app.addHook('onSend', async (_req, reply, payload) => {

@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   onShutdown(() => bot.stop());
   await bot.start();
   rt.log.info({ port: bot.boundPort, adapters: [...bot.adapters.keys()] }, 'bot ready');
+  process.stdout.write(bot.startLine());
 }
 
 main().catch(exitOnStartupError);

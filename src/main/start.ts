@@ -16,9 +16,7 @@ async function main(): Promise<void> {
     await rt.embeddedRedis?.stop();
   });
   const [info] = await Promise.all([worker.start(), bot.start()]);
-  const host = rt.config.env.HOST === '0.0.0.0' ? 'localhost' : rt.config.env.HOST;
-  const where = rt.config.env.PLAYGROUND ? `Playground: http://${host}:${bot.boundPort}` : `listening on port ${bot.boundPort}`;
-  process.stdout.write(`zimage-bot ready — ${where}  (model: ${info.name}${rt.embeddedRedis ? ', private redis' : ''})\n`);
+  process.stdout.write(bot.startLine({ model: info.name, privateRedis: Boolean(rt.embeddedRedis) }));
 }
 
 main().catch(exitOnStartupError);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+import { pgPost } from '../helpers/playground-http.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -38,10 +39,7 @@ describe('Playground in a real browser', () => {
     await page.fill('#user', 'alice');
     await page.dispatchEvent('#user', 'change');
     // Somebody else's job first, so alice's waits in line and its position is visible.
-    await fetch(`${base}/api/playground/messages`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'bob', text: '/zimage a sailing boat --size 512x512 --seed 3' }),
-    });
+    await pgPost(base, '/api/playground/messages', { user: 'bob', text: '/zimage a sailing boat --size 512x512 --seed 3' });
     await page.fill('#text', '/zimage a ginger cat on a windowsill --seed 7 --size 512x512');
     await page.press('#text', 'Enter');
 

@@ -12,6 +12,7 @@ import type { Redis } from 'ioredis';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 import type { ActionResult, BotRequest } from '../../src/chat/types.js';
 import { HttpServer } from '../../src/http/server.js';
+import { pgFetch, pgPost } from './playground-http.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
@@ -37,7 +38,7 @@ export class PlaygroundContractDriver extends InboundRecorder {
     this.subscriber = createRedis(REDIS_URL(), 'contract-playground-sub');
     this.adapter = new PlaygroundAdapter({
       http: this.http, redis: this.redis, subscriber: this.subscriber, prefix: `contract${randomBytes(4).toString('hex')}`,
-      log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
+      log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'), access: { mode: 'loopback' },
     });
     this.base = `http://127.0.0.1:${await this.http.listen(0, '127.0.0.1')}`;
     await this.adapter.start(this.inbound);
@@ -90,15 +91,15 @@ export class PlaygroundContractDriver extends InboundRecorder {
   }
 
   private async all(): Promise<Array<PgMessage & { updatedAt?: number }>> {
-    const top = (await (await fetch(`${this.base}/api/playground/messages`)).json()) as { messages: PgMessage[] };
+    const top = (await (await pgFetch(this.base, '/api/playground/messages')).json()) as { messages: PgMessage[] };
     const threads = await Promise.all(top.messages.map(async (t) => {
-      const res = await fetch(`${this.base}/api/playground/threads/${t.threadId}`);
+      const res = await pgFetch(this.base, `/api/playground/threads/${t.threadId}`);
       return ((await res.json()) as { messages: Array<PgMessage & { updatedAt?: number }> }).messages;
     }));
     return threads.flat();
   }
 
-  private post(path: string, body: unknown): Promise<Response> {
-    return fetch(`${this.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  private post(path: string, body: Record<string, unknown>): Promise<Response> {
+    return pgPost(this.base, path, body);
   }
 }

@@ -13,6 +13,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { pgFetch, pgPost } from './playground-http.js';
 
 export const REDIS_URL = (): string => {
   const url = process.env.ZIMAGE_TEST_REDIS_URL;
@@ -78,15 +79,13 @@ export class PlaygroundClient {
   constructor(readonly base: string) {}
 
   async post(user: string, text: string): Promise<{ messageId: string; threadId: string }> {
-    const res = await fetch(`${this.base}/api/playground/messages`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, text }),
-    });
+    const res = await pgPost(this.base, '/api/playground/messages', { user, text });
     if (res.status !== 201) throw new Error(`POST messages → ${res.status} ${await res.text()}`);
     return (await res.json()) as { messageId: string; threadId: string };
   }
 
   async thread(threadId: string): Promise<PgMessage[]> {
-    const res = await fetch(`${this.base}/api/playground/threads/${threadId}`);
+    const res = await pgFetch(this.base, `/api/playground/threads/${threadId}`);
     if (!res.ok) throw new Error(`GET thread → ${res.status}`);
     return ((await res.json()) as { messages: PgMessage[] }).messages;
   }

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv } from '../helpers/harness.js';
+import { pgPost } from '../helpers/playground-http.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
@@ -15,9 +16,7 @@ async function setup(env: Record<string, string> = {}) {
 }
 
 async function click(bot: BotApp, user: string, kind: 'cancel' | 'regenerate' | 'variations', jobId: string, threadId: string) {
-  const res = await fetch(`http://127.0.0.1:${bot.boundPort}/api/playground/actions`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user, kind, jobId, threadId }),
-  });
+  const res = await pgPost(`http://127.0.0.1:${bot.boundPort}`, '/api/playground/actions', { user, kind, jobId, threadId });
   expect(res.status).toBe(200);
   return (await res.json()) as { ok: boolean; message: string };
 }

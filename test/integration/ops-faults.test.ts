@@ -18,6 +18,7 @@ import { WorkerApp } from '../../worker/worker-app.js';
 import {
   finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
+import { pgPost } from '../helpers/playground-http.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -174,9 +175,7 @@ describe('command fuzz through the Playground API and the router', () => {
     const lane = async (): Promise<void> => {
       while (next < N) {
         const i = next++;
-        const res = await fetch(`${base}/api/playground/messages`, {
-          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: `fz${i % 300}`, text: `/zimage ${randomCommand(rnd)}` }),
-        });
+        const res = await pgPost(base, '/api/playground/messages', { user: `fz${i % 300}`, text: `/zimage ${randomCommand(rnd)}` });
         expect(res.status).toBe(201);
         threads.push(`playground:${((await res.json()) as { threadId: string }).threadId}`);
       }

@@ -14,6 +14,7 @@ import { QuotaService } from '../../src/quota/service.js';
 import {
   botReplies, finished, images, PlaygroundClient, REDIS_URL, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
+import { pgPost } from '../helpers/playground-http.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
@@ -246,9 +247,7 @@ describe('quota in chat', () => {
     const st = await pg.waitFor(a.threadId, (m) => statusOf(m)?.status?.phase === 'queued');
     const jobId = (statusOf(st)!.status as unknown as { jobId: string }).jobId;
     expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(2);
-    await fetch(`http://127.0.0.1:${app.boundPort}/api/playground/actions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'hal', kind: 'cancel', jobId, threadId: a.threadId }),
-    });
+    await pgPost(`http://127.0.0.1:${app.boundPort}`, '/api/playground/actions', { user: 'hal', kind: 'cancel', jobId, threadId: a.threadId });
     await pg.waitFor(a.threadId, (m) => statusOf(m)?.status?.phase === 'cancelled');
     expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(0);
 

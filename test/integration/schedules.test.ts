@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import { botReplies, PlaygroundClient, startBot, testEnv, type TestEnv } from '../helpers/harness.js';
+import { pgFetch } from '../helpers/playground-http.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => { while (cleanups.length) await cleanups.pop()!(); });
@@ -31,7 +32,7 @@ async function ask(pg: PlaygroundClient, user: string, text: string): Promise<st
 
 /** The scheduled runs posted in the channel: run number and the prompt of its job. */
 async function runs(pg: PlaygroundClient): Promise<Array<{ run: number; id: string; threadId: string }>> {
-  const res = await fetch(`${pg.base}/api/playground/messages`);
+  const res = await pgFetch(pg.base, '/api/playground/messages');
   const { messages } = (await res.json()) as { messages: Array<{ id: string; user: string; text: string }> };
   return messages.filter((m) => m.user === 'zimage' && m.text.startsWith('Scheduled:')).map((m) => {
     const x = /\((s[0-9a-f]+), run (\d+)\)/.exec(m.text)!;

@@ -27,8 +27,8 @@ function timeOf(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
 
-function avatar(user) {
-  const a = el('div', user === BOT ? 'avatar bot' : 'avatar', user === BOT ? '✦' : user.slice(0, 1).toUpperCase());
+function avatar(user, shown) {
+  const a = el('div', user === BOT ? 'avatar bot' : 'avatar', user === BOT ? '✦' : shown.slice(0, 1).toUpperCase());
   if (user !== BOT) {
     let h = 0;
     for (const c of user) h = (h * 31 + c.codePointAt(0)) % 360;
@@ -49,7 +49,7 @@ function progressOf(status) {
 function renderBody(msg) {
   const body = el('div', 'body');
   const head = el('div', 'head');
-  head.append(el('span', msg.user === BOT ? 'name bot' : 'name', msg.user));
+  head.append(el('span', msg.user === BOT ? 'name bot' : 'name', msg.userName || msg.user));
   if (msg.user === BOT) head.append(el('span', 'badge', 'APP'));
   head.append(el('span', 'time', timeOf(msg.createdAt)));
   body.append(head);
@@ -137,7 +137,7 @@ function renderMessage(msg) {
   const row = el('div', msg.user === BOT ? 'msg from-bot' : 'msg');
   row.dataset.id = msg.id;
   if (msg.status) row.dataset.phase = msg.status.phase;
-  row.append(avatar(msg.user), renderBody(msg));
+  row.append(avatar(msg.user, msg.userName || msg.user), renderBody(msg));
   return row;
 }
 
@@ -193,7 +193,7 @@ function showAndScroll(msg, force) {
   }
 }
 
-async function loadHistory() {
+async function loadHistory(scroll = true) {
   const res = await fetch('/api/playground/messages');
   const { messages } = await res.json();
   for (const m of messages) {
@@ -203,11 +203,18 @@ async function loadHistory() {
       for (const r of t.messages) if (r.id !== m.id) show(r);
     }
   }
-  window.scrollTo({ top: document.body.scrollHeight });
+  if (scroll) window.scrollTo({ top: document.body.scrollHeight });
 }
 
 function listen() {
   const es = new EventSource('/api/playground/events');
+  // After a reconnect (the bot restarted, or dropped this page for falling behind) events may have been
+  // missed: reload what is there (messages already shown are replaced by their newer versions only).
+  let opened = false;
+  es.addEventListener('open', () => {
+    if (opened) loadHistory(false).catch(() => undefined);
+    opened = true;
+  });
   const onEvent = (e) => showAndScroll(JSON.parse(e.data), false);
   es.addEventListener('message', onEvent);
   es.addEventListener('update', onEvent);

@@ -1,0 +1,137 @@
+/**
+ * The Playground's HTTP API and page (README "Playground API"). Every route sits behind PlaygroundAccess,
+ * and a name speaks only for the browser session that claimed it (names.ts): the identity the core sees is
+ * `playground:local:<normalised name>`, never a string a caller typed as it typed it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ActionKind, BotRequest, InboundHandlers } from '../../src/chat/types.js';
+import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
+import type { Logger } from '../../src/infra/logger.js';
+import type { PlaygroundAccess } from './access.js';
+import type { EventStreams } from './event-streams.js';
+import { checkName, type NameClaims } from './names.js';
+import { serveStatic } from './static.js';
+import { BOT_USER, newMessageId, type PlaygroundStore } from './store.js';
+
+export const PLATFORM = 'playground';
+export const WORKSPACE = 'local';
+export const CHANNEL = 'general';
+const MAX_TEXT = 8000;
+const COMMAND_RE = /^\s*(?:\/zimage|@zimage)(?=\s|$)\s*/i;
+const ACTIONS: readonly ActionKind[] = ['cancel', 'regenerate', 'variations'];
+/** A claim this replica confirmed is trusted for this long (a claim only lapses after weeks unused). */
+const CLAIM_CACHE_MS = 60_000;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+export const threadRef = (threadId: string): string => `${PLATFORM}:${threadId}`;
+
+export interface PlaygroundRoutesDeps {
+  http: HttpServer;
+  access: PlaygroundAccess;
+  names: NameClaims;
+  store: PlaygroundStore;
+  streams: EventStreams;
+  inbound: () => InboundHandlers | undefined;
+  log: Logger;
+}
+
+type Speaker = { user: string; userName: string };
+
+export class PlaygroundRoutes {
+  private readonly sessions = new WeakMap<FastifyRequest, string>();
+  private readonly confirmed = new Map<string, number>();
+
+  constructor(private readonly d: PlaygroundRoutesDeps) {
+    const app = d.http.app;
+    const guard = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      const session = await d.access.admit(req, reply);
+      if (!session) return reply;
+      this.sessions.set(req, session);
+      return undefined;
+    };
+    const opts = { onRequest: guard };
+    app.get('/', opts, (_req, reply) => serveStatic(reply, 'index.html'));
+    app.get<{ Params: { '*': string } }>('/playground/*', opts, (req, reply) => serveStatic(reply, req.params['*'] ?? ''));
+    app.get('/api/playground/messages', opts, async () => ({ messages: await d.store.channel() }));
+    app.get<{ Params: { threadId: string } }>('/api/playground/threads/:threadId', opts, async (req, reply) => {
+      const messages = await d.store.thread(req.params.threadId);
+      if (!messages) return reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${req.params.threadId}`));
+      return { threadId: req.params.threadId, messages };
+    });
+    app.get('/api/playground/events', opts, (req, reply) => d.streams.open(req, reply));
+    app.post('/api/playground/messages', opts, (req, reply) => this.postMessage(req, reply));
+    app.post('/api/playground/actions', opts, (req, reply) => this.postAction(req, reply));
+  }
+
+  /** The name a request speaks as, if this browser session may use it (else the request is answered). */
+  private async speaker(req: FastifyRequest, reply: FastifyReply, raw: unknown): Promise<Speaker | null> {
+    const checked = checkName(typeof raw === 'string' ? raw : '', BOT_USER);
+    if (!checked.ok) {
+      void reply.code(400).send(errorBody(checked.code, checked.message));
+      return null;
+    }
+    const session = this.sessions.get(req)!;
+    const cacheKey = `${session}\0${checked.name}`;
+    const now = Date.now();
+    if ((this.confirmed.get(cacheKey) ?? 0) <= now) {
+      const claim = await this.d.names.claim(checked.name, session, now);
+      if (!claim.ok) {
+        void reply.code(409).send(errorBody(claim.code, claim.message));
+        return null;
+      }
+      if (this.confirmed.size > 50_000) this.confirmed.clear();
+      this.confirmed.set(cacheKey, now + CLAIM_CACHE_MS);
+    }
+    return { user: checked.name, userName: checked.display };
+  }
+
+  private async postMessage(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const body = jsonBody(req);
+    // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
+    const text = typeof body.text === 'string' ? body.text.replace(LONE_SURROGATE, '\uFFFD') : '';
+    const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
+    const locale = typeof body.locale === 'string' ? body.locale.slice(0, 35) : undefined;
+    if (text.trim() === '' || text.length > MAX_TEXT) return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
+    if (threadId !== undefined && !/^m[0-9a-z]{1,40}$/.test(threadId)) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', 'no such thread'));
+    const [who, thread] = await Promise.all([this.speaker(req, reply, body.user), threadId === undefined ? null : this.d.store.thread(threadId)]);
+    if (!who) return;
+    if (threadId !== undefined && !thread) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${threadId}`));
+    const id = newMessageId();
+    const root = threadId ?? id;
+    // The message is written first on this connection, so the bot's replies always follow it; the command is
+    // handled while it is being stored (the reply to this POST waits only for the store).
+    const stored = this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
+    const command = COMMAND_RE.exec(text);
+    const inbound = this.d.inbound();
+    if (command && inbound) {
+      const request: BotRequest = {
+        platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(root),
+        user: who.user, userName: who.userName, text: text.slice(command[0].length), eventId: id,
+        ...(locale ? { locale } : {}),
+      };
+      inbound.onRequest(request).catch((err: unknown) => this.d.log.error({ err, messageId: id }, 'playground request failed'));
+    }
+    await stored;
+    void reply.code(201).send({ messageId: id, threadId: root });
+  }
+
+  /** A button click: `{"user","kind":"cancel"|"regenerate"|"variations","jobId","threadId"}` → the result for the clicker. */
+  private async postAction(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const body = jsonBody(req);
+    const kind = body.kind as ActionKind;
+    const jobId = typeof body.jobId === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(body.jobId) ? body.jobId : '';
+    const threadId = typeof body.threadId === 'string' && /^m[0-9a-z]{1,40}$/.test(body.threadId) ? body.threadId : '';
+    if (!ACTIONS.includes(kind)) return void reply.code(400).send(errorBody('BAD_ACTION', '"kind" must be cancel, regenerate or variations'));
+    const who = await this.speaker(req, reply, body.user);
+    if (!who) return;
+    if (!jobId || !threadId || !(await this.d.store.thread(threadId))) return void reply.code(404).send(errorBody('NOT_FOUND', 'unknown job or thread'));
+    const inbound = this.d.inbound();
+    if (!inbound) return void reply.code(503).send(errorBody('NOT_READY', 'the bot is starting'));
+    const result = await inbound.onAction({
+      kind, jobId, platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(threadId),
+      user: who.user, userName: who.userName, eventId: randomUUID(),
+      ...(typeof body.locale === 'string' ? { locale: body.locale.slice(0, 35) } : {}),
+    });
+    void reply.send(result);
+  }
+}
