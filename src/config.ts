@@ -111,6 +111,10 @@ const fileSchema = z.object({
   quota: quotaSchema.default(quotaSchema.parse({})),
   /** Reply language per workspace, keyed `<platform>:<workspace>` (e.g. `lark:tenant123`); else `locale`. */
   workspaceLocales: z.record(z.string(), z.enum(['en', 'zh-CN'])).default({}),
+  schedules: z.object({
+    /** The least time between two runs of one schedule (scheduled runs are charged to nobody). */
+    minIntervalMinutes: int(1, 7 * 24 * 60).default(15),
+  }).strict().default({ minIntervalMinutes: 15 }),
   status: z.object({
     /** Minimum time between two edits of one status message, per platform. */
     minEditIntervalMs: z.record(z.string(), int(0, 600_000)).default({}),

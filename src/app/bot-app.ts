@@ -68,6 +68,7 @@ export class BotApp {
   readonly quota: QuotaService;
   readonly templates: TemplateLibrary;
   readonly schedules: ScheduleService;
+  readonly scheduleStore: ScheduleStore;
   private readonly scheduleRunner: ScheduleRunner;
   readonly actions: ActionRouter;
   /** Register `/zimage <word> …` handlers here (quota, usage, status …). */
@@ -119,6 +120,7 @@ export class BotApp {
     this.templates = new TemplateLibrary(templatesDir(config), sizeOk, log);
     for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
     const scheduleStore = new ScheduleStore(this.redis, this.keys);
+    this.scheduleStore = scheduleStore;
     this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
     this.scheduleRunner = new ScheduleRunner({
       connection: this.redis, prefix, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store,
@@ -126,6 +128,7 @@ export class BotApp {
     });
     this.subcommands.add(scheduleCommand({
       service: this.schedules, store: scheduleStore, templates: this.templates, quota: this.quota, audit, rules, defaultTz: () => policy.timezone,
+      minIntervalMinutes: () => this.settings.current().schedules.minIntervalMinutes,
     }));
     registerAdminRoutes(this.http, config.env.ADMIN_TOKEN, this.templates, this.settings);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;

@@ -17,7 +17,7 @@ export type Admission =
   | { ok: false; skip: 'stale' | 'duplicate' };
 
 /** Why admission said no (a metrics label). */
-export type RefusalReason = 'over_quota' | 'templates_only' | 'template_not_allowed' | 'max_side' | 'max_count';
+export type RefusalReason = 'over_quota' | 'templates_only' | 'template_not_allowed' | 'max_side' | 'max_count' | 'too_many_waiting' | 'rate_limited';
 
 export interface AdmissionInput {
   request: Pick<BotRequest, 'platform' | 'workspace' | 'user' | 'channel'>;
@@ -45,6 +45,9 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
   const L = a.locale;
   const s = res.standing;
   const limit = s.limit.limit;
+  // Both counts are live (read in the same step); the bound is the role's, which a change would have made stale.
+  if (res.outcome === 'busy') return busyRefusal(s.used, standing.role.maxWaiting ?? s.used, L);
+  if (res.outcome === 'rate_limited') return rateRefusal(standing.role.commandsPerMinute ?? s.used, s.used, quota.rateWindowLeftS(), L);
   if (!res.ok) {
     return {
       ok: false,
@@ -82,4 +85,17 @@ function roleRefusal(standing: Standing, a: AdmissionInput): Admission | null {
     return { ok: false, reason: 'max_count', reply: t(L, 'quota.max_count', { role: role.role, count: imagesText(a.params.count, L), max: imagesText(p.maxCount, L) }) };
   }
   return null;
+}
+
+/** Too many jobs waiting: how many, and how to make room. */
+export function busyRefusal(waiting: number, max: number, locale: string): Admission {
+  return { ok: false, reason: 'too_many_waiting', reply: t(locale, 'quota.too_many_waiting', { waiting, max }) };
+}
+
+/**
+ * Too many commands this minute: the bound, and when to try again. Only the first refusal of a minute says so
+ * (`count` is the command's number in the minute): a flood must not become a flood of replies (empty reply).
+ */
+export function rateRefusal(perMinute: number, count: number, seconds: number, locale: string): Admission & { ok: false; reply: string } {
+  return { ok: false, reason: 'rate_limited', reply: count === perMinute + 1 ? t(locale, 'quota.rate_limited', { max: perMinute, seconds }) : '' };
 }

@@ -21,7 +21,7 @@ import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
 import { queueGeneration, type QueueOptions } from './queue-generation.js';
 import type { Identity, Standing } from '../quota/service.js';
-import type { AdmissionInput } from './admission.js';
+import { rateRefusal, type AdmissionInput } from './admission.js';
 import type { BotSubcommands } from './subcommand.js';
 
 /**
@@ -73,7 +73,7 @@ export class RequestRouter {
     // and their quota standing travel together, and the command is parsed and its tokens counted while they
     // are on the way. Either way nothing is answered before the mark says this event is new.
     const recent = this.d.quota.recent(id);
-    let fresh = recent ? null : this.mark(markKey);
+    let fresh = recent ? null : this.mark(id, markKey);
     let standing = recent ? null : this.standingOf(id);
     const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
     const registry = this.d.subcommands.registry();
@@ -86,10 +86,19 @@ export class RequestRouter {
       if (outcome !== 'stale') return;
       // A role or limit changed since: the long way, with a fresh standing.
     }
-    fresh ??= this.mark(markKey);
+    fresh ??= this.mark(id, markKey);
     standing ??= this.standingOf(id);
-    if ((await fresh) !== 'OK') {
+    const marked = await fresh;
+    if (!marked.fresh) {
       this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'duplicate event ignored');
+      return;
+    }
+    // Every kind of command counts against the person's rate limit (a reply is a post on the platform too).
+    const perMinute = (await standing).role.commandsPerMinute;
+    if (perMinute !== null && marked.count > perMinute) {
+      this.d.hooks?.quotaRefused(req.platform, 'rate_limited');
+      const { reply } = rateRefusal(perMinute, marked.count, this.d.quota.rateWindowLeftS(), locale);
+      if (reply) await adapter.reply(req.thread, reply);
       return;
     }
     if (!parsed) {
@@ -135,8 +144,8 @@ export class RequestRouter {
     await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra, standing });
   }
 
-  private mark(key: string): Promise<'OK' | null> {
-    return this.d.redis.set(key, '1', 'EX', EVENT_TTL_S, 'NX');
+  private mark(id: Identity, key: string): Promise<{ fresh: boolean; count: number }> {
+    return this.d.quota.markEvent(id, key, EVENT_TTL_S);
   }
 
   private standingOf(id: Identity): Promise<Standing> {
@@ -162,7 +171,7 @@ export class RequestRouter {
       : await queueGeneration({ ...this.d, adapter }, origin, params, opts);
     if (!outcome.ok && 'skip' in outcome) return outcome.skip;
     if (!outcome.ok) {
-      await adapter.reply(req.thread, outcome.reply);
+      if (outcome.reply) await adapter.reply(req.thread, outcome.reply);
       return;
     }
     this.d.log.info({ jobId: outcome.jobId, user: req.user, platform: req.platform, eventId: req.eventId }, 'queued');

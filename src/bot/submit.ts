@@ -9,11 +9,10 @@ import { newJobId } from '../jobs/job-id.js';
 import type { Keys } from '../jobs/keys.js';
 import { generateJobOptions, type Queues } from '../jobs/queues.js';
 import type { ChargeInfo, GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
+import { fairRank } from './fair-share.js';
 import { jobPriority, type Lane } from './priority.js';
 import { quickPlace } from '../status/quick-place.js';
 import type { StatusStore } from '../status/status-store.js';
-
-const WAITING_TTL_S = 7 * 24 * 3600;
 
 export interface SubmitDeps {
   redis: Redis;
@@ -38,15 +37,16 @@ export interface SubmitOptions {
 export async function submitGeneration(d: SubmitDeps, origin: JobOrigin, params: GenerateParams, opts: SubmitOptions = {}): Promise<{ jobId: string }> {
   const jobId = opts.jobId ?? newJobId();
   const acceptedAt = Date.now();
-  const waitingKey = d.keys.userWaiting(origin.platform, origin.workspace, origin.user);
-  const res = await d.redis.multi().sadd(waitingKey, jobId).scard(waitingKey).expire(waitingKey, WAITING_TTL_S).exec();
-  const pending = Number(res?.[1]?.[1] ?? 1);
+  // Scheduled runs wait in their own lane, below people: they take no one's turn and count for no one.
+  const lane = opts.lane ?? 'people';
   try {
+    const rank = lane === 'people' ? await fairRank(d.redis, d.keys, origin, jobId, opts.weight) : null;
     await d.queues.generate.add('generate', { params, origin, acceptedAt, ...opts.extra, ...(opts.charge ? { charge: opts.charge } : {}) }, {
-      ...generateJobOptions, jobId, priority: jobPriority(pending, opts.weight, opts.lane),
+      ...generateJobOptions, jobId, priority: jobPriority(rank, lane),
     });
   } catch (err) {
-    await d.redis.srem(waitingKey, jobId);
+    await d.redis.multi().srem(d.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId)
+      .srem(d.keys.userUnranked(origin.platform, origin.workspace, origin.user), jobId).exec();
     throw err;
   }
   // The job is safe in Redis now; the status message follows. If posting fails, the tracker posts it later.

@@ -9,6 +9,8 @@ import { assertTimeZone } from './windows.js';
 const limitSchema = z.string().refine((s) => parseLimit(s) !== null, 'write N/day, N/week, N/month or unlimited');
 const tzSchema = z.string().refine((tz) => { try { assertTimeZone(tz); return true; } catch { return false; } }, 'an IANA time zone such as Asia/Shanghai');
 const roleName = z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lower-case letters, digits, _ and -');
+/** A per-person bound: a count, or `unlimited`. */
+const boundSchema = z.union([z.number().int().min(1).max(100_000), z.literal('unlimited')]);
 
 export const rolePolicySchema = z.object({
   limit: limitSchema.optional(),
@@ -19,13 +21,23 @@ export const rolePolicySchema = z.object({
   /** Only these template presets may be used (with templatesOnly, no free prompts). */
   templates: z.array(z.string().min(1)).optional(),
   templatesOnly: z.boolean().default(false),
+  /** Jobs one person may have waiting at once (default: quota.maxWaiting). */
+  maxWaiting: boundSchema.optional(),
+  /** Commands one person may send per minute (default: quota.commandsPerMinute). */
+  commandsPerMinute: boundSchema.optional(),
 }).strict();
 
 export const quotaSchema = z.object({
   timezone: tzSchema.default('UTC'),
   default: limitSchema.default('50/day'),
   /** Identities (`platform:workspace:user`) with admin rights: they grant and revoke manager. */
-  admins: z.array(z.string().regex(/^[a-z]+:[^:]+:[^:]+$/, 'write platform:workspace:user, e.g. slack:T0123:U0456')).default([]),
+  admins: z.array(z.string().regex(/^[a-z]+:[^:]+:[^:]+$/, 'write platform:workspace:user, e.g. slack:T0123:U0456'))
+    // Playground identities are normalised names (NFKC, lower case): `playground:local:Alice` means alice.
+    .transform((ids) => ids.map((id) => (id.startsWith('playground:') ? id.normalize('NFKC').toLowerCase() : id))).default([]),
+  /** Jobs one person may have waiting at once, unless their role says otherwise. */
+  maxWaiting: boundSchema.default(20),
+  /** Commands (of any kind) one person may send per minute, unless their role says otherwise. */
+  commandsPerMinute: boundSchema.default(30),
   roles: z.record(roleName, rolePolicySchema).default({}),
   /** Directory bindings: members of a Slack user group or a Lark department get a role. First match wins. */
   directory: z.array(z.object({ platform: z.string().min(1), group: z.string().min(1), role: roleName }).strict()).default([]),
@@ -38,7 +50,7 @@ export const BUILTIN_ROLES = ['manager', 'member', 'intern'] as const;
 
 /** Built-in role policies, overridden field by field by the settings file. */
 const BUILTIN: Record<string, Partial<RolePolicy>> = {
-  manager: { limit: 'unlimited' },
+  manager: { limit: 'unlimited', maxWaiting: 'unlimited', commandsPerMinute: 'unlimited' },
   member: {},
   intern: { limit: '20/day' },
 };
@@ -54,6 +66,18 @@ export class QuotaPolicy {
 
   isAdmin(platform: string, workspace: string, user: string): boolean {
     return this.s.admins.includes(`${platform}:${workspace}:${user}`);
+  }
+
+  /** How many jobs a person of this role may have waiting (null: no bound). */
+  maxWaiting(role: string): number | null {
+    const b = this.role(role).maxWaiting ?? this.s.maxWaiting;
+    return b === 'unlimited' ? null : b;
+  }
+
+  /** How many commands a person of this role may send per minute (null: no bound). */
+  commandsPerMinute(role: string): number | null {
+    const b = this.role(role).commandsPerMinute ?? this.s.commandsPerMinute;
+    return b === 'unlimited' ? null : b;
   }
 
   knownRole(role: string): boolean {

@@ -25,6 +25,10 @@ export interface RoleInfo {
   /** Managers and admins may run manager commands. */
   manager: boolean;
   policy: RolePolicy;
+  /** Jobs this person may have waiting at once (null: no bound). */
+  maxWaiting: number | null;
+  /** Commands this person may send per minute (null: no bound). */
+  commandsPerMinute: number | null;
 }
 
 export interface LimitInfo { limit: Limit; source: 'user' | 'role-override' | 'role' | 'default' }
@@ -40,13 +44,17 @@ export interface Standing {
   version: string;
 }
 
-/** `stale`: the standing passed was out of date, `duplicate`: the event was marked already; nothing was charged. */
+/**
+ * `stale`: the standing passed was out of date, `duplicate`: the event was marked already, `busy`: too many jobs
+ * waiting, `rate_limited`: too many commands this minute (`standing.used` is then that count or the waiting
+ * count). Only `charged` charges anything.
+ */
 export interface ReserveResult { ok: boolean; outcome: ReserveOutcome; standing: Standing; cost: number }
 
 export interface ReserveOptions {
   /** Charge only if the standing's version still holds (a remembered standing). */
   checkVersion?: boolean;
-  /** The request's idempotency mark, set in the same step. */
+  /** The request's idempotency mark, set in the same step (the command is counted against the rate limit then). */
   mark?: { key: string; ttlS: number };
 }
 
@@ -69,6 +77,7 @@ function limitFrom(overrides: Record<string, string>, user: string, role: string
 
 export class QuotaService {
   readonly store: QuotaStore;
+  private readonly keys: Keys;
   private readonly remembered = new Map<string, { standing: Standing; policy: QuotaPolicy; at: number }>();
 
   constructor(
@@ -80,6 +89,7 @@ export class QuotaService {
     private readonly clock: () => number = Date.now,
   ) {
     this.store = new QuotaStore(redis, keys);
+    this.keys = keys;
   }
 
   get timezone(): string { return this.policy().timezone; }
@@ -99,7 +109,10 @@ export class QuotaService {
       source = role ? 'directory' : 'default';
     }
     if (!role) role = admin ? 'manager' : 'member';
-    const info: RoleInfo = { role, source, admin, manager: admin || role === 'manager', policy: policy.role(role) };
+    const info: RoleInfo = {
+      role, source, admin, manager: admin || role === 'manager', policy: policy.role(role),
+      maxWaiting: policy.maxWaiting(role), commandsPerMinute: policy.commandsPerMinute(role),
+    };
     const limit = limitFrom(snap.overrides, id.user, role, policy);
     const period: Period = limit.limit.unlimited ? 'day' : limit.limit.period;
     const standing: Standing = { role: info, limit, used: snap.used[PERIODS.indexOf(period)] ?? 0, window: windows[period], period, version: snap.version };
@@ -167,10 +180,25 @@ export class QuotaService {
     const res = await this.store.reserve({
       jobId, scope: id, user: id.user, channel, amount: cost, limit: base.limit.limit,
       windowId: window.id, windowEnd: window.end, reportWindows: Object.fromEntries(PERIODS.map((p) => [p, windows[p].id])) as Record<Period, string>, now,
-      ...(o.checkVersion ? { version: base.version } : {}), ...(o.mark ? { mark: o.mark } : {}),
+      waiting: {
+        key: this.keys.userWaiting(id.platform, id.workspace, id.user), unrankedKey: this.keys.userUnranked(id.platform, id.workspace, id.user),
+        most: base.role.maxWaiting, queuePrefix: this.keys.generateJob(''),
+      },
+      ...(o.checkVersion ? { version: base.version } : {}),
+      ...(o.mark ? { mark: { ...o.mark, rateKey: this.store.rateKey(id, id.user, now), perMinute: base.role.commandsPerMinute } } : {}),
     });
     if (res.outcome === 'stale') this.remembered.delete(identityKey(id));
     return { ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used } };
+  }
+
+  /** Set a request's idempotency mark and, when it is new, count it against the person's commands this minute. */
+  async markEvent(id: Identity, markKey: string, ttlS: number): Promise<{ fresh: boolean; count: number }> {
+    return this.store.markEvent(markKey, ttlS, this.store.rateKey(id, id.user, this.clock()));
+  }
+
+  /** Seconds until the rate-limit window of now ends. */
+  rateWindowLeftS(): number {
+    return Math.max(1, Math.ceil((60_000 - (this.clock() % 60_000)) / 1000));
   }
 
   /** Give a job's charge back (failure, cancel, safety block). Idempotent: a second call returns 0. */

@@ -11,17 +11,36 @@ import { formatLimit, type Limit } from './limits.js';
 import { PERIODS, type Period } from './windows.js';
 
 const CHARGE_TTL_S = 40 * 24 * 3600;
+/** A person's set of waiting jobs (members leave when a worker starts them or they are cancelled). */
+export const WAITING_TTL_S = 7 * 24 * 3600;
 const STATS_TTL_S = 40 * 24 * 3600;
 
-// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, [event mark].
-// ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL.
-// Returns {outcome, used, repeat}: outcome 1 charged, 0 refused, 2 stale (the version moved: nothing done),
-// 3 duplicate (the event mark was set already: nothing done).
+// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, unranked, [event mark, rate counter].
+// ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL,
+//       job id, most waiting (-1 = none), most commands this minute (-1 = none), generate-queue key prefix.
+// Returns {outcome, used, repeat}: outcome 1 charged (and the job joins the person's waiting set), 0 refused
+// (over quota), 2 stale (the version moved: nothing done), 3 duplicate (the event mark was set already: nothing
+// done), 4 busy (too many jobs waiting: `used` is how many), 5 rate limited (the event is consumed, nothing
+// charged: `used` is the count this minute). Nothing is charged unless the outcome is 1.
 const RESERVE = `
 if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
-if KEYS[10] and not redis.call('set', KEYS[10], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
+if KEYS[12] then
+  if not redis.call('set', KEYS[12], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
+  local n = redis.call('incr', KEYS[13])
+  if n == 1 then redis.call('expire', KEYS[13], 120) end
+  if tonumber(ARGV[11]) >= 0 and n > tonumber(ARGV[11]) then return {5, n, 0} end
+end
 if redis.call('exists', KEYS[2]) == 1 then
   return {1, tonumber(redis.call('get', KEYS[1]) or '0'), 1}
+end
+local most = tonumber(ARGV[10])
+if most >= 0 and redis.call('scard', KEYS[10]) >= most then
+  -- Forget jobs that are gone from the queue (removed by an operator, expired): they wait no more.
+  for _, id in ipairs(redis.call('smembers', KEYS[10])) do
+    if redis.call('exists', ARGV[12] .. id) == 0 then redis.call('srem', KEYS[10], id) end
+  end
+  local waiting = redis.call('scard', KEYS[10])
+  if waiting >= most then return {4, waiting, 0} end
 end
 local amount = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
@@ -34,7 +53,19 @@ redis.call('hset', KEYS[2], 'state', 'charged', 'amount', amount, 'used', KEYS[1
 redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
 for i = 3, 5 do redis.call('zincrby', KEYS[i], amount, ARGV[4]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
 for i = 6, 8 do redis.call('zincrby', KEYS[i], amount, ARGV[5]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+redis.call('sadd', KEYS[10], ARGV[9])
+redis.call('expire', KEYS[10], ${WAITING_TTL_S})
+redis.call('sadd', KEYS[11], ARGV[9])
+redis.call('expire', KEYS[11], 3600)
 return {1, used, 0}`;
+
+// KEYS: event mark, rate counter. ARGV: mark TTL. Returns {fresh (1/0), commands this minute}.
+// A retried event (mark set already) is not counted again.
+const MARK = `
+if not redis.call('set', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return {0, 0} end
+local n = redis.call('incr', KEYS[2])
+if n == 1 then redis.call('expire', KEYS[2], 120) end
+return {1, n}`;
 
 // KEYS: charge. Returns the amount given back (0 when never charged or already refunded).
 const REFUND = `
@@ -67,12 +98,14 @@ export interface ReserveArgs {
   now: number;
   /** Charge only if the workspace's limits and roles are still at this version (see snapshot). */
   version?: string;
-  /** Set this idempotency mark in the same step; an event marked already charges nothing. */
-  mark?: { key: string; ttlS: number };
+  /** Set this idempotency mark in the same step (and count the command); an event marked already charges nothing. */
+  mark?: { key: string; ttlS: number; rateKey: string; perMinute: number | null };
+  /** The person's set of waiting jobs and how many may be in it (null: no bound), and their set of jobs not yet ranked. */
+  waiting: { key: string; unrankedKey: string; most: number | null; queuePrefix: string };
 }
 
-export type ReserveOutcome = 'charged' | 'refused' | 'stale' | 'duplicate';
-const OUTCOMES: ReserveOutcome[] = ['refused', 'charged', 'stale', 'duplicate'];
+export type ReserveOutcome = 'charged' | 'refused' | 'stale' | 'duplicate' | 'busy' | 'rate_limited';
+const OUTCOMES: ReserveOutcome[] = ['refused', 'charged', 'stale', 'duplicate', 'busy', 'rate_limited'];
 
 export class QuotaStore {
   private readonly root: string;
@@ -96,11 +129,23 @@ export class QuotaStore {
       this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
-      this.versionKey(a.scope), ...(a.mark ? [a.mark.key] : []),
+      this.versionKey(a.scope), a.waiting.key, a.waiting.unrankedKey, ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
     ];
     const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
-      String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0))) as [number, number, number];
+      String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0), a.jobId, String(a.waiting.most ?? -1), String(a.mark?.perMinute ?? -1),
+      a.waiting.queuePrefix)) as [number, number, number];
     return { outcome: OUTCOMES[res[0]]!, used: Number(res[1]), repeat: res[2] === 1 };
+  }
+
+  /** The key counting a person's commands in the minute of `now`. */
+  rateKey(scope: Scope, user: string, now: number): string {
+    return `${this.root}:rate:${scopeId(scope)}:${user}:${Math.floor(now / 60_000)}`;
+  }
+
+  /** Set an event's idempotency mark; when it is new, count the command. */
+  async markEvent(markKey: string, ttlS: number, rateKey: string): Promise<{ fresh: boolean; count: number }> {
+    const [fresh, count] = (await this.redis.eval(MARK, 2, markKey, rateKey, String(ttlS))) as [number, number];
+    return { fresh: fresh === 1, count: Number(count) };
   }
 
   async refund(jobId: string): Promise<number> {

@@ -25,6 +25,8 @@ export interface ScheduleCommandDeps {
   audit: AuditLog;
   rules: CommandRules;
   defaultTz: () => string;
+  /** The least time between two runs of a schedule (settings `schedules.minIntervalMinutes`, read when used). */
+  minIntervalMinutes: () => number;
 }
 
 const CHANNEL = /(?:^|\s)(#[\p{L}\p{N}_-]+|<#([A-Za-z0-9_-]+)(?:\|[^>]*)?>)(?=\s|$)/u;
@@ -65,8 +67,10 @@ export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
     const tz = args.vars.tz ?? d.defaultTz();
     delete args.vars.tz;
     try { assertTimeZone(tz); } catch { return reply(ctx, 'schedules.bad_tz', { tz }); }
-    const cronProblem = checkCron(cron, tz);
-    if (cronProblem) return reply(ctx, 'schedules.bad_cron', { cron, problem: cronProblem });
+    const cronProblem = checkCron(cron, tz, d.minIntervalMinutes());
+    if (cronProblem?.kind === 'fields') return reply(ctx, 'schedules.bad_cron_fields', { cron, fields: cronProblem.fields });
+    if (cronProblem?.kind === 'too_often') return reply(ctx, 'schedules.bad_cron_too_often', { cron, gap: cronProblem.gapMinutes, min: cronProblem.minMinutes });
+    if (cronProblem) return reply(ctx, 'schedules.bad_cron', { cron, problem: cronProblem.detail });
     const vars: Record<string, string> = {};
     const rotate: Record<string, string[]> = {};
     for (const [k, v] of Object.entries(args.vars)) {

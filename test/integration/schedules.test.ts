@@ -46,6 +46,10 @@ describe('scheduled generations', () => {
     const { pg } = await bot(t);
     expect(await ask(pg, 'joe', '/zimage schedule list')).toMatch(/^Only managers/);
     expect(await ask(pg, 'boss', '/zimage schedule add "0 99 * * *" poster subject=x')).toMatch(/^“0 99 \* \* \*” is not a valid schedule/);
+    // Seconds fields and patterns that run too often are refused, and nothing is scheduled.
+    expect(await ask(pg, 'boss', '/zimage schedule add "*/2 * * * * *" poster subject=x')).toMatch(/^“\*\/2 \* \* \* \* \*” has 6 fields; a schedule has exactly 5/);
+    expect(await ask(pg, 'boss', '/zimage schedule add "*/5 * * * *" poster subject=x')).toMatch(/would run every 5 min at its closest; schedules run at most every 15 min/);
+    expect(await ask(pg, 'boss', '/zimage schedule list')).toBe('There are no schedules in this workspace.');
     expect(await ask(pg, 'boss', '/zimage schedule add "0 9 * * 1-5" poster subject=x tz=Mars/Base')).toMatch(/^“Mars\/Base” is not a time zone/);
     expect(await ask(pg, 'boss', '/zimage schedule add "0 9 * * 1-5" poster color=#FF6A00')).toMatch(/^Missing variable “subject”/);
     const added = await ask(pg, 'boss', '/zimage schedule add "0 9 * * 1-5" poster subject="Daily deal|Weekend sale" #marketing tz=Asia/Shanghai');
@@ -64,8 +68,12 @@ describe('scheduled generations', () => {
     const t = await env();
     const a = await bot(t);
     const b = await bot(t);
-    const added = await ask(a.pg, 'boss', '/zimage schedule add "*/1 * * * * *" social-square topic="tea|coffee"');
+    const added = await ask(a.pg, 'boss', '/zimage schedule add "0 9 * * 1-5" social-square topic="tea|coffee"');
     const id = /Scheduled (s[0-9a-f]+)/.exec(added)![1]!;
+    // The command refuses patterns more often than every 15 minutes; to watch several runs in seconds the test
+    // re-arms the same schedule with a one-second pattern underneath (the runner runs whatever fires).
+    const def = (await a.app.scheduleStore.get(id))!;
+    await a.app.schedules.add({ ...def, cron: '*/1 * * * * *' });
     await sleep(3500);
     let seen = await runs(a.pg);
     expect(seen.length).toBeGreaterThanOrEqual(2);

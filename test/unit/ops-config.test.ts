@@ -19,7 +19,7 @@ describe('operations configuration', () => {
     expect(() => loadConfig({ ...base, ALERT_THREAD: 'general' })).toThrow(/ALERT_THREAD=.*<platform>:<id>/);
     expect(() => loadConfig({ ...base, ALERT_FAILURE_RATE: '5' })).toThrow(/ALERT_FAILURE_RATE=.*fraction/);
     expect(() => loadConfig({ ...base, S3_PREFIX: 'zimage' })).toThrow(/S3_PREFIX=.*ending in \//);
-    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN=.*16 characters/);
+    expect(() => loadConfig({ ...base, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN \(5 characters, value not shown\): use at least 16 characters/);
     expect(loadConfig({ ...base, ASSET_STORE: 's3', S3_BUCKET: 'zimage-images', S3_ENDPOINT: 'http://minio:9000', S3_PREFIX: 'bot/' }).env.S3_BUCKET).toBe('zimage-images');
   });
 

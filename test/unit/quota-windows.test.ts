@@ -51,11 +51,16 @@ describe('limits and priorities', () => {
     expect(parseLimit('-5/day')).toBeNull();
   });
 
-  it('priorities interleave users, favour heavier roles, and put schedules last', () => {
-    expect(jobPriority(1)).toBeLessThan(jobPriority(2));
-    expect(jobPriority(2, 2)).toBe(jobPriority(1, 1));
-    expect(jobPriority(1, 1, 'scheduled')).toBeGreaterThan(jobPriority(500));
-    expect(jobPriority(10_000_000)).toBeLessThan(2 ** 21);
-    expect(jobPriority(0)).toBeGreaterThanOrEqual(1);
+  it('priorities are round-major, then the slot in the round; heavier roles get more turns; schedules last', () => {
+    const p = (round: number, slot: number) => jobPriority({ round, slot });
+    expect(p(1, 1)).toBeLessThan(p(1, 2));
+    // Any slot of round 1 comes before round 2: someone's first job before anyone's second.
+    expect(p(1, 999)).toBeLessThan(p(2, 1));
+    // A role of weight 2: their second waiting job is in round 1 as everyone's first.
+    expect(p(2 / 2, 1)).toBe(p(1, 1));
+    expect(p(1.5, 1)).toBeLessThan(p(2, 1));
+    expect(jobPriority(null, 'scheduled')).toBeGreaterThan(p(99, 999));
+    expect(p(1e9, 1e9)).toBeLessThan(2 ** 21);
+    expect(p(0, 0)).toBeGreaterThanOrEqual(1);
   });
 });

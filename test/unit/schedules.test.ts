@@ -16,10 +16,17 @@ describe('schedule times', () => {
     expect(runs).toEqual(['2026-10-30T13:00:00.000Z', '2026-10-31T13:00:00.000Z', '2026-11-01T14:00:00.000Z', '2026-11-02T14:00:00.000Z']);
   });
 
-  it('explains a bad pattern', () => {
-    expect(checkCron('0 9 * *', 'UTC')).toMatch(/5 fields/);
-    expect(checkCron('0 99 * * *', 'UTC')).not.toBeNull();
-    expect(checkCron('*/15 8-18 * * 1-5', 'Europe/Berlin')).toBeNull();
+  it('explains a bad pattern: five fields only, valid values, runs at least the minimum interval apart', () => {
+    expect(checkCron('0 9 * *', 'UTC', 15)).toEqual({ kind: 'fields', fields: 4 });
+    // A seconds field (six fields) is refused although cron-parser would accept it.
+    expect(checkCron('*/2 * * * * *', 'UTC', 15)).toEqual({ kind: 'fields', fields: 6 });
+    expect(checkCron('0 99 * * *', 'UTC', 15)?.kind).toBe('invalid');
+    expect(checkCron('*/15 8-18 * * 1-5', 'Europe/Berlin', 15)).toBeNull();
+    expect(checkCron('*/5 * * * *', 'UTC', 15)).toEqual({ kind: 'too_often', gapMinutes: 5, minMinutes: 15 });
+    // Two runs a minute apart once a day are still too close.
+    expect(checkCron('0,1 9 * * *', 'UTC', 15)).toEqual({ kind: 'too_often', gapMinutes: 1, minMinutes: 15 });
+    expect(checkCron('0 9 * * 1', 'UTC', 15)).toBeNull();
+    expect(checkCron('*/5 * * * *', 'UTC', 5)).toBeNull();
   });
 });
 

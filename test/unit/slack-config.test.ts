@@ -19,7 +19,7 @@ describe('Slack configuration', () => {
     [{ ...bot, SLACK_MODE: 'socket', SLACK_SIGNING_SECRET: 'secret-123' }, /SLACK_APP_TOKEN is required in Socket Mode/],
     [{ SLACK_APP_TOKEN: 'xapp-1' }, /SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not/],
     [{ SLACK_SIGNING_SECRET: 'secret-123', SLACK_MODE: 'http' }, /SLACK_SIGNING_SECRET, SLACK_MODE are set but SLACK_BOT_TOKEN/],
-    [{ SLACK_BOT_TOKEN: 'xoxp-user' }, /SLACK_BOT_TOKEN="xoxp-user": a bot token starts with xoxb-/],
+    [{ SLACK_BOT_TOKEN: 'xoxp-user' }, /SLACK_BOT_TOKEN \(9 characters, value not shown\): a bot token starts with xoxb-/],
   ])('%j fails to start with a message naming the variable', (env, message) => {
     expect(() => loadConfig({ ...base, ...env })).toThrow(message);
   });
