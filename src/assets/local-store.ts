@@ -1,6 +1,6 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { constants, mkdirSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
+import { open, readdir, realpath, rm, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
 import { ZimageError } from '../errors.js';
 import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
 
@@ -49,25 +49,50 @@ export class LocalAssetStore implements AssetStore {
     }
   }
 
+  /**
+   * Read a stored file without ever leaving the store: the directory (often shared) could hold a planted
+   * symbolic link. The file itself is opened with O_NOFOLLOW and must be a regular file, and the directory it
+   * sits in must resolve inside the store's own real path.
+   */
+  private async withFile<T>(key: string, use: (handle: FileHandle) => Promise<T>): Promise<T> {
+    const file = this.path(key);
+    const root = realpathSync(this.dir);
+    const parent = await realpath(dirname(file));
+    if (parent !== root && !parent.startsWith(root + sep)) throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+    const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      if (!(await handle.stat()).isFile()) throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+      return await use(handle);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private readInside(key: string): Promise<Buffer> {
+    return this.withFile(key, (h) => h.readFile());
+  }
+
   async get(key: string): Promise<Buffer> {
     try {
-      return await readFile(this.path(key));
+      return await this.readInside(key);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      // ELOOP: the file is a symbolic link (O_NOFOLLOW).
+      if (code === 'ENOENT' || code === 'ELOOP' || code === 'ENOTDIR') throw new ZimageError('ASSET_MISSING', `asset not found: ${key}`);
       throw err;
     }
   }
 
   async sidecar(key: string): Promise<unknown> {
     try {
-      return JSON.parse(await readFile(this.path(sidecarKey(key)), 'utf8'));
+      return JSON.parse((await this.readInside(sidecarKey(key))).toString('utf8'));
     } catch {
       return null;
     }
   }
 
   async has(key: string): Promise<boolean> {
-    try { await stat(this.path(key)); return true; } catch { return false; }
+    try { return await this.withFile(key, async () => true); } catch { return false; }
   }
 
   async prune(before: Date): Promise<number> {
