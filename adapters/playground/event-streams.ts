@@ -33,6 +33,13 @@ export class EventStreams {
 
   get size(): number { return this.streams.size; }
 
+  /** Bytes written to the streams and not yet taken by the clients' sockets. */
+  bufferedBytes(): number {
+    let n = 0;
+    for (const s of this.streams) n += s.res.writableLength;
+    return n;
+  }
+
   start(): void {
     this.keepAlive = setInterval(() => this.send(': keep-alive\n\n'), this.limits.keepAliveMs);
     this.keepAlive.unref();
