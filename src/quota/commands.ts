@@ -34,7 +34,7 @@ export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
 
   const record = (ctx: SubcommandContext, action: string, target: string, detail: string) => d.audit.record({
     platform: ctx.request.platform, workspace: ctx.request.workspace, channel: ctx.request.channel,
-    actor: ctx.request.userName ? `${ctx.request.user} (${ctx.request.userName})` : ctx.request.user, action, target, detail,
+    actor: actorOf(ctx.request), action, target, detail,
   });
 
   const showMine = async (ctx: SubcommandContext): Promise<void> => {
@@ -151,4 +151,13 @@ export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
 
 function knownRoles(policy: QuotaPolicy): string {
   return [...new Set([...BUILTIN_ROLES, ...Object.keys(policy.s.roles)])].join(', ');
+}
+
+/**
+ * How the audit log names who acted: the identity, and the name they go by where it says more (a Slack id and
+ * its handle) — not a mere spelling of the same identity (a Playground `ALICE` is recorded as `alice`).
+ */
+export function actorOf(r: { user: string; userName?: string }): string {
+  const shown = r.userName?.normalize('NFKC').toLowerCase();
+  return r.userName && shown !== r.user.toLowerCase() ? `${r.user} (${r.userName})` : r.user;
 }

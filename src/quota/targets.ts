@@ -9,7 +9,7 @@ export function parseTarget(word: string): Target | null {
   if (mention) return { kind: 'user', id: mention[1]!, label: mention[2] ? `@${mention[2]}` : `<@${mention[1]}>` };
   const role = /^role:([a-z][a-z0-9_-]{0,31})$/i.exec(word);
   if (role) return { kind: 'role', role: role[1]!.toLowerCase(), label: `role:${role[1]!.toLowerCase()}` };
-  const at = /^@([\p{L}\p{N}][\p{L}\p{N}._-]{0,39})$/u.exec(word);
+  const at = /^@([\p{L}\p{N}][\p{L}\p{N}._-]{0,39})$/u.exec(word.normalize('NFKC'));
   if (at) return { kind: 'user', id: at[1]!.toLowerCase(), label: `@${at[1]}` };
   return null;
 }
