@@ -3,6 +3,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import { startBot, testEnv, type TestEnv } from '../helpers/harness.js';
+import { signatureOf } from '../../adapters/lark/webhook.js';
+import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
+import { readLarkSettings } from '../../adapters/lark/lark-settings.js';
+import { loadConfig } from '../../src/config.js';
+import { HttpServer } from '../../src/http/server.js';
+import { createLogger } from '../../src/infra/logger.js';
 import {
   APP_ID, botMention, cardActionEvent, encryptPayload, FakeLark, messageEvent, postWebhook, signedHeaders,
 } from '../helpers/lark-fake.js';
@@ -10,10 +16,10 @@ import {
 const TOKEN = 'v-token-123';
 const KEY = 'encrypt-key-456';
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     await sleep(30);
   }
@@ -150,5 +156,63 @@ describe('Lark webhook endpoint (POST /lark/events)', () => {
       await until('the status card', () => lark.ofType('interactive', rootOf(good.ev))[0]);
       expect(await jobs(sealed.bot)).toBe(before + 1);
     });
+
+    it('a signed request dated more than 5 minutes from now is refused, before anything is decrypted', async () => {
+      const before = await jobs(sealed.bot);
+      const ev = messageEvent({ text: '@_user_1 a captured owl --size 256x256', mentions: [botMention()] });
+      const body = JSON.stringify({ encrypt: encryptPayload(ev, KEY) });
+      const signedAt = (offsetS: number, raw = body): Record<string, string> => {
+        const timestamp = String(Math.floor(Date.now() / 1000) + offsetS);
+        return { 'x-lark-request-timestamp': timestamp, 'x-lark-request-nonce': 'n0nce', 'x-lark-signature': signatureOf(timestamp, 'n0nce', KEY, Buffer.from(raw)) };
+      };
+      for (const offset of [-6 * 60, -3600, 6 * 60, 3600]) {
+        const res = await postWebhook(sealed.base, body, signedAt(offset));
+        expect([offset, res.status, (res.json.error as { code: string }).code]).toEqual([offset, 401, 'STALE_REQUEST']);
+      }
+      // Garbage that is not even decryptable: a wrong signature is what is reported, so nothing was decrypted first.
+      const garbage = JSON.stringify({ encrypt: 'AAAA'.repeat(20) });
+      const bad = await postWebhook(sealed.base, garbage, { ...signedAt(0, garbage), 'x-lark-signature': 'f'.repeat(64) });
+      expect([bad.status, (bad.json.error as { code: string }).code]).toEqual([401, 'BAD_SIGNATURE']);
+      // Positive control: the same event signed now is taken.
+      expect((await postWebhook(sealed.base, body, signedAt(0))).status).toBe(200);
+      await until('the status card', () => lark.ofType('interactive', rootOf(ev))[0]);
+      expect(await jobs(sealed.bot)).toBe(before + 1);
+    });
+  });
+
+  it('token-only mode warns at start and recommends an Encrypt Key; with a key it does not', async () => {
+    const lines: string[] = [];
+    const log = createLogger('warn', {}, { destination: { write: (l: string) => { lines.push(l); } } });
+    const make = (encrypt: boolean) => new LarkAdapter({
+      settings: readLarkSettings(loadConfig({ CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook',
+        LARK_VERIFICATION_TOKEN: TOKEN, ...(encrypt ? { LARK_ENCRYPT_KEY: KEY } : {}) })),
+      http: new HttpServer(createLogger('silent')), redis: plain.bot.redis, prefix: 'larkwarn', log,
+    });
+    const inbound = { onRequest: async () => undefined, onAction: async () => ({ ok: true, message: '' }) };
+    const tokenOnly = make(false);
+    await tokenOnly.start(inbound);
+    await tokenOnly.stop();
+    expect(lines.filter((l) => l.includes('LARK_ENCRYPT_KEY'))).toHaveLength(1);
+    const sealedOne = make(true);
+    await sealedOne.start(inbound);
+    await sealedOne.stop();
+    expect(lines.filter((l) => l.includes('LARK_ENCRYPT_KEY'))).toHaveLength(1);
+  });
+
+  it('token-only mode: an event too old to be a re-push (or dated in the future) is refused even after its mark is gone', async () => {
+    const before = await jobs(plain.bot);
+    const old = messageEvent({ text: '@_user_1 an old capture --size 256x256', mentions: [botMention()] });
+    (old.header as { create_time: string }).create_time = String(Date.parse('2020-01-01T00:00:00Z'));
+    const future = messageEvent({ text: '@_user_1 from the future --size 256x256', mentions: [botMention()] });
+    (future.header as { create_time: string }).create_time = String(Date.now() + 3600_000);
+    for (const ev of [old, future]) {
+      const res = await postWebhook(plain.base, JSON.stringify(ev));
+      expect([res.status, (res.json.error as { code: string }).code]).toEqual([401, 'STALE_REQUEST']);
+    }
+    // Lark re-pushes for hours: an event created two hours ago is still a re-push, and taken.
+    const repush = messageEvent({ text: '@_user_1 pushed again later --size 256x256', mentions: [botMention()] });
+    (repush.header as { create_time: string }).create_time = String(Date.now() - 2 * 3600_000);
+    expect((await postWebhook(plain.base, JSON.stringify(repush))).status).toBe(200);
+    await until('the re-pushed job', async () => (await jobs(plain.bot)) === before + 1);
   });
 });

@@ -130,6 +130,8 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     ['a forged signature', (b: string) => ({ ...signedHeaders(b, FORM, { secret: 'not-the-secret-at-all' }) })],
     ['no signature', () => ({ 'content-type': FORM, 'x-slack-signature': '', 'x-slack-request-timestamp': '' })],
     ['a timestamp older than 5 minutes', (b: string) => signedHeaders(b, FORM, { timestamp: Math.floor(Date.now() / 1000) - 6 * 60 })],
+    ['a timestamp an hour in the future', (b: string) => signedHeaders(b, FORM, { timestamp: Math.floor(Date.now() / 1000) + 3600 })],
+    ['a timestamp six minutes in the future', (b: string) => signedHeaders(b, FORM, { timestamp: Math.floor(Date.now() / 1000) + 6 * 60 })],
     ['a body changed after signing', (b: string) => signedHeaders(`${b}x`, FORM)],
   ])('%s → 401 and no job', async (_name, headers) => {
     s = await startSlackBot();
@@ -139,6 +141,22 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(s.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
     expect(await s.bot.queues.generate.count()).toBe(0);
+  });
+
+  it('a captured slash command replayed within the signature window posts nothing: one parent, one job', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    const body = slashCommand('replayed --size 256x256');
+    const headers = signedHeaders(body, FORM);
+    for (let i = 0; i < 4; i++) expect((await s.send(body, FORM, headers)).status).toBe(200);
+    // Positive control, sent after the replays: a new command gets its parent and its status message.
+    await s.send(slashCommand('fresh --size 256x256'), FORM);
+    await fake.waitFor('both status messages', () => fake.of('chat.postMessage').filter((c) => c.body.thread_ts).length === 2 || undefined);
+    const parents = fake.of('chat.postMessage').filter((c) => !c.body.thread_ts);
+    expect(parents).toHaveLength(2);
+    expect(parents[0]!.body.blocks).toContain('replayed');
+    expect(parents[1]!.body.blocks).toContain('fresh');
+    expect(await s.bot.queues.generate.count()).toBe(2);
   });
 
   it('url_verification is answered with the challenge (signed)', async () => {
