@@ -86,12 +86,20 @@ export interface ScenarioResult {
 
 type Json = Record<string, unknown>;
 
-function httpJson(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: Json | null; text: string }> {
+/** Each virtual user is a browser of its own: its Playground session cookie (a name speaks only for its session). */
+const sessions = new Map<string, string>();
+
+function httpJson(base: string, method: string, path: string, body?: unknown, as?: string): Promise<{ status: number; json: Json | null; text: string }> {
   return new Promise((ok, fail) => {
     const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const cookie = as ? sessions.get(as) : undefined;
     const req = request(`${base}${path}`, {
-      method, agent: keepAlive, headers: data ? { 'content-type': 'application/json', 'content-length': data.length } : {},
+      method, agent: keepAlive, headers: {
+        ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...(cookie ? { cookie } : {}),
+      },
     }, (res) => {
+      const set = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('zimage_pg='));
+      if (as && set) sessions.set(as, set);
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -255,7 +263,8 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         const text = `/zimage user ${user} picture ${n}, a lighthouse at dusk --size ${s.size} --steps ${s.steps} --seed ${user * 1000 + n}`;
-        const res = await httpJson(base, 'POST', '/api/playground/messages', { user: `vu${user}`, text });
+        if (!sessions.has(`vu${user}`)) await httpJson(base, 'GET', '/api/playground/threads/m0', undefined, `vu${user}`);
+        const res = await httpJson(base, 'POST', '/api/playground/messages', { user: `vu${user}`, text }, `vu${user}`);
         sample.ackMs = Date.now() - sample.sentAt;
         if (res.status !== 201 || !res.json) { sample.error = `HTTP ${res.status}`; return; }
         const threadId = String(res.json.threadId);
