@@ -17,7 +17,7 @@ import {
 import { buildDemoTokenizer } from './tokenizer-json.js';
 
 /** Bump whenever graphs or tokenizer change: existing demo models are then rebuilt. */
-export const DEMO_MODEL_VERSION = 4;
+export const DEMO_MODEL_VERSION = 5;
 export const DEMO_MARKER = 'demo-model.json';
 export const DEMO_HIDDEN = 32;
 const EMBEDDING_ROWS = 512;

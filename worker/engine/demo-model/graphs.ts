@@ -1,26 +1,35 @@
 /**
- * The demo model's ONNX graphs. Same file names, input/output names, dtypes and symbolic dims as the v2
- * Z-Image-Turbo export (ZIMAGE_ONNX.md §1), tiny maths inside:
- * - text encoder: embedding lookup (ids mod rows) masked by attention_mask → [1, L, H];
- * - transformer: target x0 = prompt colour + prompt gain ⊙ normalised smooth field of the current latent (coarse
- *   grid samples, bicubic upsampling); σ = max(1 − t, 0.05); sample = (x0 − x)/σ, so the Euler update
- *   x ← x − (σ_next − σ)·sample walks x to x0 (exactly at the last step, where σ_next = 0);
+ * The demo model's ONNX graphs: the v2 export's file names, input/output names, dtypes, symbolic dims *and
+ * operator set* (ZIMAGE_ONNX.md §1), at tiny width, with weights chosen so the pictures are smooth abstract
+ * colour fields that depend on prompt and seed:
+ * - text encoder: the real Qwen3-style graph (text-encoder.ts) — int4 GatherBlockQuantized embeddings,
+ *   GroupQueryAttention, (Skip)SimplifiedLayerNormalization, MatMulNBits — with small residual branches, so a
+ *   token's features stay close to its embedding row;
+ * - transformer: the real S3-DiT body (transformer.ts: patchify, MatMulNBits, RotaryEmbedding, MultiHeadAttention,
+ *   LayerNormalization, unpatchify) whose prediction perturbs the current latent; target x0 = prompt colour +
+ *   prompt gain ⊙ normalised smooth field of (latent + DiT prediction) (coarse grid samples, bicubic upsampling);
+ *   σ = max(1 − t, 0.05); sample = (x0 − x)/σ, so the Euler update x ← x − (σ_next − σ)·sample walks x to x0
+ *   (exactly at the last step, where σ_next = 0);
  * - VAE pre-process: latents / 0.3611 + 0.1159, as in v2;
- * - VAE decoder: 1×1 conv 16 → 3, bilinear ×8 upsampling, tanh → [-1, 1].
- * All graphs compute in float32 and cast at the float16 boundary.
+ * - VAE decoder: conv_in projecting the 16 channels onto a colour wheel (+ texture channels), a mid block of
+ *   group-normed ResNet and single-head attention branches (vae-decoder.ts), three nearest 2× Resize + Conv
+ *   upsamplers (a binomial blur: together ≈ bilinear ×8), conv_out, tanh → [-1, 1].
  */
-import { float32ToFloat16, float16ToFloat32 } from '../fp16.js';
+import { float16ToFloat32 } from '../fp16.js';
+import { ditCore, type DitDims } from './transformer.js';
+import { textEncoderGraph as qwenTextEncoder, type TextEncoderDims } from './text-encoder.js';
+import { attentionBranch, conv, resnet, upsample2x } from './vae-decoder.js';
+import { DemoWeights, quantizeInt4Table, BLOCK, type QuantizedMatrix } from './weights.js';
 import { GraphBuilder, demoWeights } from './onnx-graph.js';
-
-/** The value a float32 takes once stored as float16 (the table is stored in float16). */
-function halfRound(v: number): number {
-  return float16ToFloat32(float32ToFloat16([v]))[0]!;
-}
+import { FLOAT, FLOAT16, type Ctx } from './layers.js';
 
 export const DEMO_CHANNELS = 16;
-const FLOAT = 1;
-const FLOAT16 = 10;
 const HUE_GAIN = 0.1;
+/** Width of the VAE decoder's feature maps; channels 0–2 carry the colour, the rest texture. */
+const VAE_WIDTH = 8;
+const VAE_GROUPS = 4;
+/** The mid-block attention runs on at most this grid (memory stays bounded at 2048² like the rest of the demo). */
+const VAE_ATTENTION_GRID = 16;
 
 export interface DemoGraphParams {
   hidden: number;
@@ -29,22 +38,37 @@ export interface DemoGraphParams {
   templateIds: number[];
 }
 
-/** The text encoder's embedding table (also used to precompute the template baseline). */
-function embeddingTable({ hidden, embeddingRows }: DemoGraphParams): Float32Array {
-  return demoWeights(1101, embeddingRows * hidden);
+export function demoTextDims({ hidden, embeddingRows }: DemoGraphParams): TextEncoderDims {
+  return {
+    vocab: embeddingRows, hidden, layers: 2, heads: 2, kvHeads: 1, headDim: 16, intermediate: 2 * hidden,
+    maxPositions: 1024, ropeTheta: 1e6, eps: 1e-6, residualStd: 0.02, modVocab: true,
+  };
 }
 
-export function textEncoderGraph({ hidden, embeddingRows }: DemoGraphParams): Uint8Array {
-  const g = new GraphBuilder('zimage_demo_text_encoder');
-  const ids = g.input('input_ids', 'int64', [1, 'sequence_length']);
-  const mask = g.input('attention_mask', 'int64', [1, 'total_sequence_length']);
-  g.output('encoder_hidden_states', 'float16', [1, 'sequence_length', hidden]);
-  const rows = g.op('Mod', [ids, g.i64('rows', [], [embeddingRows])]);
-  const table = g.f16('embed_tokens', [embeddingRows, hidden], embeddingTable({ hidden, embeddingRows, templateIds: [] }));
-  const emb = g.op('Gather', [table, rows], { axis: 0 });
-  const m = g.op('Unsqueeze', [g.op('Cast', [mask], { to: FLOAT16 }), g.i64('axis2', [1], [2])]);
-  g.op('Mul', [emb, m], {}, 'encoder_hidden_states');
-  return g.encode();
+export function demoDitDims(hidden: number): DitDims {
+  return {
+    dim: 64, heads: 2, ffn: 128, capFeat: hidden, channels: DEMO_CHANNELS, tFreq: 32, tMid: 64, adaln: 32,
+    axesDims: [8, 12, 12], axesLens: [1024, 256, 256], layers: 1, noiseRefiners: 1, contextRefiners: 1, ropeTheta: 256, eps: 1e-5,
+  };
+}
+
+/** The text encoder's int4 embedding table (also used to precompute the template baseline). */
+function embeddingTable({ hidden, embeddingRows }: DemoGraphParams): QuantizedMatrix {
+  return quantizeInt4Table(demoWeights(1101, embeddingRows * hidden), embeddingRows, hidden);
+}
+
+/** Row `row` of the int4 table as the kernel dequantizes it: q · scale. */
+function dequantizedRow(t: QuantizedMatrix, cols: number, row: number): Float32Array {
+  const scales = float16ToFloat32(t.scales.subarray(row * (cols / BLOCK), (row + 1) * (cols / BLOCK)));
+  return Float32Array.from({ length: cols }, (_, j) => {
+    const i = row * cols + j;
+    const nibble = (t.packed[i >> 1]! >> ((i & 1) * 4)) & 0xf;
+    return (nibble >= 8 ? nibble - 16 : nibble) * scales[j / BLOCK | 0]!;
+  });
+}
+
+export function textEncoderGraph(params: DemoGraphParams): Uint8Array {
+  return qwenTextEncoder(demoTextDims(params), new DemoWeights(1102), {}, embeddingTable(params));
 }
 
 export function transformerGraph(params: DemoGraphParams): Uint8Array {
@@ -52,8 +76,8 @@ export function transformerGraph(params: DemoGraphParams): Uint8Array {
   const table = embeddingTable(params);
   const baseline = new Float32Array(hidden);
   for (const id of templateIds) {
-    const row = id % embeddingRows;
-    for (let j = 0; j < hidden; j++) baseline[j] = baseline[j]! + halfRound(table[row * hidden + j]!);
+    const row = dequantizedRow(table, hidden, id % embeddingRows);
+    for (let j = 0; j < hidden; j++) baseline[j] = baseline[j]! + row[j]!;
   }
   const C = DEMO_CHANNELS;
   const g = new GraphBuilder('zimage_demo_transformer');
@@ -61,6 +85,7 @@ export function transformerGraph(params: DemoGraphParams): Uint8Array {
   g.input('encoder_hidden_states', 'float16', [1, 'cap_seq_len', hidden]);
   g.input('timestep', 'float16', [1]);
   g.output('sample', 'float16', [1, C, 'height', 'width']);
+  const dit = ditCore({ g, w: new DemoWeights(2101) }, demoDitDims(hidden), 'hidden_states', 'encoder_hidden_states', 'timestep');
   const x = g.op('Cast', ['hidden_states'], { to: FLOAT });
   const e = g.op('Cast', ['encoder_hidden_states'], { to: FLOAT });
   const t = g.op('Cast', ['timestep'], { to: FLOAT });
@@ -80,11 +105,12 @@ export function transformerGraph(params: DemoGraphParams): Uint8Array {
     perChannel,
   ]);
 
-  // Smooth field: coarse grid samples of the current latent, bicubic back up to its size, normalised per channel.
+  // Smooth field of the latent perturbed by the DiT: coarse grid samples, bicubic back up, normalised per channel.
+  const source = g.op('Add', [x, g.op('Mul', [g.op('Cast', [dit], { to: FLOAT }), g.f32('dit_weight', [], [0.5])])]);
   const size = g.op('Shape', [x]);
   const empty = g.f32('empty', [0], []);
   const coarse = (cells: number, weight: number): string => {
-    const down = g.op('Resize', [x, '', '', g.i64(`grid_${cells}`, [4], [1, C, cells, cells])], { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_floor' });
+    const down = g.op('Resize', [source, '', '', g.i64(`grid_${cells}`, [4], [1, C, cells, cells])], { mode: 'nearest', coordinate_transformation_mode: 'half_pixel', nearest_mode: 'round_prefer_floor' });
     const up = g.op('Resize', [down, '', empty, size], { mode: 'cubic', coordinate_transformation_mode: 'align_corners' });
     return g.op('Mul', [up, g.f32(`w_grid_${cells}`, [], [weight])]);
   };
@@ -109,22 +135,50 @@ export function vaePreProcessGraph(): Uint8Array {
   return g.encode();
 }
 
+/** Binomial 3×3 blur per channel (edge-padded): after a nearest 2× Resize it interpolates like bilinear. */
+function blur(c: Ctx, name: string, x: string, cin: number, cout: number): string {
+  const taps = [1, 2, 1, 2, 4, 2, 1, 2, 1].map((v) => v / 16);
+  const weights = new Float32Array(cout * cin * 9);
+  for (let o = 0; o < cout; o++) weights.set(taps, (o * cin + o) * 9);
+  const padded = c.g.op('Pad', [x, c.g.ints([0, 0, 1, 1, 0, 0, 1, 1])], { mode: 'edge' });
+  return c.g.op('Conv', [padded, c.g.f16(`${name}.weight`, [cout, cin, 3, 3], weights), c.g.f16(`${name}.bias`, [cout], new Float32Array(cout))], { kernel_shape: [3, 3] });
+}
+
 export function vaeDecoderGraph(): Uint8Array {
   const C = DEMO_CHANNELS;
+  const W = VAE_WIDTH;
   const g = new GraphBuilder('zimage_demo_vae_decoder');
+  const c: Ctx = { g, w: new DemoWeights(4401) };
   g.input('latent_sample', 'float16', [1, C, 'latent_height', 'latent_width']);
   g.output('sample', 'float16', [1, 3, 'height', 'width']);
-  const z = g.op('Sub', [g.op('Cast', ['latent_sample'], { to: FLOAT }), g.f32('unshift', [], [0.1159])]);
-  // Latent channel k carries hue 2πk/C: the 1×1 conv projects the 16 channels onto a colour wheel.
+  // conv_in: latent channel k carries hue 2πk/C — the centre taps project the 16 channels onto a colour wheel
+  // (bias undoing the 0.1159 shift); channels 3.. get small random 3×3 filters (texture for the mid block).
   const jitter = demoWeights(4404, 3 * C, 0.02);
-  const wheel = Array.from({ length: 3 * C }, (_, i) => {
-    const c = Math.floor(i / C);
-    const k = i % C;
-    return HUE_GAIN * Math.cos((2 * Math.PI * k) / C - (2 * Math.PI * c) / 3) + jitter[i]!;
-  });
-  const rgb = g.op('Conv', [z, g.f32('conv_w', [3, C, 1, 1], wheel), g.f32('conv_b', [3], [0.12, 0.1, 0.12])], { kernel_shape: [1, 1] });
-  const up = g.op('Resize', [rgb, '', g.f32('up8', [4], [1, 1, 8, 8])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
-  g.op('Cast', [g.op('Tanh', [up])], { to: FLOAT16 }, 'sample');
+  const texture = demoWeights(4405, (W - 3) * C * 9, 0.1 / Math.sqrt(9 * C));
+  const weights = new Float32Array(W * C * 9);
+  const bias = new Float32Array(W);
+  const base = [0.12, 0.1, 0.12];
+  for (let o = 0; o < 3; o++) {
+    let sum = 0;
+    for (let k = 0; k < C; k++) {
+      const v = HUE_GAIN * Math.cos((2 * Math.PI * k) / C - (2 * Math.PI * o) / 3) + jitter[o * C + k]!;
+      weights[(o * C + k) * 9 + 4] = v;
+      sum += v;
+    }
+    bias[o] = base[o]! - 0.1159 * sum;
+  }
+  weights.set(texture, 3 * C * 9);
+  let x = conv(c, 'conv_in', 'latent_sample', C, W, 3, { weights, bias });
+  // Mid block at latent resolution: ResNet, attention (on a bounded grid), ResNet — small branches.
+  x = resnet(c, 'mid_block.resnets.0', x, W, W, VAE_GROUPS, 0.05);
+  const grid = g.op('Resize', [x, '', '', g.op('Concat', [g.ints([1, W]), g.op('Min', [g.op('Slice', [g.op('Shape', [x]), g.ints([2]), g.ints([4])]), g.ints([VAE_ATTENTION_GRID, VAE_ATTENTION_GRID])])], { axis: 0 })],
+    { mode: 'linear', coordinate_transformation_mode: 'half_pixel' });
+  const delta = attentionBranch(c, 'mid_block.attentions.0', grid, W, VAE_GROUPS, 0.05);
+  x = g.op('Add', [x, g.op('Resize', [delta, '', '', g.op('Shape', [x])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' })]);
+  x = resnet(c, 'mid_block.resnets.1', x, W, W, VAE_GROUPS, 0.05);
+  // Three upsamplers: nearest 2× then a 3×3 conv (the blur) — ×8 overall, smooth.
+  for (let i = 0; i < 3; i++) x = blur(c, `up_blocks.${i}.upsamplers.0.conv`, upsample2x(c, x), W, W);
+  g.op('Cast', [g.op('Tanh', [g.op('Cast', [blur(c, 'conv_out', x, W, 3)], { to: FLOAT })])], { to: FLOAT16 }, 'sample');
   return g.encode();
 }
 
