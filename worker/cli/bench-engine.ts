@@ -7,8 +7,11 @@
  *  3. throughput: N jobs queued at once on the two-thread engine (each job's PNG + store on the caller's thread,
  *     like the worker), transformer busy fraction; and the same jobs one at a time for comparison.
  * Writes JSON and a markdown table into --out-dir.
+ * With `--model DIR` (e.g. the full-size replica): memory and time per stage of that model instead
+ * (bench-memory.ts): peak RSS at load and per stage, time per denoising step at 256², 512², 1024².
  */
 import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { createEngine } from '../engine/create-engine.js';
@@ -16,10 +19,13 @@ import { ensureDemoModel } from '../engine/demo-model/build.js';
 import type { EngineImage, EngineRequest } from '../engine/engine.js';
 import type { StageStatsSnapshot } from '../engine/stage-stats.js';
 import { ZimagePipeline } from '../engine/zimage-pipeline.js';
-import { intFlag, parseFlags, runCli, sizeFlag } from './args.js';
+import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
+import { benchFullModel, fullBenchMarkdown } from './bench-memory.js';
 
 const USAGE = `usage: node dist/worker/cli/bench-engine.js [--size 512x512] [--steps 8] [--jobs 20] [--repeat 5]
                                            [--out-dir data/bench] [--threads N]
+       node dist/worker/cli/bench-engine.js --model DIR [--sizes 256,512,1024] [--steps 1]
+                                           [--max-step-s 300] [--max-decode-s 300] [--out-dir data/bench] [--threads N]
 env: ZIMAGE_MODEL_DIR (also benchmark this model), DATA_DIR, ZIMAGE_EP`;
 
 interface Settings { width: number; height: number; steps: number; jobs: number; repeat: number; threads: number; outDir: string; ep: 'cpu' | 'cuda' | 'auto' }
@@ -137,8 +143,10 @@ function markdown(results: Array<Record<string, any>>): string {
 
 runCli(USAGE, async () => {
   const f = parseFlags({ size: { type: 'string' }, steps: { type: 'string' }, jobs: { type: 'string' }, repeat: { type: 'string' },
-    'out-dir': { type: 'string' }, threads: { type: 'string' }, help: { type: 'boolean' } }, process.argv.slice(2));
+    'out-dir': { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, sizes: { type: 'string' },
+    'max-step-s': { type: 'string' }, 'max-decode-s': { type: 'string' }, help: { type: 'boolean' } }, process.argv.slice(2));
   if (f.help) { process.stdout.write(`${USAGE}\n`); return; }
+  if (f.model) { await benchModelDir(f); return; }
   const [width, height] = sizeFlag(f.size, [512, 512]);
   const ep = (process.env.ZIMAGE_EP ?? 'cpu') as Settings['ep'];
   const dataDir = resolve(process.env.DATA_DIR ?? './data');
@@ -161,3 +169,26 @@ runCli(USAGE, async () => {
   await writeFile(join(o.outDir, 'bench.md'), `# Engine benchmark ${stamp}\n\n${md}\n`);
   process.stdout.write(`${md}\n\nwritten: ${join(o.outDir, 'bench.json')}, ${join(o.outDir, 'bench.md')}\n`);
 });
+
+/** `--model DIR`: memory and per-stage time of one (full-size) model. */
+async function benchModelDir(f: Record<string, string | boolean | undefined>): Promise<void> {
+  const str = (k: string): string | undefined => (typeof f[k] === 'string' ? f[k] : undefined);
+  const sizes = (str('sizes') ?? '256,512,1024').split(',').map((v) => {
+    if (!/^\d+$/.test(v) || Number(v) % 16 !== 0 || Number(v) < 16) throw new UsageError(`--sizes takes multiples of 16, e.g. 256,512,1024; got "${v}"`);
+    return Number(v);
+  });
+  const threads = intFlag('threads', str('threads'), 0, 0, 256);
+  const outDir = resolve(str('out-dir') ?? join(resolve(process.env.DATA_DIR ?? './data'), 'bench'));
+  const result = await benchFullModel({
+    modelDir: resolve(str('model')!), sizes, steps: intFlag('steps', str('steps'), 1, 1, 16),
+    maxStepS: intFlag('max-step-s', str('max-step-s'), 300, 1, 86_400), maxDecodeS: intFlag('max-decode-s', str('max-decode-s'), 300, 1, 86_400),
+    settings: { executionProvider: (process.env.ZIMAGE_EP ?? 'cpu') as Settings['ep'], ...(threads ? { intraOpThreads: threads } : {}) },
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  await mkdir(outDir, { recursive: true });
+  const md = fullBenchMarkdown(result);
+  const stamp = new Date().toISOString();
+  await writeFile(join(outDir, 'bench-model.json'), JSON.stringify({ at: stamp, node: process.version, cpus: cpus().length, result }, null, 2));
+  await writeFile(join(outDir, 'bench-model.md'), `# Model benchmark ${stamp}\n\n${md}\n`);
+  process.stdout.write(`${md}\n\nwritten: ${join(outDir, 'bench-model.json')}, ${join(outDir, 'bench-model.md')}\n`);
+}

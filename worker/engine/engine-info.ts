@@ -3,14 +3,20 @@ import { createHash } from 'node:crypto';
 import { ZimageError } from '../../src/errors.js';
 import { DEFAULT_MAX_TOKENS } from '../../src/model/prompt-tokenizer.js';
 import { readDemoMarker } from './demo-model/build.js';
+import { readReplicaMarker } from './demo-model/replica.js';
 import type { EngineInfo, EngineRequest } from './engine.js';
 import type { ModelDirReport } from './model-dir.js';
 import { MAX_STEPS, MIN_STEPS } from './schedule.js';
 
-/** Demo model (marker present) or the real export; version = demo builder version, or a hash of file names + sizes. */
+/** Demo model (marker present), the full-size replica (its marker), or the real export; version = demo builder version, or a hash of file names + sizes. */
 export async function engineInfo(report: ModelDirReport, maxTokens = DEFAULT_MAX_TOKENS): Promise<EngineInfo> {
   const marker = await readDemoMarker(report.dir);
   if (marker) return { id: 'zimage-demo', name: 'demo model', demo: true, version: `demo-v${marker.version}`, maxTokens };
+  const replica = await readReplicaMarker(report.dir);
+  if (replica) {
+    const depth = `${replica.textLayers}+${replica.ditLayers} layers`;
+    return { id: 'zimage-replica', name: `full-size replica, random weights (${depth})`, demo: false, version: `replica-${replica.textLayers}-${replica.ditLayers}-${replica.refiners}`, maxTokens };
+  }
   const version = createHash('sha256').update(report.found.map((f) => `${f.path}:${f.bytes}`).join('\n')).digest('hex').slice(0, 12);
   return { id: 'z-image-turbo-onnx-v2', name: 'Z-Image-Turbo (ONNX q4f16)', demo: false, version, maxTokens };
 }
