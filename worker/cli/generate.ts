@@ -1,15 +1,16 @@
 /**
  * `npm run generate -- --prompt "a cat" --seed 7 --size 512x512 --steps 8 --count 1 --out out.png`
- * Uses the demo model unless ZIMAGE_MODEL_DIR is set. Data dir = DATA_DIR or ./data.
+ * Uses ZIMAGE_MODEL_DIR, else a verified download in DATA_DIR/models/z-image-turbo, else the demo model. Data dir = DATA_DIR or ./data.
  */
 import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
+import { findDefaultModel } from '../download/manifest.js';
 import { createEngine } from '../engine/create-engine.js';
 import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
 
 const USAGE = `usage: npm run generate -- --prompt "a cat" [--seed 7] [--size 512x512] [--steps 8] [--count 1]
                            [--out out.png] [--schedule reference|webnn] [--threads N]
-env: ZIMAGE_MODEL_DIR (default: the demo model), DATA_DIR (default ./data), ZIMAGE_EP cpu|cuda|auto,
+env: ZIMAGE_MODEL_DIR (default: DATA_DIR/models/z-image-turbo when downloaded, else the demo model), DATA_DIR (default ./data), ZIMAGE_EP cpu|cuda|auto,
      ZIMAGE_SAFETY_CHECKER=1, ZIMAGE_SCHEDULE reference|webnn (--schedule wins), ZIMAGE_THREADS`;
 
 function outPath(out: string, index: number, count: number): string {
@@ -37,9 +38,11 @@ runCli(USAGE, async () => {
   }
   const ep = process.env.ZIMAGE_EP ?? 'cpu';
   if (ep !== 'cpu' && ep !== 'cuda' && ep !== 'auto') throw new UsageError(`ZIMAGE_EP must be cpu, cuda or auto, got "${ep}"`);
+  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+  const modelDir = process.env.ZIMAGE_MODEL_DIR ? resolve(process.env.ZIMAGE_MODEL_DIR) : (await findDefaultModel(dataDir))?.dir;
   const engine = createEngine({
-    dataDir: resolve(process.env.DATA_DIR ?? './data'),
-    ...(process.env.ZIMAGE_MODEL_DIR ? { modelDir: resolve(process.env.ZIMAGE_MODEL_DIR) } : {}),
+    dataDir,
+    ...(modelDir ? { modelDir } : {}),
     executionProvider: ep, threads,
     ...(schedule ? { schedule } : {}),
     safetyChecker: process.env.ZIMAGE_SAFETY_CHECKER === '1' || process.env.ZIMAGE_SAFETY_CHECKER === 'true',
