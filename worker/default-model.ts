@@ -19,5 +19,6 @@ export async function applyDefaultModel(config: Config): Promise<ModelChoice> {
   const found = await findDefaultModel(config.dataDir);
   if (!found) return { config };
   const env = Object.freeze({ ...config.env, ZIMAGE_MODEL_DIR: found.dir });
-  return { config: { ...config, env }, origin: `${found.label} in ${relative(process.cwd(), found.dir) || '.'}` };
+  const rel = relative(process.cwd(), found.dir);
+  return { config: { ...config, env }, origin: `${found.label} in ${rel === '' ? '.' : rel.startsWith('..') ? found.dir : rel}` };
 }

@@ -64,7 +64,7 @@ describe('doctor', () => {
     expect(results.filter((r) => r.status !== 'ok' && r.status !== 'info'), table).toEqual([]);
     expect(exitCode(results)).toBe(0);
     expect(row(results, 'Redis').result).toContain('answers PING');
-    expect(row(results, 'model files').result).toMatch(/^demo model: 8 files \+ 0 external-data shards/);
+    expect(row(results, 'model files').result).toMatch(/^demo model: 9 files \+ 0 external-data shards/);
     expect(row(results, 'graphs (v2 contract)').result).toMatch(/^5 graphs match \(text width 32, 16 latent channels; com\.microsoft ops: GatherBlockQuantized, GroupQueryAttention, MatMulNBits, MultiHeadAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization\)/);
     expect(row(results, 'smoke generation').result).toMatch(/^demo model 16×16, 1 step: \d+\.\d\d s after a \d+\.\d s load on cpu$/);
     // CUDA pieces are not needed with ZIMAGE_EP=cpu: informational, each still with its fix.

@@ -4,7 +4,7 @@
  * download, skip on a second run, resume after a cut, corrupted bytes, 401/403, 404, disk space, and the CLI with
  * HF_ENDPOINT (exit codes, single-line errors).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import onnxProto from 'onnx-proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { isZimageError, type ZimageError } from '../../src/errors.js';
+import { applyDefaultModel } from '../../worker/default-model.js';
 import { downloadModel, type DownloadOptions } from '../../worker/download/downloader.js';
 import { DOWNLOAD_EXIT_CODES } from '../../worker/download/errors.js';
 import { partialPath } from '../../worker/download/fetch-file.js';
@@ -242,6 +244,36 @@ describe('npm run model:download (CLI, dist/)', () => {
     expect(r.stdout).toMatch(/model ready in .*models\/z-image-turbo: `npm start` uses it by itself/);
     expect(h.requests.length).toBeGreaterThan(NEEDED.length);
     expect(await findDownloadedModel(join(dataDir, 'models', 'z-image-turbo'))).toBeDefined();
+  });
+
+  it('npm start picks the verified download up by itself and names it in its start line', async () => {
+    const dataDir = join(root, 'cli-data'); // downloaded by the test above
+    const modelDir = join(dataDir, 'models', 'z-image-turbo');
+    const chosen = await applyDefaultModel(loadConfig({ DATA_DIR: dataDir }));
+    expect(chosen.config.env.ZIMAGE_MODEL_DIR).toBe(modelDir);
+    expect(chosen.origin).toMatch(/^webnn\/Z-Image-Turbo@c0ffee0 in .*models\/z-image-turbo$/);
+    const explicit = await applyDefaultModel(loadConfig({ DATA_DIR: dataDir, ZIMAGE_MODEL_DIR: '/elsewhere' }));
+    expect(explicit).toMatchObject({ origin: 'ZIMAGE_MODEL_DIR=/elsewhere', config: { env: { ZIMAGE_MODEL_DIR: '/elsewhere' } } });
+    expect((await applyDefaultModel(loadConfig({ DATA_DIR: join(root, 'no-download') }))).origin).toBeUndefined();
+
+    const child = spawn(process.execPath, ['dist/src/main/start.js'], {
+      env: { PATH: process.env.PATH!, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => { out += d.toString(); const m = /zimage-bot ready.*\n/.exec(out); if (m) resolve(m[0]); });
+        child.on('exit', (code) => reject(new Error(`npm start exited ${code}: ${out}`)));
+        setTimeout(() => reject(new Error(`no start line within 40 s: ${out}`)), 40_000);
+      });
+      expect(line).toMatch(/\(model: Z-Image-Turbo \(ONNX q4f16\) — webnn\/Z-Image-Turbo@c0ffee0 in .*models\/z-image-turbo, private redis\)/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+
+    await rm(join(modelDir, MODEL_FILES.vaeDecoder));
+    expect((await applyDefaultModel(loadConfig({ DATA_DIR: dataDir }))).origin).toBeUndefined(); // incomplete: not picked
   });
 
   it('exit codes: 3 unreachable, 5 not found, each with one error line', async () => {

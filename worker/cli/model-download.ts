@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const secs = (performance.now() - t0) / 1000;
   const fetched = result.files.filter((x) => x.status !== 'verified').length;
   process.stderr.write(`${result.files.length} files verified (${fetched} fetched, ${formatBytes(result.downloadedBytes)} in ${secs.toFixed(0)} s), ${result.repo}@${result.commit.slice(0, 7)}\n`);
-  const shown = relative(process.cwd(), dir) || '.';
+  const rel = relative(process.cwd(), dir);
+  const shown = rel === '' ? '.' : rel.startsWith('..') ? dir : rel;
   process.stdout.write(dir === defaultDir
     ? `model ready in ${shown}: \`npm start\` uses it by itself (or ZIMAGE_MODEL_DIR=${shown} npm start)\n`
     : `model ready: ZIMAGE_MODEL_DIR=${shown} npm start\n`);

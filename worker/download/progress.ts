@@ -114,7 +114,7 @@ export class BarProgress extends Tracker {
     this.multi.log(`${path}: ${note}\n`);
   }
   notice(message: string): void { this.multi.log(`${message}\n`); }
-  end(): void { clearInterval(this.timer); this.redraw(); this.multi.stop(); }
+  end(): void { clearInterval(this.timer); this.redraw(); this.multi.update(); this.multi.stop(); } // update() flushes pending log lines
 
   private payload(name: string, size: number, done: number, rate: Rate): Record<string, string> {
     const speed = rate.perSecond();
