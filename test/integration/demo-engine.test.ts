@@ -15,6 +15,7 @@ import { GraphBuilder } from '../../worker/engine/demo-model/onnx-graph.js';
 import type { EngineImage, EngineRequest } from '../../worker/engine/engine.js';
 import { MODEL_FILES } from '../../worker/engine/model-files.js';
 import { ThreadedEngine } from '../../worker/engine/threaded-engine.js';
+import { externalize, v1TransformerGraph } from '../helpers/model-edits.js';
 
 let dataDir: string;
 let modelDir: string;
@@ -163,19 +164,9 @@ describe('model directory validation', () => {
     const dir = await copyModel('sharded');
     // Move the transformer's weights into two shards, the way the v2 export stores them (…onnx_data, …onnx_data_1).
     const file = join(dir, MODEL_FILES.transformer);
-    const model = onnxProto.onnx.ModelProto.decode(await readFile(file));
-    const shards: Record<string, Buffer[]> = { 'transformer_model_q4f16.onnx_data': [], 'transformer_model_q4f16.onnx_data_1': [] };
-    for (const [name, shard] of [['w_colour', 'transformer_model_q4f16.onnx_data'], ['w_gain', 'transformer_model_q4f16.onnx_data_1']] as const) {
-      const t = model.graph!.initializer!.find((i) => i.name === name)!;
-      const bytes = Buffer.from(t.rawData!);
-      const offset = shards[shard]!.reduce((n, b) => n + b.length, 0);
-      shards[shard]!.push(bytes);
-      t.rawData = new Uint8Array(0);
-      t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
-      t.externalData = [{ key: 'location', value: shard }, { key: 'offset', value: String(offset) }, { key: 'length', value: String(bytes.length) }];
-    }
-    await writeFile(file, onnxProto.onnx.ModelProto.encode(model).finish());
-    for (const [shard, parts] of Object.entries(shards)) await writeFile(join(dir, 'onnx', shard), Buffer.concat(parts));
+    const { model, shards } = externalize(await readFile(file), [['w_colour', 'transformer_model_q4f16.onnx_data'], ['w_gain', 'transformer_model_q4f16.onnx_data_1']]);
+    await writeFile(file, model);
+    for (const [shard, bytes] of shards) await writeFile(join(dir, 'onnx', shard), bytes);
     const sharded = new ThreadedEngine({ modelDir: dir, executionProvider: 'cpu' });
     disposeLater.push(sharded);
     const [a] = await sharded.generate(req(), none);
@@ -188,13 +179,7 @@ describe('model directory validation', () => {
 
   it('a v1-shaped transformer (5-D latents, unified_results) is refused with a clear message', async () => {
     const dir = await copyModel('v1-shaped');
-    const g = new GraphBuilder('v1_transformer');
-    g.input('hidden_states', 'float32', ['batch_size', 16, 'num_frames', 'height', 'width']);
-    g.input('encoder_hidden_states', 'float32', ['batch_size', 'seq_len', 32]);
-    g.input('timestep', 'float32', ['batch_size']);
-    g.output('unified_results', 'float32', [16, 'num_frames', 'height', 'width']);
-    g.op('Squeeze', ['hidden_states', g.i64('axis0', [1], [0])], {}, 'unified_results');
-    await writeFile(join(dir, MODEL_FILES.transformer), g.encode());
+    await writeFile(join(dir, MODEL_FILES.transformer), v1TransformerGraph());
     const err = await loadError(dir);
     expect(err.code).toBe('MODEL_INVALID');
     expect(err.message).toContain('onnx/transformer_model_q4f16.onnx: this is the v1 export');

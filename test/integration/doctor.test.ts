@@ -7,16 +7,15 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoctor, type CheckResult, type DoctorOptions } from '../../worker/doctor/checks.js';
 import { readGraphHeader } from '../../worker/doctor/onnx-header.js';
 import { systemProbes, type DoctorProbes } from '../../worker/doctor/probes.js';
 import { exitCode, renderTable } from '../../worker/doctor/report.js';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
-import { GraphBuilder } from '../../worker/engine/demo-model/onnx-graph.js';
 import { MODEL_FILES } from '../../worker/engine/model-files.js';
 import { ort } from '../../worker/engine/sessions.js';
+import { externalize, v1TransformerGraph } from '../helpers/model-edits.js';
 
 const run = promisify(execFile);
 const redisUrl = process.env.ZIMAGE_TEST_REDIS_URL!;
@@ -100,13 +99,7 @@ describe('doctor', () => {
   it('a missing external-data shard is reported with its fix, and the smoke generation is not attempted', async () => {
     const dir = await copyDemo('missing-shard');
     const file = join(dir, MODEL_FILES.transformer);
-    const model = onnxProto.onnx.ModelProto.decode(await readFile(file));
-    const t = model.graph!.initializer!.find((i) => i.name === 'w_gain')!;
-    const length = t.rawData!.length;
-    t.rawData = new Uint8Array(0);
-    t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [{ key: 'location', value: 'transformer_model_q4f16.onnx_data_1' }, { key: 'offset', value: '0' }, { key: 'length', value: String(length) }];
-    await writeFile(file, onnxProto.onnx.ModelProto.encode(model).finish());
+    await writeFile(file, externalize(await readFile(file), [['w_gain', 'transformer_model_q4f16.onnx_data_1']]).model); // shard not written
     const results = await runDoctor(options({ env: { ZIMAGE_MODEL_DIR: dir } }));
     expect(row(results, 'model files')).toMatchObject({
       status: 'fail',
@@ -120,13 +113,7 @@ describe('doctor', () => {
 
   it('a v1-shaped transformer is named as the v1 export, with the fix', async () => {
     const dir = await copyDemo('v1-shaped');
-    const g = new GraphBuilder('v1_transformer');
-    g.input('hidden_states', 'float32', ['batch_size', 16, 'num_frames', 'height', 'width']);
-    g.input('encoder_hidden_states', 'float32', ['batch_size', 'seq_len', 32]);
-    g.input('timestep', 'float32', ['batch_size']);
-    g.output('unified_results', 'float32', [16, 'num_frames', 'height', 'width']);
-    g.op('Squeeze', ['hidden_states', g.i64('axis0', [1], [0])], {}, 'unified_results');
-    await writeFile(join(dir, MODEL_FILES.transformer), g.encode());
+    await writeFile(join(dir, MODEL_FILES.transformer), v1TransformerGraph());
     const results = await runDoctor(options({ env: { ZIMAGE_MODEL_DIR: dir }, smoke: false }));
     const graphs = row(results, 'graphs (v2 contract)');
     expect(graphs.status).toBe('fail');

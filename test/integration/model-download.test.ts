@@ -10,7 +10,6 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import onnxProto from 'onnx-proto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { isZimageError, type ZimageError } from '../../src/errors.js';
@@ -24,6 +23,7 @@ import { writeDemoModel } from '../../worker/engine/demo-model/build.js';
 import { inspectModelDir } from '../../worker/engine/model-dir.js';
 import { MODEL_FILES } from '../../worker/engine/model-files.js';
 import { FAKE_COMMIT, FakeHub } from '../helpers/fake-hub.js';
+import { externalize } from '../helpers/model-edits.js';
 
 const run = promisify(execFile);
 const REPO = 'webnn/Z-Image-Turbo';
@@ -42,18 +42,9 @@ async function hubFiles(): Promise<Map<string, Buffer>> {
   await writeDemoModel(dir);
   const out = new Map<string, Buffer>();
   for (const rel of Object.values(MODEL_FILES)) out.set(rel, await readFile(join(dir, rel)));
-  const model = onnxProto.onnx.ModelProto.decode(out.get(MODEL_FILES.transformer)!);
-  const shards: Record<string, Buffer[]> = { [SHARD0]: [], [SHARD1]: [] };
-  for (const [name, shard] of [['w_colour', SHARD0], ['w_gain', SHARD1]] as const) {
-    const t = model.graph!.initializer!.find((i) => i.name === name)!;
-    const bytes = Buffer.from(t.rawData!);
-    t.rawData = new Uint8Array(0);
-    t.dataLocation = onnxProto.onnx.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [{ key: 'location', value: shard.split('/')[1]! }, { key: 'offset', value: '0' }, { key: 'length', value: String(bytes.length) }];
-    shards[shard]!.push(bytes);
-  }
-  out.set(MODEL_FILES.transformer, Buffer.from(onnxProto.onnx.ModelProto.encode(model).finish()));
-  for (const [k, v] of Object.entries(shards)) out.set(k, Buffer.concat(v));
+  const { model, shards } = externalize(out.get(MODEL_FILES.transformer)!, [['w_colour', SHARD0.split('/')[1]!], ['w_gain', SHARD1.split('/')[1]!]]);
+  out.set(MODEL_FILES.transformer, Buffer.from(model));
+  for (const [name, bytes] of shards) out.set(`onnx/${name}`, bytes);
   out.set('README.md', Buffer.from('# Z-Image-Turbo (fake hub)\n'));
   out.set('onnx/text_encoder_model_fp32.onnx', Buffer.alloc(4096, 7)); // another variant: never fetched
   return out;
