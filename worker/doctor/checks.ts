@@ -26,8 +26,8 @@ export interface DoctorOptions {
 export const MIN_NODE = [20, 19] as const;
 /** Size of the v2 export without / with the safety checker (ZIMAGE_ONNX.md §0). */
 const DOWNLOAD_BYTES = { plain: 6.02e9, safety: 6.63e9 };
-/** Host RAM on CPU ≈ 1.75 × the model's bytes (full-size replica: 9.7 GiB peak for 5.98 GB, docs/ENGINE.md) + headroom. */
-const CPU_RAM_FACTOR = 1.75;
+/** Host RAM on CPU ≈ 2.6 × the model's bytes: the full-size replica (5.98 GB) peaked at 14.3 GiB decoding 1024² (docs/ENGINE.md). */
+const CPU_RAM_FACTOR = 2.6;
 const GPU_MEM_FACTOR = 1.25;
 const GiB = 2 ** 30;
 const gib = (b: number): string => `${(b / GiB).toFixed(1)} GiB`;
