@@ -47,7 +47,7 @@ export async function admit(quota: QuotaService, a: AdmissionInput): Promise<Adm
   const limit = s.limit.limit;
   // Both counts are live (read in the same step); the bound is the role's, which a change would have made stale.
   if (res.outcome === 'busy') return busyRefusal(s.used, standing.role.maxWaiting ?? s.used, L);
-  if (res.outcome === 'rate_limited') return rateRefusal(standing.role.commandsPerMinute ?? s.used, s.used, quota.rateWindowLeftS(), L);
+  if (res.outcome === 'rate_limited') return rateRefusal(standing.role.commandsPerMinute ?? s.used, s.used, quota.secondsUntil(res.freeAt ?? quota.now()), L);
   if (!res.ok) {
     return {
       ok: false,

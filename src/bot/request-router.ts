@@ -73,7 +73,7 @@ export class RequestRouter {
     // and their quota standing travel together, and the command is parsed and its tokens counted while they
     // are on the way. Either way nothing is answered before the mark says this event is new.
     const recent = this.d.quota.recent(id);
-    let fresh = recent ? null : this.mark(id, markKey);
+    let fresh: Promise<{ fresh: boolean; count: number; freeAt: number }> | null = recent ? null : this.mark(id, markKey);
     let standing = recent ? null : this.standingOf(id);
     const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
     const registry = this.d.subcommands.registry();
@@ -97,7 +97,7 @@ export class RequestRouter {
     const perMinute = (await standing).role.commandsPerMinute;
     if (perMinute !== null && marked.count > perMinute) {
       this.d.hooks?.quotaRefused(req.platform, 'rate_limited');
-      const { reply } = rateRefusal(perMinute, marked.count, this.d.quota.rateWindowLeftS(), locale);
+      const { reply } = rateRefusal(perMinute, marked.count, this.d.quota.secondsUntil(marked.freeAt), locale);
       if (reply) await adapter.reply(req.thread, reply);
       return;
     }
@@ -144,7 +144,7 @@ export class RequestRouter {
     await this.queue(req, adapter, locale, prepared.params, { template: prepared.template.name, extra: prepared.extra, standing });
   }
 
-  private mark(id: Identity, key: string): Promise<{ fresh: boolean; count: number }> {
+  private mark(id: Identity, key: string): Promise<{ fresh: boolean; count: number; freeAt: number }> {
     return this.d.quota.markEvent(id, key, EVENT_TTL_S);
   }
 

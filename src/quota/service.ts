@@ -49,7 +49,14 @@ export interface Standing {
  * waiting, `rate_limited`: too many commands this minute (`standing.used` is then that count or the waiting
  * count). Only `charged` charges anything.
  */
-export interface ReserveResult { ok: boolean; outcome: ReserveOutcome; standing: Standing; cost: number }
+export interface ReserveResult {
+  ok: boolean;
+  outcome: ReserveOutcome;
+  standing: Standing;
+  cost: number;
+  /** `rate_limited`: when the oldest command of the last minute leaves it (epoch ms). */
+  freeAt?: number;
+}
 
 export interface ReserveOptions {
   /** Charge only if the standing's version still holds (a remembered standing). */
@@ -185,20 +192,20 @@ export class QuotaService {
         most: base.role.maxWaiting, queuePrefix: this.keys.generateJob(''),
       },
       ...(o.checkVersion ? { version: base.version } : {}),
-      ...(o.mark ? { mark: { ...o.mark, rateKey: this.store.rateKey(id, id.user, now), perMinute: base.role.commandsPerMinute } } : {}),
+      ...(o.mark ? { mark: { ...o.mark, rateKey: this.store.rateKey(id, id.user), perMinute: base.role.commandsPerMinute } } : {}),
     });
     if (res.outcome === 'stale') this.remembered.delete(identityKey(id));
-    return { ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used } };
+    return { ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used }, ...(res.freeAt ? { freeAt: res.freeAt } : {}) };
   }
 
   /** Set a request's idempotency mark and, when it is new, count it against the person's commands this minute. */
-  async markEvent(id: Identity, markKey: string, ttlS: number): Promise<{ fresh: boolean; count: number }> {
-    return this.store.markEvent(markKey, ttlS, this.store.rateKey(id, id.user, this.clock()));
+  async markEvent(id: Identity, markKey: string, ttlS: number): Promise<{ fresh: boolean; count: number; freeAt: number }> {
+    return this.store.markEvent(markKey, ttlS, this.store.rateKey(id, id.user), this.clock());
   }
 
-  /** Seconds until the rate-limit window of now ends. */
-  rateWindowLeftS(): number {
-    return Math.max(1, Math.ceil((60_000 - (this.clock() % 60_000)) / 1000));
+  /** Whole seconds from now until `at` (at least 1): "try again in N s". */
+  secondsUntil(at: number): number {
+    return Math.max(1, Math.ceil((at - this.clock()) / 1000));
   }
 
   /** Give a job's charge back (failure, cancel, safety block). Idempotent: a second call returns 0. */

@@ -17,18 +17,25 @@ const STATS_TTL_S = 40 * 24 * 3600;
 
 // KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, unranked, [event mark, rate counter].
 // ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL,
-//       job id, most waiting (-1 = none), most commands this minute (-1 = none), generate-queue key prefix.
+//       job id, most waiting (-1 = none), most commands in the last minute (-1 = none), generate-queue key prefix, now (ms).
 // Returns {outcome, used, repeat}: outcome 1 charged (and the job joins the person's waiting set), 0 refused
 // (over quota), 2 stale (the version moved: nothing done), 3 duplicate (the event mark was set already: nothing
 // done), 4 busy (too many jobs waiting: `used` is how many), 5 rate limited (the event is consumed, nothing
-// charged: `used` is the count this minute). Nothing is charged unless the outcome is 1.
+// charged: `used` is the count in the last minute, the third value when the oldest of them leaves the minute).
+// Nothing is charged unless the outcome is 1.
 const RESERVE = `
 if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
 if KEYS[12] then
   if not redis.call('set', KEYS[12], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
-  local n = redis.call('incr', KEYS[13])
-  if n == 1 then redis.call('expire', KEYS[13], 120) end
-  if tonumber(ARGV[11]) >= 0 and n > tonumber(ARGV[11]) then return {5, n, 0} end
+  local now = tonumber(ARGV[13])
+  redis.call('zremrangebyscore', KEYS[13], '-inf', now - 60000)
+  redis.call('zadd', KEYS[13], now, KEYS[12])
+  redis.call('pexpire', KEYS[13], 60000)
+  local n = redis.call('zcard', KEYS[13])
+  if tonumber(ARGV[11]) >= 0 and n > tonumber(ARGV[11]) then
+    local oldest = redis.call('zrange', KEYS[13], 0, 0, 'WITHSCORES')
+    return {5, n, tonumber(oldest[2]) + 60000}
+  end
 end
 if redis.call('exists', KEYS[2]) == 1 then
   return {1, tonumber(redis.call('get', KEYS[1]) or '0'), 1}
@@ -59,13 +66,17 @@ redis.call('sadd', KEYS[11], ARGV[9])
 redis.call('expire', KEYS[11], 3600)
 return {1, used, 0}`;
 
-// KEYS: event mark, rate counter. ARGV: mark TTL. Returns {fresh (1/0), commands this minute}.
-// A retried event (mark set already) is not counted again.
+// KEYS: event mark, the person's commands of the last minute (zset: mark → time). ARGV: mark TTL, now (ms).
+// Returns {fresh (1/0), commands in the last minute (this one included), when the oldest of them leaves it}.
+// A retried event (mark set already) is not counted again; refused commands count (a flood stays refused).
 const MARK = `
-if not redis.call('set', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return {0, 0} end
-local n = redis.call('incr', KEYS[2])
-if n == 1 then redis.call('expire', KEYS[2], 120) end
-return {1, n}`;
+if not redis.call('set', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return {0, 0, 0} end
+local now = tonumber(ARGV[2])
+redis.call('zremrangebyscore', KEYS[2], '-inf', now - 60000)
+redis.call('zadd', KEYS[2], now, KEYS[1])
+redis.call('pexpire', KEYS[2], 60000)
+local oldest = redis.call('zrange', KEYS[2], 0, 0, 'WITHSCORES')
+return {1, redis.call('zcard', KEYS[2]), tonumber(oldest[2]) + 60000}`;
 
 // KEYS: charge. Returns the amount given back (0 when never charged or already refunded).
 const REFUND = `
@@ -122,7 +133,7 @@ export class QuotaStore {
   groupsKey(scope: Scope, user: string): string { return `${this.root}:groups:${scopeId(scope)}:${user}`; }
 
   /** Check and charge in one step; `repeat` true means this job was charged before. */
-  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; used: number; repeat: boolean }> {
+  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; used: number; repeat: boolean; freeAt?: number }> {
     const limit = a.limit.unlimited ? -1 : a.limit.amount;
     const usedTtl = Math.max(60, Math.ceil((a.windowEnd - a.now) / 1000) + 7 * 24 * 3600);
     const keys = [
@@ -133,19 +144,20 @@ export class QuotaStore {
     ];
     const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
       String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0), a.jobId, String(a.waiting.most ?? -1), String(a.mark?.perMinute ?? -1),
-      a.waiting.queuePrefix)) as [number, number, number];
-    return { outcome: OUTCOMES[res[0]]!, used: Number(res[1]), repeat: res[2] === 1 };
+      a.waiting.queuePrefix, String(a.now))) as [number, number, number];
+    const outcome = OUTCOMES[res[0]]!;
+    return { outcome, used: Number(res[1]), repeat: outcome === 'charged' && res[2] === 1, ...(outcome === 'rate_limited' ? { freeAt: Number(res[2]) } : {}) };
   }
 
-  /** The key counting a person's commands in the minute of `now`. */
-  rateKey(scope: Scope, user: string, now: number): string {
-    return `${this.root}:rate:${scopeId(scope)}:${user}:${Math.floor(now / 60_000)}`;
+  /** The person's commands of the last minute (a sliding window: no burst of twice the limit across a minute's edge). */
+  rateKey(scope: Scope, user: string): string {
+    return `${this.root}:rate:${scopeId(scope)}:${user}`;
   }
 
-  /** Set an event's idempotency mark; when it is new, count the command. */
-  async markEvent(markKey: string, ttlS: number, rateKey: string): Promise<{ fresh: boolean; count: number }> {
-    const [fresh, count] = (await this.redis.eval(MARK, 2, markKey, rateKey, String(ttlS))) as [number, number];
-    return { fresh: fresh === 1, count: Number(count) };
+  /** Set an event's idempotency mark; when it is new, count the command (and say when the minute's oldest leaves). */
+  async markEvent(markKey: string, ttlS: number, rateKey: string, now: number): Promise<{ fresh: boolean; count: number; freeAt: number }> {
+    const [fresh, count, freeAt] = (await this.redis.eval(MARK, 2, markKey, rateKey, String(ttlS), String(now))) as [number, number, number];
+    return { fresh: fresh === 1, count: Number(count), freeAt: Number(freeAt) };
   }
 
   async refund(jobId: string): Promise<number> {
