@@ -1,0 +1,181 @@
+/**
+ * The processes' lifecycle, with real processes (dist/), real Redis and the demo model: a process-group SIGTERM
+ * (a terminal's Ctrl+C, systemd) during a running job, with and without the private Redis dying at the same
+ * moment; `kill -9` of `npm start`'s node process (and of its Redis supervisor too); `npm run bot` and
+ * `npm run worker` told to stop while their Redis is gone. Each exits within SHUTDOWN_TIMEOUT_MS, the private
+ * Redis is never started twice on one data directory, and every job is delivered once after the next start.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { demoModelDir, images, PlaygroundClient, statusOf, type PgMessage } from '../helpers/harness.js';
+import {
+  groupMembers, isAlive, killGroup, killPid, logLines, redisServersOn, spawnApp, until, waitHealthy, type AppProcess,
+} from '../helpers/processes.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!();
+});
+
+/** Slack on top of the bound for the OS to deliver the signal and reap the process on a loaded machine. */
+const EXIT_SLACK_MS = 1500;
+
+interface Site { dataDir: string; port: number; env: Record<string, string> }
+
+async function site(env: Record<string, string> = {}): Promise<Site> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'zimage-life-'));
+  const port = await freePort();
+  cleanups.push(() => {
+    for (const pid of redisServersOn(join(dataDir, 'redis'))) killPid(pid, 'SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir, port,
+    env: {
+      DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ZIMAGE_MODEL_DIR: await demoModelDir(), LOG_LEVEL: 'info',
+      STATUS_TICK_MS: '100', WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', CONFIG_FILE: '', ...env,
+    },
+  };
+}
+
+/** `npm start` (dist/src/main/start.js) on the site, answering HTTP. */
+async function startAll(s: Site, env: Record<string, string> = {}): Promise<AppProcess> {
+  const app = spawnApp('src/main/start.js', { ...s.env, ...env });
+  cleanups.push(() => killGroup(app.pid, 'SIGKILL'));
+  await waitHealthy(s.port, app);
+  return app;
+}
+
+async function generatingJob(pg: PlaygroundClient, text: string): Promise<string> {
+  const { threadId } = await pg.post('gina', text);
+  await pg.waitFor(threadId, (m) => statusOf(m)?.status?.phase === 'generating' && (statusOf(m)?.status?.step ?? 0) >= 1, 30_000);
+  return threadId;
+}
+
+/** The thread shows exactly one image and a "done" status, and still does a second later. */
+async function deliveredOnce(pg: PlaygroundClient, threadId: string): Promise<PgMessage[]> {
+  await pg.waitFor(threadId, (m) => images(m).length >= 1 && statusOf(m)?.status?.phase === 'done', 60_000);
+  await new Promise((ok) => setTimeout(ok, 1000)); // a second delivery would have arrived by now
+  const msgs = await pg.thread(threadId);
+  expect(images(msgs)).toHaveLength(1);
+  expect(msgs.filter((m) => m.status)).toHaveLength(1);
+  return msgs;
+}
+
+async function stopAndWait(app: AppProcess, boundMs: number): Promise<number> {
+  const sent = Date.now();
+  killGroup(app.pid, 'SIGTERM');
+  const timeout = new Promise<null>((ok) => setTimeout(() => ok(null), boundMs + EXIT_SLACK_MS + 5000));
+  const exit = await Promise.race([app.exited, timeout]);
+  if (!exit) throw new Error(`still running ${boundMs + EXIT_SLACK_MS + 5000} ms after SIGTERM (bound ${boundMs} ms); output tail:\n${app.output().slice(-3000)}`);
+  return exit.at - sent;
+}
+
+describe('npm start: group SIGTERM during a running job', () => {
+  it('the job finishes inside the bound, is delivered, and everything (the private Redis last) stops', async () => {
+    const s = await site({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' });
+    const app = await startAll(s);
+    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+    const threadId = await generatingJob(pg, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
+    const ms = await stopAndWait(app, 6000);
+    expect(ms).toBeLessThan(6000 + EXIT_SLACK_MS);
+    expect(logLines(app.output(), /^generated$/)).toHaveLength(1); // finished before the exit
+    expect(logLines(app.output(), /^delivered$/)).toHaveLength(1);
+    await until(() => redisServersOn(join(s.dataDir, 'redis')).length === 0, 5000, 'the private redis-server to stop');
+    const again = await startAll(s);
+    await deliveredOnce(pg, threadId);
+    await stopAndWait(again, 6000);
+  }, 120_000);
+
+  it('with the private Redis SIGTERMed at the same moment: exits within the bound; the job is delivered once after the next start', async () => {
+    const s = await site({ DEMO_STEP_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '2500' });
+    const app = await startAll(s);
+    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+    const threadId = await generatingJob(pg, '/zimage a storm at sea --size 256x256 --steps 10 --seed 2');
+    const [redisPid] = redisServersOn(join(s.dataDir, 'redis'));
+    expect(redisPid).toBeDefined();
+    killPid(redisPid!, 'SIGTERM'); // what systemd's default KillMode=control-group does to every process of the unit
+    const ms = await stopAndWait(app, 2500);
+    expect(ms).toBeLessThan(2500 + EXIT_SLACK_MS);
+    expect(logLines(app.output(), /^generated$/)).toHaveLength(0); // it was cut short
+    const again = await startAll(s, { DEMO_STEP_DELAY_MS: '0' });
+    const msgs = await deliveredOnce(pg, threadId);
+    expect(images(msgs)[0]!.metadata!.seed).toBe(2);
+    await stopAndWait(again, 2500);
+  }, 120_000);
+});
+
+describe('npm start: kill -9', () => {
+  it('of the node process: the next start runs exactly one redis-server on the data directory, nothing lost', async () => {
+    const s = await site({ DEMO_STEP_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '3000' });
+    const redisDir = join(s.dataDir, 'redis');
+    const app = await startAll(s);
+    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+    const running = await generatingJob(pg, '/zimage a red fox --size 256x256 --steps 8 --seed 3');
+    const queued = (await pg.post('hugo', '/zimage a blue whale --size 256x256 --steps 2 --seed 4')).threadId;
+    await pg.waitFor(queued, (m) => statusOf(m)?.status !== undefined, 10_000);
+    killPid(app.pid, 'SIGKILL');
+    await app.exited;
+    const again = await startAll(s, { DEMO_STEP_DELAY_MS: '0' });
+    expect(redisServersOn(redisDir)).toHaveLength(1);
+    await deliveredOnce(pg, running);
+    await deliveredOnce(pg, queued);
+    expect(redisServersOn(redisDir)).toHaveLength(1);
+    await stopAndWait(again, 3000);
+    await until(() => redisServersOn(redisDir).length === 0, 5000, 'the private redis-server to stop');
+  }, 120_000);
+
+  it('of the node process and everything else in its group but Redis: the orphan is stopped, one redis-server runs, nothing lost', async () => {
+    const s = await site({ DEMO_STEP_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '3000' });
+    const redisDir = join(s.dataDir, 'redis');
+    const app = await startAll(s);
+    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+    const done = (await pg.post('ivy', '/zimage a paper boat --size 256x256 --steps 2 --seed 5')).threadId;
+    await deliveredOnce(pg, done);
+    const [orphan] = redisServersOn(redisDir);
+    expect(orphan).toBeDefined();
+    // SIGKILL whatever watches over the private Redis (whichever group it is in), then the node process.
+    const redisGroup = Number(readFileSync(`/proc/${orphan}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]);
+    for (const pid of [...groupMembers(redisGroup), ...groupMembers(app.pid)]) if (pid !== orphan) killPid(pid, 'SIGKILL');
+    await app.exited;
+    expect(isAlive(orphan!)).toBe(true);
+    const again = await startAll(s);
+    const servers = redisServersOn(redisDir);
+    expect(servers).toHaveLength(1);
+    expect(servers[0]).not.toBe(orphan);
+    expect(isAlive(orphan!)).toBe(false);
+    const msgs = await pg.thread(done); // the data survived the orphan's stop
+    expect(images(msgs)).toHaveLength(1);
+    await stopAndWait(again, 3000);
+  }, 120_000);
+});
+
+describe('npm run bot / npm run worker with their Redis gone', () => {
+  it('each exits within the bound on SIGTERM, and says once that Redis is unreachable', async () => {
+    const redisDir = mkdtempSync(join(tmpdir(), 'zimage-life-redis-'));
+    const redis = await startEmbeddedRedis({ dir: redisDir });
+    cleanups.push(async () => { await redis.stop(); rmSync(redisDir, { recursive: true, force: true }); });
+    const s = await site({ REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '2000', DEMO_STEP_DELAY_MS: '0' });
+    const bot = spawnApp('src/main/bot.js', s.env);
+    cleanups.push(() => killGroup(bot.pid, 'SIGKILL'));
+    const worker = spawnApp('worker/main.js', s.env);
+    cleanups.push(() => killGroup(worker.pid, 'SIGKILL'));
+    await waitHealthy(s.port, bot);
+    await until(() => logLines(worker.output(), /^worker ready$/).length === 1, 60_000, 'the worker to be ready');
+    redis.kill();
+    await until(() => logLines(bot.output(), /unreachable/i).length >= 1 && logLines(worker.output(), /unreachable/i).length >= 1, 10_000,
+      'both processes to notice that Redis is gone').catch(() => undefined); // asserted below, after the stop
+    await new Promise((ok) => setTimeout(ok, 2000)); // reconnect attempts pile up meanwhile
+    const [botMs, workerMs] = await Promise.all([stopAndWait(bot, 2000), stopAndWait(worker, 2000)]);
+    expect(botMs).toBeLessThan(2000 + EXIT_SLACK_MS);
+    expect(workerMs).toBeLessThan(2000 + EXIT_SLACK_MS);
+    for (const p of [bot, worker]) {
+      expect(logLines(p.output(), /unreachable/i)).toHaveLength(1);
+      expect(p.output().match(/ECONNREFUSED/g)?.length ?? 0).toBeLessThanOrEqual(1);
+      expect(p.output()).not.toMatch(/\n\s+at /); // no stack traces
+    }
+  }, 120_000);
+});
