@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, BotRequest, InboundHandlers } from '../../src/chat/types.js';
 import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
+import { normalizeLocale, t } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { isRedisUnavailable } from '../../src/infra/redis-health.js';
 import type { PlaygroundAccess } from './access.js';
 import type { EventStreams } from './event-streams.js';
 import { checkName, type NameClaims } from './names.js';
@@ -98,9 +100,14 @@ export class PlaygroundRoutes {
     if (threadId !== undefined && !thread) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${threadId}`));
     const id = newMessageId();
     const root = threadId ?? id;
-    // The message is written first on this connection, so the bot's replies always follow it; the command is
-    // handled while it is being stored (the reply to this POST waits only for the store).
-    const stored = this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
+    // The message is stored first (so the bot's replies always follow it), then the command is handled; the reply
+    // to this POST does not wait for that. With Redis unreachable nothing is stored or queued: 503, try again.
+    try {
+      await this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
+    } catch (err) {
+      if (!isRedisUnavailable(err)) throw err;
+      return void reply.code(503).send(errorBody('UNAVAILABLE', t(normalizeLocale(locale ?? 'en'), 'errors.UNAVAILABLE')));
+    }
     const command = COMMAND_RE.exec(text);
     const inbound = this.d.inbound();
     if (command && inbound) {
@@ -111,7 +118,6 @@ export class PlaygroundRoutes {
       };
       inbound.onRequest(request).catch((err: unknown) => this.d.log.error({ err, messageId: id }, 'playground request failed'));
     }
-    await stored;
     void reply.code(201).send({ messageId: id, threadId: root });
   }
 

@@ -43,8 +43,15 @@ export function killPid(pid: number, signal: NodeJS.Signals): void {
   try { process.kill(pid, signal); } catch { /* gone */ }
 }
 
+/** Running (a zombie — exited, not yet reaped — is not). */
 export function isAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try { process.kill(pid, 0); } catch { return false; }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 /** Wait until `check` holds (polling), or fail with `what`. */

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { demoModelDir, images, PlaygroundClient, statusOf, type PgMessage } from '../helpers/harness.js';
 import {
   groupMembers, isAlive, killGroup, killPid, logLines, redisServersOn, spawnApp, until, waitHealthy, type AppProcess,
@@ -49,6 +49,29 @@ async function startAll(s: Site, env: Record<string, string> = {}): Promise<AppP
   return app;
 }
 
+/** `npm start` on a fresh site with a job that is generating. */
+async function startedWithJob(env: Record<string, string>, text: string): Promise<{ s: Site; redisDir: string; app: AppProcess; pg: PlaygroundClient; threadId: string }> {
+  const s = await site(env);
+  const app = await startAll(s);
+  const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+  return { s, redisDir: join(s.dataDir, 'redis'), app, pg, threadId: await generatingJob(pg, text) };
+}
+
+/** `npm run bot` and `npm run worker` against a Redis of the test's own, both ready. */
+async function botAndWorker(env: Record<string, string>): Promise<{ s: Site; redis: EmbeddedRedis; bot: AppProcess; worker: AppProcess; pg: PlaygroundClient }> {
+  const redisDir = mkdtempSync(join(tmpdir(), 'zimage-life-redis-'));
+  const redis = await startEmbeddedRedis({ dir: redisDir });
+  cleanups.push(async () => { await redis.stop(); rmSync(redisDir, { recursive: true, force: true }); });
+  const s = await site({ REDIS_URL: redis.url, ...env });
+  const bot = spawnApp('src/main/bot.js', s.env);
+  cleanups.push(() => killGroup(bot.pid, 'SIGKILL'));
+  const worker = spawnApp('worker/main.js', s.env);
+  cleanups.push(() => killGroup(worker.pid, 'SIGKILL'));
+  await waitHealthy(s.port, bot);
+  await until(() => logLines(worker.output(), /^worker ready$/).length === 1, 60_000, 'the worker to be ready');
+  return { s, redis, bot, worker, pg: new PlaygroundClient(`http://127.0.0.1:${s.port}`) };
+}
+
 async function generatingJob(pg: PlaygroundClient, text: string): Promise<string> {
   const { threadId } = await pg.post('gina', text);
   await pg.waitFor(threadId, (m) => statusOf(m)?.status?.phase === 'generating' && (statusOf(m)?.status?.step ?? 0) >= 1, 30_000);
@@ -76,10 +99,7 @@ async function stopAndWait(app: AppProcess, boundMs: number): Promise<number> {
 
 describe('npm start: group SIGTERM during a running job', () => {
   it('the job finishes inside the bound, is delivered, and everything (the private Redis last) stops', async () => {
-    const s = await site({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' });
-    const app = await startAll(s);
-    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
-    const threadId = await generatingJob(pg, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
+    const { s, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' }, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
     const ms = await stopAndWait(app, 6000);
     expect(ms).toBeLessThan(6000 + EXIT_SLACK_MS);
     expect(logLines(app.output(), /^generated$/)).toHaveLength(1); // finished before the exit
@@ -91,11 +111,8 @@ describe('npm start: group SIGTERM during a running job', () => {
   }, 120_000);
 
   it('with the private Redis SIGTERMed at the same moment: exits within the bound; the job is delivered once after the next start', async () => {
-    const s = await site({ DEMO_STEP_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '2500' });
-    const app = await startAll(s);
-    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
-    const threadId = await generatingJob(pg, '/zimage a storm at sea --size 256x256 --steps 10 --seed 2');
-    const [redisPid] = redisServersOn(join(s.dataDir, 'redis'));
+    const { s, redisDir, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '2500' }, '/zimage a storm at sea --size 256x256 --steps 10 --seed 2');
+    const [redisPid] = redisServersOn(redisDir);
     expect(redisPid).toBeDefined();
     killPid(redisPid!, 'SIGTERM'); // what systemd's default KillMode=control-group does to every process of the unit
     const ms = await stopAndWait(app, 2500);
@@ -108,13 +125,27 @@ describe('npm start: group SIGTERM during a running job', () => {
   }, 120_000);
 });
 
+describe('npm start: its private Redis SIGKILLed mid-job', () => {
+  it('/readyz says 503 within 1 s; npm start starts Redis again on the same port and data; the job is delivered once', async () => {
+    const { s, redisDir, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '3000' }, '/zimage a windmill --size 256x256 --steps 10 --seed 7');
+    const [dead] = redisServersOn(redisDir);
+    killPid(dead!, 'SIGKILL');
+    const t0 = Date.now();
+    const res = await fetch(`http://127.0.0.1:${s.port}/readyz`, { signal: AbortSignal.timeout(5000) });
+    expect(res.status).toBe(503);
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await deliveredOnce(pg, threadId);
+    const servers = redisServersOn(redisDir);
+    expect(servers).toHaveLength(1);
+    expect(servers[0]).not.toBe(dead);
+    expect(logLines(app.output(), /running again/)).toHaveLength(1);
+    await stopAndWait(app, 3000);
+  }, 120_000);
+});
+
 describe('npm start: kill -9', () => {
   it('of the node process: the next start runs exactly one redis-server on the data directory, nothing lost', async () => {
-    const s = await site({ DEMO_STEP_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '3000' });
-    const redisDir = join(s.dataDir, 'redis');
-    const app = await startAll(s);
-    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
-    const running = await generatingJob(pg, '/zimage a red fox --size 256x256 --steps 8 --seed 3');
+    const { s, redisDir, app, pg, threadId: running } = await startedWithJob({ DEMO_STEP_DELAY_MS: '300', SHUTDOWN_TIMEOUT_MS: '3000' }, '/zimage a red fox --size 256x256 --steps 8 --seed 3');
     const queued = (await pg.post('hugo', '/zimage a blue whale --size 256x256 --steps 2 --seed 4')).threadId;
     await pg.waitFor(queued, (m) => statusOf(m)?.status !== undefined, 10_000);
     killPid(app.pid, 'SIGKILL');
@@ -153,18 +184,27 @@ describe('npm start: kill -9', () => {
   }, 120_000);
 });
 
+describe('npm run worker: SIGTERM while a job runs longer than the bound', () => {
+  it('exits within the bound and hands the job back at once: another worker delivers it once, long before its lock would expire', async () => {
+    // A 60 s lock: were the job left to the stalled-job check, the second worker could not have it for a minute.
+    const { s, bot, worker: first, pg } = await botAndWorker({ SHUTDOWN_TIMEOUT_MS: '2000', DEMO_STEP_DELAY_MS: '400', WORKER_LOCK_MS: '60000', WORKER_STALLED_INTERVAL_MS: '30000' });
+    const threadId = await generatingJob(pg, '/zimage an old mill --size 256x256 --steps 12 --seed 6');
+    const ms = await stopAndWait(first, 2000);
+    expect(ms).toBeLessThan(2000 + EXIT_SLACK_MS);
+    expect(logLines(first.output(), /handed back to the queue/)).toHaveLength(1);
+    const handedBack = Date.now();
+    const second = spawnApp('worker/main.js', { ...s.env, DEMO_STEP_DELAY_MS: '0' });
+    cleanups.push(() => killGroup(second.pid, 'SIGKILL'));
+    const msgs = await deliveredOnce(pg, threadId);
+    expect(Date.now() - handedBack).toBeLessThan(30_000); // the lock (60 s) did not have to expire
+    expect(images(msgs)[0]!.metadata!.seed).toBe(6);
+    await Promise.all([stopAndWait(second, 2000), stopAndWait(bot, 2000)]);
+  }, 120_000);
+});
+
 describe('npm run bot / npm run worker with their Redis gone', () => {
   it('each exits within the bound on SIGTERM, and says once that Redis is unreachable', async () => {
-    const redisDir = mkdtempSync(join(tmpdir(), 'zimage-life-redis-'));
-    const redis = await startEmbeddedRedis({ dir: redisDir });
-    cleanups.push(async () => { await redis.stop(); rmSync(redisDir, { recursive: true, force: true }); });
-    const s = await site({ REDIS_URL: redis.url, SHUTDOWN_TIMEOUT_MS: '2000', DEMO_STEP_DELAY_MS: '0' });
-    const bot = spawnApp('src/main/bot.js', s.env);
-    cleanups.push(() => killGroup(bot.pid, 'SIGKILL'));
-    const worker = spawnApp('worker/main.js', s.env);
-    cleanups.push(() => killGroup(worker.pid, 'SIGKILL'));
-    await waitHealthy(s.port, bot);
-    await until(() => logLines(worker.output(), /^worker ready$/).length === 1, 60_000, 'the worker to be ready');
+    const { redis, bot, worker } = await botAndWorker({ SHUTDOWN_TIMEOUT_MS: '2000', DEMO_STEP_DELAY_MS: '0' });
     redis.kill();
     await until(() => logLines(bot.output(), /unreachable/i).length >= 1 && logLines(worker.output(), /unreachable/i).length >= 1, 10_000,
       'both processes to notice that Redis is gone').catch(() => undefined); // asserted below, after the stop
@@ -176,6 +216,19 @@ describe('npm run bot / npm run worker with their Redis gone', () => {
       expect(logLines(p.output(), /unreachable/i)).toHaveLength(1);
       expect(p.output().match(/ECONNREFUSED/g)?.length ?? 0).toBeLessThanOrEqual(1);
       expect(p.output()).not.toMatch(/\n\s+at /); // no stack traces
+    }
+  }, 120_000);
+
+  it('started while Redis is unreachable: each waits for it quietly and still exits within the bound on SIGTERM', async () => {
+    const s = await site({ REDIS_URL: `redis://127.0.0.1:${await freePort()}`, SHUTDOWN_TIMEOUT_MS: '2000' });
+    const apps = [spawnApp('src/main/bot.js', s.env), spawnApp('worker/main.js', s.env)];
+    for (const a of apps) cleanups.push(() => killGroup(a.pid, 'SIGKILL'));
+    await until(() => apps.every((a) => logLines(a.output(), /unreachable/i).length === 1), 60_000, 'both to report Redis unreachable');
+    const ms = await Promise.all(apps.map((a) => stopAndWait(a, 2000)));
+    for (const [i, a] of apps.entries()) {
+      expect(ms[i]).toBeLessThan(2000 + EXIT_SLACK_MS);
+      expect(logLines(a.output(), /unreachable/i)).toHaveLength(1);
+      expect(a.output()).not.toMatch(/could not start|\n\s+at /);
     }
   }, 120_000);
 });
