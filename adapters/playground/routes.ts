@@ -87,12 +87,22 @@ export class PlaygroundRoutes {
     return { user: checked.name, userName: checked.display };
   }
 
+  /** A chat message (a command when it starts with /zimage); with Redis unreachable: 503, nothing stored or queued. */
   private async postMessage(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const body = jsonBody(req);
+    const locale = typeof body.locale === 'string' ? body.locale.slice(0, 35) : undefined;
+    try {
+      await this.storeMessage(req, reply, body, locale);
+    } catch (err) {
+      if (!isRedisUnavailable(err) || reply.sent) throw err;
+      void reply.code(503).send(errorBody('UNAVAILABLE', t(normalizeLocale(locale ?? 'en'), 'errors.UNAVAILABLE')));
+    }
+  }
+
+  private async storeMessage(req: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>, locale: string | undefined): Promise<void> {
     // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
     const text = typeof body.text === 'string' ? body.text.replace(LONE_SURROGATE, '\uFFFD') : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
-    const locale = typeof body.locale === 'string' ? body.locale.slice(0, 35) : undefined;
     if (text.trim() === '' || text.length > MAX_TEXT) return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
     if (threadId !== undefined && !/^m[0-9a-z]{1,40}$/.test(threadId)) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', 'no such thread'));
     const [who, thread] = await Promise.all([this.speaker(req, reply, body.user), threadId === undefined ? null : this.d.store.thread(threadId)]);
@@ -101,13 +111,8 @@ export class PlaygroundRoutes {
     const id = newMessageId();
     const root = threadId ?? id;
     // The message is stored first (so the bot's replies always follow it), then the command is handled; the reply
-    // to this POST does not wait for that. With Redis unreachable nothing is stored or queued: 503, try again.
-    try {
-      await this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
-    } catch (err) {
-      if (!isRedisUnavailable(err)) throw err;
-      return void reply.code(503).send(errorBody('UNAVAILABLE', t(normalizeLocale(locale ?? 'en'), 'errors.UNAVAILABLE')));
-    }
+    // to this POST does not wait for that.
+    await this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
     const command = COMMAND_RE.exec(text);
     const inbound = this.d.inbound();
     if (command && inbound) {
