@@ -63,11 +63,18 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs: 
   }
 }
 
-export async function waitHealthy(port: number, app: AppProcess, timeoutMs = 60_000): Promise<void> {
+/**
+ * The port the process listens on (run it with PORT=0: no other test can take a port chosen for it in between),
+ * from its own "listening on" log line, once it answers /healthz there.
+ */
+export async function waitListening(app: AppProcess, timeoutMs = 60_000): Promise<number> {
+  let port = 0;
   await until(async () => {
     if (app.child.exitCode !== null) throw new Error(`process exited (${app.child.exitCode}) before answering:\n${app.output()}`);
-    return fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-  }, timeoutMs, `port ${port} to answer /healthz`);
+    port ||= Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(app.output())?.[1] ?? 0);
+    return port > 0 && fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+  }, timeoutMs, 'the process to listen and answer /healthz');
+  return port;
 }
 
 /** pids of the redis-server processes working in `dir` (their current directory: redis chdirs to --dir). Linux /proc. */

@@ -3,7 +3,7 @@
  * never outliving its parent however it ends.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -90,4 +90,26 @@ describe('the private Redis', () => {
     await until(() => !isAlive(redis), 5000, 'Redis to stop after its parent was killed');
     expect(existsSync(join(dir, 'owner.json'))).toBe(false);
   }, 60_000);
+
+  it('records left by an earlier boot whose pids now belong to other processes: those are left alone, the start goes ahead', async () => {
+    const dir = dataDir();
+    const stranger = spawn('sleep', ['30'], { stdio: 'ignore' });
+    cleanups.push(() => { stranger.kill('SIGKILL'); });
+    const pid = stranger.pid!;
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ownerPid: pid, supervisorPid: pid, redisPid: pid, port: 1, startedAt: '2020-01-01T00:00:00Z' }));
+    writeFileSync(join(dir, 'redis.pid'), `${pid}\n`);
+    const redis = await startEmbeddedRedis({ dir });
+    cleanups.push(() => redis.stop());
+    expect(isAlive(pid)).toBe(true);
+    expect(redisServersOn(dir)).toEqual([redis.pid]);
+    expect(JSON.parse(readFileSync(join(dir, 'owner.json'), 'utf8'))).toMatchObject({ ownerPid: process.pid, redisPid: redis.pid, port: redis.port });
+  }, 60_000);
+
+  it('without redis-server on PATH: a clear error, and nothing left behind', async () => {
+    const dir = dataDir();
+    const err = await startEmbeddedRedis({ dir, binary: 'redis-server-not-installed' }).catch((e: unknown) => e);
+    expect(isZimageError(err, 'REDIS_SERVER_MISSING')).toBe(true);
+    expect(String((err as Error).message)).toMatch(/apt-get install -y redis-server|REDIS_URL/);
+    expect(existsSync(join(dir, 'owner.json'))).toBe(false);
+  }, 30_000);
 });

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { demoModelDir, images, PlaygroundClient, statusOf, type PgMessage } from '../helpers/harness.js';
 import {
-  groupMembers, isAlive, killGroup, killPid, logLines, redisServersOn, spawnApp, until, waitHealthy, type AppProcess,
+  groupMembers, isAlive, killGroup, killPid, logLines, redisServersOn, spawnApp, until, waitListening, type AppProcess,
 } from '../helpers/processes.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -23,53 +23,54 @@ afterEach(async () => {
 /** Slack on top of the bound for the OS to deliver the signal and reap the process on a loaded machine. */
 const EXIT_SLACK_MS = 1500;
 
-interface Site { dataDir: string; port: number; env: Record<string, string> }
+interface Site { dataDir: string; env: Record<string, string> }
+/** A process answering HTTP, and a Playground client on its port. */
+type Running = AppProcess & { port: number; pg: PlaygroundClient };
 
 async function site(env: Record<string, string> = {}): Promise<Site> {
   const dataDir = mkdtempSync(join(tmpdir(), 'zimage-life-'));
-  const port = await freePort();
   cleanups.push(() => {
     for (const pid of redisServersOn(join(dataDir, 'redis'))) killPid(pid, 'SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   });
   return {
-    dataDir, port,
+    dataDir,
     env: {
-      DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1', ZIMAGE_MODEL_DIR: await demoModelDir(), LOG_LEVEL: 'info',
+      DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ZIMAGE_MODEL_DIR: await demoModelDir(), LOG_LEVEL: 'info',
       STATUS_TICK_MS: '100', WORKER_LOCK_MS: '3000', WORKER_STALLED_INTERVAL_MS: '1000', CONFIG_FILE: '', ...env,
     },
   };
 }
 
-/** `npm start` (dist/src/main/start.js) on the site, answering HTTP. */
-async function startAll(s: Site, env: Record<string, string> = {}): Promise<AppProcess> {
-  const app = spawnApp('src/main/start.js', { ...s.env, ...env });
+/** Start `dist/<entry>` on the site and wait until it answers HTTP. */
+async function serving(entry: string, s: Site, env: Record<string, string> = {}): Promise<Running> {
+  const app = spawnApp(entry, { ...s.env, ...env });
   cleanups.push(() => killGroup(app.pid, 'SIGKILL'));
-  await waitHealthy(s.port, app);
-  return app;
+  const port = await waitListening(app);
+  return Object.assign(app, { port, pg: new PlaygroundClient(`http://127.0.0.1:${port}`) });
 }
 
+/** `npm start` (dist/src/main/start.js) on the site. */
+const startAll = (s: Site, env: Record<string, string> = {}): Promise<Running> => serving('src/main/start.js', s, env);
+
 /** `npm start` on a fresh site with a job that is generating. */
-async function startedWithJob(env: Record<string, string>, text: string): Promise<{ s: Site; redisDir: string; app: AppProcess; pg: PlaygroundClient; threadId: string }> {
+async function startedWithJob(env: Record<string, string>, text: string): Promise<{ s: Site; redisDir: string; app: Running; pg: PlaygroundClient; threadId: string }> {
   const s = await site(env);
   const app = await startAll(s);
-  const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
-  return { s, redisDir: join(s.dataDir, 'redis'), app, pg, threadId: await generatingJob(pg, text) };
+  return { s, redisDir: join(s.dataDir, 'redis'), app, pg: app.pg, threadId: await generatingJob(app.pg, text) };
 }
 
 /** `npm run bot` and `npm run worker` against a Redis of the test's own, both ready. */
-async function botAndWorker(env: Record<string, string>): Promise<{ s: Site; redis: EmbeddedRedis; bot: AppProcess; worker: AppProcess; pg: PlaygroundClient }> {
+async function botAndWorker(env: Record<string, string>): Promise<{ s: Site; redis: EmbeddedRedis; bot: Running; worker: AppProcess; pg: PlaygroundClient }> {
   const redisDir = mkdtempSync(join(tmpdir(), 'zimage-life-redis-'));
   const redis = await startEmbeddedRedis({ dir: redisDir });
   cleanups.push(async () => { await redis.stop(); rmSync(redisDir, { recursive: true, force: true }); });
   const s = await site({ REDIS_URL: redis.url, ...env });
-  const bot = spawnApp('src/main/bot.js', s.env);
-  cleanups.push(() => killGroup(bot.pid, 'SIGKILL'));
   const worker = spawnApp('worker/main.js', s.env);
   cleanups.push(() => killGroup(worker.pid, 'SIGKILL'));
-  await waitHealthy(s.port, bot);
+  const bot = await serving('src/main/bot.js', s);
   await until(() => logLines(worker.output(), /^worker ready$/).length === 1, 60_000, 'the worker to be ready');
-  return { s, redis, bot, worker, pg: new PlaygroundClient(`http://127.0.0.1:${s.port}`) };
+  return { s, redis, bot, worker, pg: bot.pg };
 }
 
 async function generatingJob(pg: PlaygroundClient, text: string): Promise<string> {
@@ -102,11 +103,11 @@ describe('npm start: group SIGTERM during a running job', () => {
     const { s, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' }, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
     const ms = await stopAndWait(app, 6000);
     expect(ms).toBeLessThan(6000 + EXIT_SLACK_MS);
-    expect(logLines(app.output(), /^generated$/)).toHaveLength(1); // finished before the exit
+    expect(logLines(app.output(), /^generated$/), app.output().slice(-4000)).toHaveLength(1); // finished before the exit
     expect(logLines(app.output(), /^delivered$/)).toHaveLength(1);
     await until(() => redisServersOn(join(s.dataDir, 'redis')).length === 0, 5000, 'the private redis-server to stop');
     const again = await startAll(s);
-    await deliveredOnce(pg, threadId);
+    await deliveredOnce(again.pg, threadId);
     await stopAndWait(again, 6000);
   }, 120_000);
 
@@ -119,7 +120,7 @@ describe('npm start: group SIGTERM during a running job', () => {
     expect(ms).toBeLessThan(2500 + EXIT_SLACK_MS);
     expect(logLines(app.output(), /^generated$/)).toHaveLength(0); // it was cut short
     const again = await startAll(s, { DEMO_STEP_DELAY_MS: '0' });
-    const msgs = await deliveredOnce(pg, threadId);
+    const msgs = await deliveredOnce(again.pg, threadId);
     expect(images(msgs)[0]!.metadata!.seed).toBe(2);
     await stopAndWait(again, 2500);
   }, 120_000);
@@ -131,7 +132,7 @@ describe('npm start: its private Redis SIGKILLed mid-job', () => {
     const [dead] = redisServersOn(redisDir);
     killPid(dead!, 'SIGKILL');
     const t0 = Date.now();
-    const res = await fetch(`http://127.0.0.1:${s.port}/readyz`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://127.0.0.1:${app.port}/readyz`, { signal: AbortSignal.timeout(5000) });
     expect(res.status).toBe(503);
     expect(Date.now() - t0).toBeLessThan(1000);
     await deliveredOnce(pg, threadId);
@@ -152,8 +153,8 @@ describe('npm start: kill -9', () => {
     await app.exited;
     const again = await startAll(s, { DEMO_STEP_DELAY_MS: '0' });
     expect(redisServersOn(redisDir)).toHaveLength(1);
-    await deliveredOnce(pg, running);
-    await deliveredOnce(pg, queued);
+    await deliveredOnce(again.pg, running);
+    await deliveredOnce(again.pg, queued);
     expect(redisServersOn(redisDir)).toHaveLength(1);
     await stopAndWait(again, 3000);
     await until(() => redisServersOn(redisDir).length === 0, 5000, 'the private redis-server to stop');
@@ -163,7 +164,7 @@ describe('npm start: kill -9', () => {
     const s = await site({ DEMO_STEP_DELAY_MS: '0', SHUTDOWN_TIMEOUT_MS: '3000' });
     const redisDir = join(s.dataDir, 'redis');
     const app = await startAll(s);
-    const pg = new PlaygroundClient(`http://127.0.0.1:${s.port}`);
+    const pg = app.pg;
     const done = (await pg.post('ivy', '/zimage a paper boat --size 256x256 --steps 2 --seed 5')).threadId;
     await deliveredOnce(pg, done);
     const [orphan] = redisServersOn(redisDir);
@@ -178,7 +179,7 @@ describe('npm start: kill -9', () => {
     expect(servers).toHaveLength(1);
     expect(servers[0]).not.toBe(orphan);
     expect(isAlive(orphan!)).toBe(false);
-    const msgs = await pg.thread(done); // the data survived the orphan's stop
+    const msgs = await again.pg.thread(done); // the data survived the orphan's stop
     expect(images(msgs)).toHaveLength(1);
     await stopAndWait(again, 3000);
   }, 120_000);
