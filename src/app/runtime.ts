@@ -1,7 +1,7 @@
 /**
  * Process bootstrapping shared by the entry points: `.env`, configuration, logger, and Redis — the
  * configured REDIS_URL, or a private redis-server under DATA_DIR/redis when none is set — and the bounded
- * shutdown on SIGINT/SIGTERM/SIGHUP.
+ * shutdown on SIGINT/SIGTERM.
  */
 import { loadConfig, loadDotEnv, type Config } from '../config.js';
 import { isZimageError } from '../errors.js';
@@ -45,7 +45,7 @@ export function exitOnStartupError(err: unknown): void {
 const EXIT_MARGIN_MS = 150;
 
 /**
- * On the first SIGINT/SIGTERM/SIGHUP run `stop` with a deadline inside `timeoutMs`, then exit; the process exits
+ * On the first SIGINT/SIGTERM run `stop` with a deadline inside `timeoutMs`, then exit; the process exits
  * at `timeoutMs` at the latest (the last resort: `stop` is bounded itself). A second signal exits at once.
  */
 export function onShutdown(stop: (deadline: Deadline) => Promise<void>, timeoutMs: number): void {
@@ -63,5 +63,5 @@ export function onShutdown(stop: (deadline: Deadline) => Promise<void>, timeoutM
       (err: unknown) => { process.stderr.write(`shutdown error: ${err instanceof Error ? err.message : String(err)}\n`); process.exit(1); },
     );
   };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, handler);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, handler);
 }
