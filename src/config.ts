@@ -54,6 +54,8 @@ const envSchema = z.object({
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   HTTP_IDLE_TIMEOUT_MS: int(1000, 3_600_000).default(60_000),
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(2048),
+  /** SIGINT/SIGTERM: running jobs may finish within this; then the process exits (unfinished jobs re-run elsewhere). */
+  SHUTDOWN_TIMEOUT_MS: int(500, 600_000).default(15_000),
   /** Template presets directory (default: templates/presets in the repository). */
   TEMPLATES_DIR: z.string().min(1).optional(),
   ADMIN_TOKEN: z.string().min(16, 'use at least 16 characters').optional(),

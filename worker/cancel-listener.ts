@@ -11,8 +11,8 @@ export class CancelListener {
     await this.sub.subscribe(this.channel);
   }
 
-  async stop(): Promise<void> {
-    await this.sub.unsubscribe(this.channel).catch(() => undefined);
-    await this.sub.quit().catch(() => this.sub.disconnect());
+  /** Ignore further cancel requests (the connection is closed by its owner). */
+  stopListening(): void {
+    this.sub.removeAllListeners('message');
   }
 }

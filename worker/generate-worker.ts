@@ -3,12 +3,14 @@
  * with its metadata, and hands the result back through `deliver`. Knows nothing about chat platforms.
  */
 import { hostname } from 'node:os';
-import { UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
+import { UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { imageKey, type AssetStore } from '../src/assets/asset-store.js';
 import { provenanceRecord } from '../src/assets/provenance.js';
 import { isZimageError } from '../src/errors.js';
+import { settledWithin, type Deadline } from '../src/infra/deadline.js';
 import type { Logger } from '../src/infra/logger.js';
+import { isRedisUnavailable } from '../src/infra/redis-health.js';
 import { newJobId } from '../src/jobs/job-id.js';
 import type { Keys } from '../src/jobs/keys.js';
 import { handOff } from '../src/delivery/handoff.js';
@@ -26,6 +28,10 @@ const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', '
 /** Progress reports at most this often by default: the status tracker looks no more often than its tick. */
 const PROGRESS_MIN_INTERVAL_MS = 500;
 const HEARTBEAT_MS = 2000;
+/** Kept at the end of a shutdown's drain to hand unfinished jobs back to the queue. */
+const RELEASE_MS = 500;
+/** How long closing may take when no job runs. */
+const IDLE_CLOSE_MS = 300;
 
 export interface GenerateWorkerOptions {
   /** Where template post-processing files (overlays) live. */
@@ -52,6 +58,10 @@ export class GenerateWorker {
   private worker: Worker<GenerateJobData> | undefined;
   private beat: NodeJS.Timeout | undefined;
   private info: EngineInfo | undefined;
+  /** Set when a shutdown's drain ran out: running jobs go back to the queue instead of failing. */
+  private releasing = false;
+  /** Jobs in `process` now. */
+  private running = 0;
 
   private readonly deliverOptions: JobsOptions;
 
@@ -62,7 +72,7 @@ export class GenerateWorker {
   async start(): Promise<EngineInfo> {
     this.info = await this.o.engine.load();
     await warmUpEncoder();
-    this.worker = new Worker<GenerateJobData>(GENERATE_QUEUE, (job, _token, signal) => this.process(job, signal), {
+    this.worker = new Worker<GenerateJobData>(GENERATE_QUEUE, (job, token, signal) => this.process(job, token, signal), {
       connection: this.o.connection,
       prefix: this.o.prefix,
       concurrency: this.o.concurrency ?? 1,
@@ -71,21 +81,41 @@ export class GenerateWorker {
       // A worker that dies mid-job puts its job back once or twice before the job is given up.
       maxStalledCount: 2,
     });
-    this.worker.on('error', (err) => this.o.log.warn({ err }, 'generate worker error'));
+    // Connection errors are the outage the Redis watch reports once; anything else is worth a line each.
+    this.worker.on('error', (err) => { if (!isRedisUnavailable(err)) this.o.log.warn({ err }, 'generate worker error'); });
     this.worker.on('stalled', (jobId) => this.o.log.warn({ jobId }, 'job stalled (worker lost); it will re-run'));
     await this.worker.waitUntilReady();
-    const tick = (): void => { void heartbeat(this.o.connection, this.o.keys, this.id).catch(() => undefined); };
+    const tick = (): void => {
+      // While Redis is unreachable beats would only pile up in the offline queue.
+      if (this.o.connection.status === 'ready') void heartbeat(this.o.connection, this.o.keys, this.id).catch(() => undefined);
+    };
     tick();
     this.beat = setInterval(tick, HEARTBEAT_MS);
     this.o.log.debug({ worker: this.id, model: this.info.name }, 'worker ready');
     return this.info;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Take no new jobs and let the running ones finish before `deadline`; those still running then go back to the
+   * queue for another worker (or the next start): stopped between denoising steps and moved back to waiting,
+   * or — when Redis cannot be reached to do that — left to BullMQ's stalled-job check once their lock expires.
+   */
+  async stop(deadline: Deadline): Promise<void> {
     if (this.beat) clearInterval(this.beat);
-    await this.worker?.close();
-    await removeWorker(this.o.connection, this.o.keys, this.id).catch(() => undefined);
-    await this.o.engine.dispose();
+    const worker = this.worker;
+    if (worker) {
+      const closing = worker.close();
+      // With nothing running there is nothing to drain: no waiting for a Redis that may be gone.
+      if (this.running === 0) await settledWithin(closing, IDLE_CLOSE_MS);
+      else if (!(await deadline.earlier(RELEASE_MS).wait(closing))) {
+        this.releasing = true;
+        worker.cancelAllJobs('shutdown');
+        await deadline.wait(closing);
+      }
+    }
+    // With Redis gone the heartbeat simply ages out (WORKER_TTL_MS).
+    if (this.o.connection.status === 'ready') await deadline.wait(removeWorker(this.o.connection, this.o.keys, this.id));
+    await deadline.wait(this.o.engine.dispose());
   }
 
   /** Cancel a running job on this worker (between denoising steps). */
@@ -93,7 +123,16 @@ export class GenerateWorker {
     return this.worker?.cancelJob(jobId, 'cancelled') ?? false;
   }
 
-  private async process(job: Job<GenerateJobData>, signal?: AbortSignal): Promise<{ images: string[] }> {
+  private async process(job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<{ images: string[] }> {
+    this.running++;
+    try {
+      return await this.generate(job, token, signal);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async generate(job: Job<GenerateJobData>, token?: string, signal?: AbortSignal): Promise<{ images: string[] }> {
     const jobId = job.id!;
     const { params, origin, acceptedAt, charge } = job.data;
     const log = this.o.log.child({ jobId, user: origin.user, platform: origin.platform });
@@ -145,6 +184,12 @@ export class GenerateWorker {
       log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
       return { images: stored.map((s) => s.key) };
     } catch (err) {
+      if (this.releasing) {
+        // Shutting down: not a failure. Back to the queue at once, else (Redis gone) when its lock expires.
+        if (token) await job.moveToWait(token).catch(() => undefined);
+        log.info({ step: 'released' }, 'job handed back to the queue (shutdown)');
+        throw new WaitingError();
+      }
       const code = isZimageError(err) ? err.code : 'GENERATION_FAILED';
       const detail = err instanceof Error ? err.message : String(err);
       const attempts = job.opts.attempts ?? 1;

@@ -6,8 +6,8 @@ import { WorkerApp } from './worker-app.js';
 async function main(): Promise<void> {
   const rt = await bootstrap('worker', { allowEmbeddedRedis: false });
   const { config, origin } = await applyDefaultModel(rt.config);
-  const app = new WorkerApp({ config, redisUrl: rt.redisUrl, log: rt.log });
-  onShutdown(() => app.stop());
+  const app = new WorkerApp({ config, redisUrl: rt.redisUrl, log: rt.log, redisWatch: rt.redisWatch });
+  onShutdown((deadline) => app.stop(deadline), rt.config.env.SHUTDOWN_TIMEOUT_MS);
   const info = await app.start();
   rt.log.info({ worker: app.worker.id, model: info.name, version: info.version, ...(origin ? { origin } : {}) }, 'worker ready');
 }

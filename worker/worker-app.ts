@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import { createAssetStore } from '../src/assets/create-store.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/infra/logger.js';
+import { Deadline } from '../src/infra/deadline.js';
 import { createRedis } from '../src/infra/redis.js';
+import { closeRedis, redisLabel, RedisWatch } from '../src/infra/redis-health.js';
 import { Keys } from '../src/jobs/keys.js';
 import { deliverJobOptions, openQueues, type Queues } from '../src/jobs/queues.js';
 import { deliveryRetryOptions } from '../src/delivery/backoff.js';
@@ -20,7 +22,12 @@ export interface WorkerAppOptions {
   log: Logger;
   /** Use this engine instead of the configured model (the load benchmark's synthetic engine). */
   engine?: Engine;
+  /** Logs Redis outages once per process (default: one of its own). */
+  redisWatch?: RedisWatch;
 }
+
+/** Kept at the end of a shutdown to close the connections (QUIT, then drop). */
+const CLOSE_MS = 300;
 
 export class WorkerApp {
   private readonly redis: Redis;
@@ -28,11 +35,14 @@ export class WorkerApp {
   readonly worker: GenerateWorker;
   private readonly cancels: CancelListener;
   private readonly gpu: GpuProbe;
+  private readonly watch: RedisWatch;
+  private readonly connections: Redis[];
 
-  constructor(o: WorkerAppOptions) {
+  constructor(private readonly o: WorkerAppOptions) {
     const { config, log } = o;
     const prefix = config.env.QUEUE_PREFIX;
-    this.redis = createRedis(o.redisUrl, 'zimage-worker');
+    this.watch = o.redisWatch ?? new RedisWatch(log, redisLabel(o.redisUrl));
+    this.redis = createRedis(o.redisUrl, 'zimage-worker', { watch: this.watch });
     this.queues = openQueues(this.redis, prefix);
     const engine = o.engine ?? createEngine({
       dataDir: config.dataDir,
@@ -56,7 +66,9 @@ export class WorkerApp {
       deliverOptions: { ...deliverJobOptions, ...deliveryRetryOptions(config.env.DELIVERY_ATTEMPTS, config.env.DELIVERY_BACKOFF_MS) },
     });
     this.gpu = new GpuProbe(this.redis, new Keys(prefix), this.worker.id);
-    this.cancels = new CancelListener(createRedis(o.redisUrl, 'zimage-worker-cancel'), new Keys(prefix).cancelChannel(), (id) => this.worker.cancel(id));
+    const subscriber = createRedis(o.redisUrl, 'zimage-worker-cancel', { watch: this.watch });
+    this.cancels = new CancelListener(subscriber, new Keys(prefix).cancelChannel(), (id) => this.worker.cancel(id));
+    this.connections = [this.redis, subscriber];
   }
 
   async start(): Promise<EngineInfo> {
@@ -66,11 +78,17 @@ export class WorkerApp {
     return info;
   }
 
-  async stop(): Promise<void> {
-    await this.cancels.stop();
-    await this.gpu.stop();
-    await this.worker.stop();
-    await this.queues.close();
-    await this.redis.quit().catch(() => this.redis.disconnect());
+  /**
+   * Stop within the shutdown bound (SHUTDOWN_TIMEOUT_MS unless a deadline is given), whether or not Redis is
+   * reachable: running jobs may finish until shortly before it, then go back to the queue (GenerateWorker.stop).
+   */
+  async stop(deadline = Deadline.in(this.o.config.env.SHUTDOWN_TIMEOUT_MS)): Promise<void> {
+    const work = deadline.earlier(CLOSE_MS);
+    this.cancels.stopListening();
+    await this.gpu.stop(work);
+    await this.worker.stop(work);
+    this.watch.close();
+    await work.wait(this.queues.close());
+    await closeRedis(this.connections, deadline.remainingMs());
   }
 }

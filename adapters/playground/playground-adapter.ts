@@ -93,7 +93,8 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.store.onWritten = undefined;
     if (this.trimTimer) clearInterval(this.trimTimer);
     this.streams.close();
-    await this.o.subscriber.unsubscribe(this.store.eventsChannel).catch(() => undefined);
+    // Not waiting for a Redis that is gone (the connection is closed by its owner either way).
+    if (this.o.subscriber.status === 'ready') await this.o.subscriber.unsubscribe(this.store.eventsChannel).catch(() => undefined);
   }
 
   async reply(thread: string, text: string): Promise<string> {

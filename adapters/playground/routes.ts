@@ -6,7 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, BotRequest, InboundHandlers } from '../../src/chat/types.js';
 import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
+import { normalizeLocale, t } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { isRedisUnavailable } from '../../src/infra/redis-health.js';
 import type { PlaygroundAccess } from './access.js';
 import type { EventStreams } from './event-streams.js';
 import { checkName, type NameClaims } from './names.js';
@@ -85,12 +87,22 @@ export class PlaygroundRoutes {
     return { user: checked.name, userName: checked.display };
   }
 
+  /** A chat message (a command when it starts with /zimage); with Redis unreachable: 503, nothing stored or queued. */
   private async postMessage(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const body = jsonBody(req);
+    const locale = typeof body.locale === 'string' ? body.locale.slice(0, 35) : undefined;
+    try {
+      await this.storeMessage(req, reply, body, locale);
+    } catch (err) {
+      if (!isRedisUnavailable(err) || reply.sent) throw err;
+      void reply.code(503).send(errorBody('UNAVAILABLE', t(normalizeLocale(locale ?? 'en'), 'errors.UNAVAILABLE')));
+    }
+  }
+
+  private async storeMessage(req: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>, locale: string | undefined): Promise<void> {
     // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
     const text = typeof body.text === 'string' ? body.text.replace(LONE_SURROGATE, '\uFFFD') : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
-    const locale = typeof body.locale === 'string' ? body.locale.slice(0, 35) : undefined;
     if (text.trim() === '' || text.length > MAX_TEXT) return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
     if (threadId !== undefined && !/^m[0-9a-z]{1,40}$/.test(threadId)) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', 'no such thread'));
     const [who, thread] = await Promise.all([this.speaker(req, reply, body.user), threadId === undefined ? null : this.d.store.thread(threadId)]);
@@ -98,9 +110,9 @@ export class PlaygroundRoutes {
     if (threadId !== undefined && !thread) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${threadId}`));
     const id = newMessageId();
     const root = threadId ?? id;
-    // The message is written first on this connection, so the bot's replies always follow it; the command is
-    // handled while it is being stored (the reply to this POST waits only for the store).
-    const stored = this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
+    // The message is stored first (so the bot's replies always follow it), then the command is handled; the reply
+    // to this POST does not wait for that.
+    await this.d.store.add({ id, user: who.user, userName: who.userName, text, ...(threadId ? { threadId } : {}) });
     const command = COMMAND_RE.exec(text);
     const inbound = this.d.inbound();
     if (command && inbound) {
@@ -111,7 +123,6 @@ export class PlaygroundRoutes {
       };
       inbound.onRequest(request).catch((err: unknown) => this.d.log.error({ err, messageId: id }, 'playground request failed'));
     }
-    await stored;
     void reply.code(201).send({ messageId: id, threadId: root });
   }
 

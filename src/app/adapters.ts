@@ -13,6 +13,7 @@ import { playgroundAccess, playgroundEnabled, slackMode, type Config } from '../
 import type { AssetGate } from '../http/asset-routes.js';
 import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
+import type { RedisWatch } from '../infra/redis-health.js';
 import type { Logger } from '../infra/logger.js';
 
 export interface AdapterContext {
@@ -20,6 +21,7 @@ export interface AdapterContext {
   http: HttpServer;
   redis: Redis;
   redisUrl: string;
+  redisWatch?: RedisWatch;
   prefix: string;
   log: Logger;
 }
@@ -41,7 +43,7 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
   let playground: PlaygroundAdapter | undefined;
   const env = ctx.config.env;
   if (playgroundEnabled(env)) {
-    const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub');
+    const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub', ctx.redisWatch ? { watch: ctx.redisWatch } : {});
     connections.push(subscriber);
     playground = new PlaygroundAdapter({
       http: ctx.http, redis: ctx.redis, subscriber, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'playground' }),

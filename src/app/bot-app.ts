@@ -18,7 +18,9 @@ import { registerAssetRoutes } from '../http/asset-routes.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
 import { HttpServer } from '../http/server.js';
 import type { Logger } from '../infra/logger.js';
+import { Deadline } from '../infra/deadline.js';
 import { createRedis } from '../infra/redis.js';
+import { closeRedis, redisLabel, RedisWatch, untilReady } from '../infra/redis-health.js';
 import { Keys } from '../jobs/keys.js';
 import { openQueues, type Queues } from '../jobs/queues.js';
 import { loadPromptTokenizer } from '../model/prompt-tokenizer.js';
@@ -46,7 +48,12 @@ export interface BotAppOptions {
   config: Config;
   redisUrl: string;
   log: Logger;
+  /** Logs Redis outages once per process (default: one of its own). */
+  redisWatch?: RedisWatch;
 }
+
+/** Kept at the end of a shutdown to close the connections (QUIT, then drop). */
+const CLOSE_MS = 300;
 
 export function commandRules(config: Config): CommandRules {
   const g = config.settings.generation;
@@ -81,13 +88,18 @@ export class BotApp {
   private readonly fastLane: FastLane;
   private readonly connections: Redis[] = [];
   private readonly playground: PlaygroundAdapter | undefined;
+  private readonly watch: RedisWatch;
   private port = 0;
+  private intakeStopped: Promise<void> | undefined;
 
   constructor(private readonly o: BotAppOptions) {
     const { config, log } = o;
     const prefix = config.env.QUEUE_PREFIX;
     this.keys = new Keys(prefix);
-    this.redis = createRedis(o.redisUrl, 'zimage-bot');
+    this.watch = o.redisWatch ?? new RedisWatch(log, redisLabel(o.redisUrl));
+    const watch = this.watch;
+    // Answering people: fails at once while Redis is unreachable (see RedisRole); BullMQ workers get their own.
+    this.redis = createRedis(o.redisUrl, 'zimage-bot', { role: 'command', watch });
     this.queues = openQueues(this.redis, prefix);
     this.store = new StatusStore(this.redis, this.keys);
     const e = config.env;
@@ -97,7 +109,7 @@ export class BotApp {
     });
     const assets = createAssetStore(config);
     this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log);
-    const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, prefix, log });
+    const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.playground = built.playground;
     this.connections.push(...built.connections);
@@ -122,8 +134,10 @@ export class BotApp {
     const scheduleStore = new ScheduleStore(this.redis, this.keys);
     this.scheduleStore = scheduleStore;
     this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
+    const scheduleRedis = createRedis(o.redisUrl, 'zimage-schedules', { watch });
+    this.connections.push(scheduleRedis);
     this.scheduleRunner = new ScheduleRunner({
-      connection: this.redis, prefix, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store,
+      connection: scheduleRedis, prefix, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store,
       schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log,
     });
     this.subcommands.add(scheduleCommand({
@@ -146,15 +160,17 @@ export class BotApp {
       editsPerMinute: config.settings.status.editsPerMinute, hooks: this.obs, log,
     });
     // Deliveries are on the user's critical path: their own connection keeps them clear of the tracker's reads.
-    const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver');
+    const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver', { watch });
     this.connections.push(deliverRedis);
     this.deliver = new DeliverWorker({
       connection: deliverRedis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
       // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
       onEnded: () => this.tracker.nudge(),
     });
+    const laneRedis = createRedis(o.redisUrl, 'zimage-fast-lane', { watch });
+    this.connections.push(laneRedis);
     this.fastLane = new FastLane({
-      blocking: createRedis(o.redisUrl, 'zimage-fast-lane'), connection: deliverRedis, keys: this.keys, queue: this.queues.deliver, deliver: this.deliver, hooks: this.obs, log,
+      blocking: laneRedis, connection: deliverRedis, keys: this.keys, queue: this.queues.deliver, deliver: this.deliver, hooks: this.obs, log,
     });
   }
 
@@ -184,6 +200,8 @@ export class BotApp {
     const { config } = this.o;
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.router.warmUp();
+    // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).
+    await untilReady(this.redis);
     const loaded = await this.templates.reload();
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();
@@ -200,19 +218,46 @@ export class BotApp {
     this.warnAboutExposure();
   }
 
-  async stop(): Promise<void> {
-    await this.http.close();
-    this.settings.stop();
-    this.templates.stop();
-    await this.obs.stop();
-    await this.retention.stop();
-    await this.scheduleRunner.stop();
-    await this.schedules.close();
-    await this.tracker.stop();
-    await this.fastLane.stop();
-    await this.deliver.stop();
-    for (const adapter of this.adapters.values()) await adapter.stop().catch(() => undefined);
-    await this.queues.close();
-    await Promise.all([this.redis, ...this.connections].map((c) => c.quit().catch(() => c.disconnect())));
+  /**
+   * Stop taking work: the HTTP port (Playground, webhooks, health) and the chat adapters close, schedules stop
+   * firing. Deliveries go on until `stop` (`npm start` lets its worker finish first, so results still get posted).
+   */
+  stopIntake(deadline = this.defaultDeadline()): Promise<void> {
+    this.intakeStopped ??= (async () => {
+      await deadline.wait(this.http.close());
+      this.settings.stop();
+      this.templates.stop();
+      for (const adapter of this.adapters.values()) await deadline.wait(adapter.stop());
+      await deadline.wait(this.scheduleRunner.stop(!this.redisUp()));
+    })();
+    return this.intakeStopped;
+  }
+
+  /**
+   * Stop within the shutdown bound (SHUTDOWN_TIMEOUT_MS unless a deadline is given), whether or not Redis is
+   * reachable: intake first, then the tracker and the deliveries in flight, then the connections. A delivery
+   * cut short is retried by the durable `deliver` job after the next start.
+   */
+  async stop(deadline = this.defaultDeadline()): Promise<void> {
+    const work = deadline.earlier(CLOSE_MS);
+    await this.stopIntake(work);
+    await work.wait(this.tracker.stop());
+    await work.wait(this.fastLane.stop());
+    await work.wait(this.deliver.stop(!this.redisUp()));
+    await work.wait(this.obs.stop());
+    await work.wait(this.retention.stop());
+    this.quota.deferred.stop();
+    this.watch.close();
+    await work.wait(Promise.all([this.schedules.close(), this.queues.close()]));
+    await closeRedis([this.redis, ...this.connections], deadline.remainingMs());
+  }
+
+  /** Whether Redis answered last time (decides whether closing waits for what is in flight). */
+  private redisUp(): boolean {
+    return this.redis.status === 'ready';
+  }
+
+  private defaultDeadline(): Deadline {
+    return Deadline.in(this.o.config.env.SHUTDOWN_TIMEOUT_MS);
   }
 }

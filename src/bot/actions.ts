@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { ActionResult, BotAction, ChatAdapter } from '../chat/types.js';
 import { normalizeLocale, t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import type { GenerateParams, JobOrigin } from '../jobs/types.js';
@@ -32,8 +33,18 @@ export interface ActionDeps {
 export class ActionRouter {
   constructor(private readonly d: ActionDeps) {}
 
+  /** The clicker's answer; with Redis unreachable, "try again in a minute" (nothing was done). */
   async handle(a: BotAction): Promise<ActionResult> {
     const locale = normalizeLocale(a.locale ?? 'en');
+    try {
+      return await this.handleIn(a, locale);
+    } catch (err) {
+      if (!isRedisUnavailable(err)) throw err;
+      return { ok: false, message: t(locale, 'errors.UNAVAILABLE') };
+    }
+  }
+
+  private async handleIn(a: BotAction, locale: string): Promise<ActionResult> {
     const fresh = await this.d.redis.set(this.d.keys.event(`${a.platform}:action:${a.eventId}`), '1', 'EX', EVENT_TTL_S, 'NX');
     if (fresh !== 'OK') return { ok: true, message: '' };
     const rec = await this.d.store.get(a.jobId);

@@ -3,7 +3,7 @@ import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.j
 import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService, Standing } from '../quota/service.js';
 import { admit, type AdmissionInput } from './admission.js';
-import { submitGeneration, type SubmitDeps } from './submit.js';
+import { submitGeneration, unqueue, type SubmitDeps } from './submit.js';
 
 export interface QueueOptions {
   template?: string;
@@ -40,7 +40,9 @@ export async function queueGeneration(
       jobId: admission.jobId, weight: admission.weight, charge: admission.charge, ...(opts.extra ? { extra: opts.extra } : {}),
     });
   } catch (err) {
-    await d.quota.refund(admission.jobId);
+    // The job was not written (it goes in one transaction with its status record): its place in line and its
+    // charge go back — now, or once Redis answers again if it is unreachable.
+    await d.quota.refundOrDefer(admission.jobId, async () => !(await d.store.exists(admission.jobId)), () => unqueue(d, origin, admission.jobId));
     throw err;
   }
   return { ok: true, jobId: admission.jobId };

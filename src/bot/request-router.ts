@@ -9,6 +9,7 @@ import type { BotRequest, ChatAdapter } from '../chat/types.js';
 import { formatCommandError, helpText, parseCommand, type CommandRules, type GenerateRequest } from '../commands/index.js';
 import { normalizeLocale, t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
@@ -62,10 +63,29 @@ export class RequestRouter {
     this.d.quota.warmUp();
   }
 
-  /** Handle one request; never throws for bad input (the user gets a reply instead). */
+  /**
+   * Handle one request; never throws for bad input (the user gets a reply instead). With Redis unreachable the
+   * person is asked to try again in a minute (where the platform can answer without Redis); nothing was queued
+   * or charged then (see submitGeneration).
+   */
   async handle(req: BotRequest): Promise<void> {
     const adapter = this.d.adapters.get(req.platform);
     if (!adapter) throw new Error(`no adapter for platform ${req.platform}`);
+    try {
+      await this.handleWith(adapter, req);
+    } catch (err) {
+      if (!isRedisUnavailable(err)) throw err;
+      this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'Redis unreachable: asked the person to try again');
+      await adapter.reply(req.thread, t(this.localeOf(req), 'errors.UNAVAILABLE'))
+        .catch((e: unknown) => this.d.log.debug({ err: e, eventId: req.eventId }, 'could not say so either'));
+    }
+  }
+
+  private localeOf(req: BotRequest): string {
+    return normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
+  }
+
+  private async handleWith(adapter: ChatAdapter, req: BotRequest): Promise<void> {
     const markKey = this.d.keys.event(`${req.platform}:${req.eventId}`);
     const id = { platform: req.platform, workspace: req.workspace, user: req.user };
     // Someone who asked within the last minute: their generation is admitted in one round trip, the
@@ -75,7 +95,7 @@ export class RequestRouter {
     const recent = this.d.quota.recent(id);
     let fresh: Promise<{ fresh: boolean; count: number; freeAt: number }> | null = recent ? null : this.mark(id, markKey);
     let standing = recent ? null : this.standingOf(id);
-    const locale = normalizeLocale(this.d.workspaceLocale?.(req.platform, req.workspace) ?? req.locale ?? this.d.defaultLocale);
+    const locale = this.localeOf(req);
     const registry = this.d.subcommands.registry();
     const invocation = parseInvocation(req.text, (name) => this.d.templates.has(name) && !registry.has(name));
     const parsed = invocation || /(^|\s)--template\b/i.test(req.text) ? null : parseCommand(req.text, this.d.rules, registry);

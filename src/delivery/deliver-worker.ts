@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { DeliveryPath, ObservabilityHooks } from '../observability/hooks.js';
 import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
@@ -49,13 +50,14 @@ export class DeliverWorker {
       connection: this.d.connection, prefix: this.d.prefix, concurrency: this.d.concurrency ?? 8,
       settings: { backoffStrategy: deliveryBackoff },
     });
-    this.worker.on('error', (err) => this.d.log.warn({ err }, 'deliver worker error'));
+    this.worker.on('error', (err) => { if (!isRedisUnavailable(err)) this.d.log.warn({ err }, 'deliver worker error'); });
     this.worker.on('failed', (job, err) => { if (job) void this.failed(job, err); });
     await this.worker.waitUntilReady();
   }
 
-  async stop(): Promise<void> {
-    await this.worker?.close();
+  /** Let running jobs finish and close; `force` (Redis unreachable): close without waiting for them or for Redis. */
+  async stop(force = false): Promise<void> {
+    await this.worker?.close(force);
   }
 
   /** A delivery attempt failed: BullMQ retries it with backoff; after the last attempt it is dead-lettered. */

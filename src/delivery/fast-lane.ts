@@ -7,6 +7,7 @@
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import { deliverJobId } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
@@ -79,7 +80,7 @@ export class FastLane {
         popped = await this.o.blocking.brpop(this.o.keys.deliverReady(), POLL_S);
       } catch (err) {
         if (!this.running) break;
-        this.o.log.warn({ err }, 'fast lane: could not read offers; retrying');
+        if (!isRedisUnavailable(err)) this.o.log.warn({ err }, 'fast lane: could not read offers; retrying');
         await new Promise((ok) => setTimeout(ok, 1000));
         continue;
       }

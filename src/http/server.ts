@@ -14,6 +14,8 @@ import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from '../infra/logger.js';
 import { HttpError, errorBody } from './http-error.js';
+import { t } from '../i18n/index.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 
 export { HttpError, errorBody } from './http-error.js';
 export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -92,6 +94,11 @@ export class HttpServer {
 
   private onError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
     const status = err instanceof HttpError ? err.status : err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (isRedisUnavailable(err) && !reply.sent && !reply.raw.headersSent) {
+      // Redis is unreachable (logged once by the Redis watch): the client may try again shortly.
+      void reply.code(503).send(errorBody('UNAVAILABLE', t('en', 'errors.UNAVAILABLE')));
+      return;
+    }
     if (status < 500) {
       const code = err instanceof HttpError ? err.code : httpCodeOf(err);
       void reply.code(status).send(errorBody(code, err.message, err instanceof HttpError ? err.extra : undefined));

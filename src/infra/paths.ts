@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ZimageError } from '../errors.js';
 
 let root: string | undefined;
 
@@ -15,4 +16,18 @@ export function repoRoot(): string {
   }
   root = dir;
   return root;
+}
+
+/**
+ * The compiled entry `file` (a thread or process entry) beside the module at `moduleUrl`. From .ts sources
+ * (vitest) that is the build's copy under dist/, which must exist: `code` names the error otherwise.
+ */
+export function compiledSibling(moduleUrl: string, file: string, code: string): string {
+  const here = fileURLToPath(moduleUrl);
+  if (!here.endsWith('.ts')) return join(dirname(here), file);
+  const compiled = join(repoRoot(), 'dist', relative(repoRoot(), dirname(here)), file);
+  if (!existsSync(compiled)) {
+    throw new ZimageError(code, `${compiled} is missing: run \`npm run build\` (npm test does) before using it from .ts sources`);
+  }
+  return compiled;
 }

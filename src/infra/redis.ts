@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisWatch } from './redis-health.js';
 
 /**
  * Redis Sentinel as a URL: `redis-sentinel://[:password@]host1:26379,host2:26379/<master name>[?db=N]`.
@@ -15,15 +16,39 @@ export function sentinelOptions(url: string): RedisOptions | null {
   return { sentinels, name: decodeURIComponent(m[3]!), db, ...(m[1] ? { password: decodeURIComponent(m[1]) } : {}) };
 }
 
-/** A Redis connection suitable for BullMQ (blocking commands need maxRetriesPerRequest: null). */
-export function createRedis(url: string, name = 'zimage'): Redis {
+/**
+ * What a connection is for, which decides how it behaves while Redis is unreachable:
+ * - `worker` (default): BullMQ workers, blocking reads, subscribers, and a worker's own writes. Commands wait for
+ *   Redis to come back (`maxRetriesPerRequest: null`, which BullMQ requires of blocking connections).
+ * - `command`: answering people (queueing, quota, status, health probes). Commands fail at once while Redis is
+ *   unreachable (no offline queue), a command in flight when the link drops is failed rather than re-sent after
+ *   a reconnect, and none waits longer than COMMAND_TIMEOUT_MS — so nothing is written after its caller gave up.
+ */
+export type RedisRole = 'worker' | 'command';
+
+/** Longest wait for one reply on a `command` connection (Redis answers in well under a millisecond). */
+export const COMMAND_TIMEOUT_MS = 5000;
+
+const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
+  worker: { maxRetriesPerRequest: null },
+  command: { maxRetriesPerRequest: 0, enableOfflineQueue: false, autoResendUnfulfilledCommands: false, commandTimeout: COMMAND_TIMEOUT_MS },
+};
+
+export interface CreateRedisOptions {
+  role?: RedisRole;
+  /** Reports outages of this connection once per outage (see RedisWatch). */
+  watch?: RedisWatch;
+}
+
+/** A Redis connection for `role` (see RedisRole); reconnects by itself, with a back-off of at most 2 s. */
+export function createRedis(url: string, name = 'zimage', o: CreateRedisOptions = {}): Redis {
   const sentinel = sentinelOptions(url);
-  const redis = sentinel
-    ? new Redis({ ...sentinel, maxRetriesPerRequest: null, connectionName: name })
-    : new Redis(url, { maxRetriesPerRequest: null, connectionName: name });
-  // ioredis reconnects by itself and commands wait meanwhile (maxRetriesPerRequest: null); an outage shows in
-  // /readyz and in the callers' own errors. Without a listener every failed reconnect would print a stack trace.
+  const options: RedisOptions = { ...ROLE_OPTIONS[o.role ?? 'worker'], connectionName: name };
+  const redis = sentinel ? new Redis({ ...sentinel, ...options }) : new Redis(url, options);
+  // Without a listener every failed reconnect would print a stack trace; an outage is logged once by the watch,
+  // shows in /readyz, and callers see their own commands fail (command role) or wait (worker role).
   redis.on('error', () => undefined);
+  o.watch?.add(redis);
   return redis;
 }
 

@@ -30,13 +30,22 @@ export interface Queues {
 }
 
 export function openQueues(connection: Redis, prefix: string): Queues {
-  const generate = new Queue<GenerateJobData>(GENERATE_QUEUE, { connection, prefix });
-  const deliver = new Queue<DeliverJobData>(DELIVER_QUEUE, { connection, prefix });
+  const generate = quiet(new Queue<GenerateJobData>(GENERATE_QUEUE, { connection, prefix }));
+  const deliver = quiet(new Queue<DeliverJobData>(DELIVER_QUEUE, { connection, prefix }));
   return {
     generate,
     deliver,
     async close() { await Promise.all([generate.close(), deliver.close()]); },
   };
+}
+
+/**
+ * A queue's own 'error' events are its connection's (an outage, logged once by the Redis watch); each call that
+ * fails rejects too. Without a listener BullMQ prints each one with console.error.
+ */
+export function quiet<Q extends { on(event: 'error', listener: (err: Error) => void): unknown }>(queue: Q): Q {
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 /** Deterministic id of the deliver job for a generation: a re-run worker cannot deliver twice. */

@@ -4,8 +4,8 @@ import { bootstrap, exitOnStartupError, onShutdown } from '../app/runtime.js';
 
 async function main(): Promise<void> {
   const rt = await bootstrap('bot', { allowEmbeddedRedis: false });
-  const bot = new BotApp({ config: rt.config, redisUrl: rt.redisUrl, log: rt.log });
-  onShutdown(() => bot.stop());
+  const bot = new BotApp({ config: rt.config, redisUrl: rt.redisUrl, log: rt.log, redisWatch: rt.redisWatch });
+  onShutdown((deadline) => bot.stop(deadline), rt.config.env.SHUTDOWN_TIMEOUT_MS);
   await bot.start();
   rt.log.info({ port: bot.boundPort, adapters: [...bot.adapters.keys()] }, 'bot ready');
   process.stdout.write(bot.startLine());

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { Redis } from 'ioredis';
+import type { Deadline } from '../infra/deadline.js';
 import type { Keys } from '../jobs/keys.js';
 import { WORKER_TTL_MS } from '../status/workers.js';
 
@@ -54,10 +55,13 @@ export class GpuProbe {
     return ok;
   }
 
-  async stop(): Promise<void> {
+  /** Stop sampling and withdraw this worker's figures (with Redis gone they simply age out). */
+  async stop(deadline?: Deadline): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.redis.hdel(this.keys.gpu(), this.workerId).catch(() => undefined);
+    if (this.redis.status !== 'ready') return;
+    const withdrawn = this.redis.hdel(this.keys.gpu(), this.workerId).catch(() => undefined);
+    await (deadline ? deadline.wait(withdrawn) : withdrawn);
   }
 
   private async sample(): Promise<boolean> {

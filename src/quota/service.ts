@@ -10,6 +10,8 @@
 import type { Redis } from 'ioredis';
 import type { ChatAdapter } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
+import { DeferredRefunds } from './deferred-refunds.js';
 import type { Keys } from '../jobs/keys.js';
 import { parseLimit, type Limit } from './limits.js';
 import type { QuotaPolicy, RolePolicy } from './policy.js';
@@ -85,6 +87,8 @@ function limitFrom(overrides: Record<string, string>, user: string, role: string
 export class QuotaService {
   readonly store: QuotaStore;
   private readonly keys: Keys;
+  /** Charges owed back while Redis was unreachable (see refundOrDefer). */
+  readonly deferred: DeferredRefunds;
   private readonly remembered = new Map<string, { standing: Standing; policy: QuotaPolicy; at: number }>();
 
   constructor(
@@ -97,6 +101,7 @@ export class QuotaService {
   ) {
     this.store = new QuotaStore(redis, keys);
     this.keys = keys;
+    this.deferred = new DeferredRefunds(log);
   }
 
   get timezone(): string { return this.policy().timezone; }
@@ -206,6 +211,24 @@ export class QuotaService {
   /** Whole seconds from now until `at` (at least 1): "try again in N s". */
   secondsUntil(at: number): number {
     return Math.max(1, Math.ceil((at - this.clock()) / 1000));
+  }
+
+  /**
+   * Give back the charge of a job that could not be queued (and `alsoUndo` what else it took). With Redis
+   * unreachable that happens once Redis answers again, if `notWritten` then confirms the job does not exist (a
+   * write cut off in flight may have landed after all).
+   */
+  async refundOrDefer(jobId: string, notWritten: () => Promise<boolean>, alsoUndo?: () => Promise<unknown>): Promise<void> {
+    const giveBack = async (): Promise<void> => {
+      await alsoUndo?.();
+      await this.refund(jobId);
+    };
+    try {
+      await giveBack();
+    } catch (err) {
+      if (!isRedisUnavailable(err)) throw err;
+      this.deferred.add(jobId, notWritten, giveBack);
+    }
   }
 
   /** Give a job's charge back (failure, cancel, safety block). Idempotent: a second call returns 0. */

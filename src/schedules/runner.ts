@@ -11,6 +11,7 @@ import type { ChatAdapter } from '../chat/types.js';
 import type { CommandRules } from '../commands/index.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { JobOrigin } from '../jobs/types.js';
 import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
@@ -42,12 +43,13 @@ export class ScheduleRunner {
     this.worker = new Worker<ScheduleRunData>(SCHEDULES_QUEUE, (job) => this.run(job), {
       connection: this.d.connection, prefix: this.d.prefix, concurrency: 2,
     });
-    this.worker.on('error', (err) => this.d.log.warn({ err }, 'schedule worker error'));
+    this.worker.on('error', (err) => { if (!isRedisUnavailable(err)) this.d.log.warn({ err }, 'schedule worker error'); });
     await this.worker.waitUntilReady();
   }
 
-  async stop(): Promise<void> {
-    await this.worker?.close();
+  /** Let running jobs finish and close; `force` (Redis unreachable): close without waiting for them or for Redis. */
+  async stop(force = false): Promise<void> {
+    await this.worker?.close(force);
   }
 
   async run(job: Job<ScheduleRunData>): Promise<string | null> {

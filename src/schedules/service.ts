@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ScheduleDef, ScheduleStore } from './store.js';
+import { quiet } from '../jobs/queues.js';
 
 export const SCHEDULES_QUEUE = 'schedules';
 
@@ -17,7 +18,7 @@ export class ScheduleService {
   readonly queue: Queue<ScheduleRunData>;
 
   constructor(connection: Redis, prefix: string, private readonly store: ScheduleStore) {
-    this.queue = new Queue<ScheduleRunData>(SCHEDULES_QUEUE, { connection, prefix });
+    this.queue = quiet(new Queue<ScheduleRunData>(SCHEDULES_QUEUE, { connection, prefix }));
   }
 
   static newId(): string {

@@ -3,6 +3,7 @@
  * is accepted and by delivery when it ends; read by the status tracker. Kept in Redis so any replica can
  * take over, and removed a day after the job ended.
  */
+import type { IRedisTransaction } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StatusView } from '../chat/types.js';
 import type { Keys } from '../jobs/keys.js';
@@ -32,6 +33,22 @@ export class StatusStore {
 
   /** Record a job and start tracking it. */
   async open(rec: Omit<StatusRecord, 'final'>): Promise<void> {
+    const { key, fields } = this.recordOf(rec);
+    await this.redis.multi().hset(key, fields).zadd(this.keys.tracked(), rec.acceptedAt, rec.jobId).exec();
+  }
+
+  /** The same as `open`, as commands of a transaction (the job is written in the same one: neither exists alone). */
+  openIn(tx: IRedisTransaction, rec: Omit<StatusRecord, 'final'>): void {
+    const { key, fields } = this.recordOf(rec);
+    tx.hset(key, fields).runCommand('zadd', [this.keys.tracked(), rec.acceptedAt, rec.jobId]);
+  }
+
+  /** True if a record of this job exists. */
+  async exists(jobId: string): Promise<boolean> {
+    return (await this.redis.exists(this.keys.status(jobId))) === 1;
+  }
+
+  private recordOf(rec: Omit<StatusRecord, 'final'>): { key: string; fields: Record<string, string> } {
     const fields: Record<string, string> = {
       jobId: rec.jobId, platform: rec.platform, workspace: rec.workspace, thread: rec.thread,
       locale: rec.locale, acceptedAt: String(rec.acceptedAt),
@@ -39,10 +56,7 @@ export class StatusStore {
     if (rec.message) fields.message = rec.message;
     if (rec.params) fields.params = JSON.stringify(rec.params);
     if (rec.origin) fields.origin = JSON.stringify(rec.origin);
-    await this.redis.multi()
-      .hset(this.keys.status(rec.jobId), fields)
-      .zadd(this.keys.tracked(), rec.acceptedAt, rec.jobId)
-      .exec();
+    return { key: this.keys.status(rec.jobId), fields };
   }
 
   async setMessage(jobId: string, message: string): Promise<void> {

@@ -11,6 +11,7 @@ import { statusHeadline } from '../chat/status-text.js';
 import { isZimageError } from '../errors.js';
 import { LeaderLock } from '../infra/leader-lock.js';
 import type { Logger } from '../infra/logger.js';
+import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { Keys } from '../jobs/keys.js';
 import type { GenerateJobData } from '../jobs/types.js';
@@ -31,6 +32,8 @@ const MAX_PARALLEL_EDITS = 8;
 const NUDGE_MS = 15;
 /** Attempts (per replica) to post a missing status message before leaving it to the result delivery. */
 const MAX_POST_TRIES = 5;
+/** A job this young without a status message is being posted by the bot that accepted it (submit.ts). */
+const POST_GRACE_MS = 5000;
 
 export interface TrackerDeps {
   redis: Redis;
@@ -109,7 +112,9 @@ export class StatusTracker {
       }
       await this.tick(now);
     } catch (err) {
-      this.deps.log.warn({ err }, 'status tracker tick failed');
+      // An outage is logged once by the Redis watch; the next tick tries again either way.
+      if (isRedisUnavailable(err)) this.deps.log.debug({ err }, 'status tracker tick skipped: Redis unreachable');
+      else this.deps.log.warn({ err }, 'status tracker tick failed');
     }
   }
 
@@ -196,7 +201,7 @@ export class StatusTracker {
    */
   private async ensurePosted(planned: Planned[], now: number): Promise<void> {
     for (const p of planned) {
-      if (p.rec.message) continue;
+      if (p.rec.message || now - p.rec.acceptedAt < POST_GRACE_MS) continue;
       const tries = this.postTries.get(p.rec.jobId) ?? { n: 0, next: 0 };
       if (tries.n >= MAX_POST_TRIES) {
         // Give up on this message; a final job stops being tracked (its images were delivered or it failed).

@@ -84,10 +84,14 @@ export class PlaygroundClient {
     return (await res.json()) as { messageId: string; threadId: string };
   }
 
+  /** The thread's messages; a 503 (Redis unreachable, e.g. while a test restarts it) is retried for up to 10 s. */
   async thread(threadId: string): Promise<PgMessage[]> {
-    const res = await pgFetch(this.base, `/api/playground/threads/${threadId}`);
-    if (!res.ok) throw new Error(`GET thread → ${res.status}`);
-    return ((await res.json()) as { messages: PgMessage[] }).messages;
+    for (const until = Date.now() + 10_000; ;) {
+      const res = await pgFetch(this.base, `/api/playground/threads/${threadId}`);
+      if (res.status === 503 && Date.now() < until) { await res.arrayBuffer(); await sleep(100); continue; }
+      if (!res.ok) throw new Error(`GET thread → ${res.status}`);
+      return ((await res.json()) as { messages: PgMessage[] }).messages;
+    }
   }
 
   /** Poll a thread until `done` says so (or time out with the last state in the message). */

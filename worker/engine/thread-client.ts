@@ -2,27 +2,17 @@
  * Caller-side handle of one engine thread: typed RPC calls, per-call step callbacks, and crash handling
  * (a thread that errors or exits rejects every pending call with ENGINE_CRASHED).
  */
-import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { ZimageError } from '../../src/errors.js';
+import { compiledSibling } from '../../src/infra/paths.js';
 import type { FromThread, SerializedError, ThreadOp, ThreadOps, ThreadRole, ToThread } from './thread-protocol.js';
 
 export { epochMs } from './thread-protocol.js';
 
 /** Where the compiled thread entry lives: under vitest (.ts sources) the build in dist/, else the sibling .js. */
 export function threadEntryUrl(moduleUrl: string = import.meta.url): URL {
-  const here = fileURLToPath(moduleUrl);
-  if (here.endsWith('.ts')) {
-    const repoRoot = resolve(dirname(here), '..', '..');
-    const compiled = resolve(repoRoot, 'dist', 'worker', 'engine', 'thread-entry.js');
-    if (!existsSync(compiled)) {
-      throw new ZimageError('ENGINE_NOT_BUILT', `${compiled} is missing: run \`npm run build\` (npm test does) before using the engine from .ts sources`);
-    }
-    return pathToFileURL(compiled);
-  }
-  return new URL('./thread-entry.js', moduleUrl);
+  return pathToFileURL(compiledSibling(moduleUrl, 'thread-entry.js', 'ENGINE_NOT_BUILT'));
 }
 
 export function reviveError(e: SerializedError): Error {

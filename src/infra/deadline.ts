@@ -1,0 +1,43 @@
+/**
+ * A point in time by which something must be done (the shutdown bound), and waiting on a promise no longer
+ * than that: the work goes on, the caller moves on and decides what to force.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export class Deadline {
+  constructor(readonly at: number) {}
+
+  static in(ms: number): Deadline {
+    return new Deadline(Date.now() + ms);
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.at - Date.now());
+  }
+
+  passed(): boolean {
+    return Date.now() >= this.at;
+  }
+
+  /** A deadline `ms` earlier than this one (kept for the clean-up after a drain, say). */
+  earlier(ms: number): Deadline {
+    return new Deadline(this.at - ms);
+  }
+
+  /** True if `work` settled in time (its failure counts as settled); false once the deadline passed first. */
+  async wait(work: Promise<unknown>): Promise<boolean> {
+    return settledWithin(work, this.remainingMs());
+  }
+}
+
+/** True if `work` settled within `ms` (fulfilled or rejected); it keeps running either way. */
+export async function settledWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const ac = new AbortController();
+  const timedOut = Symbol('timed out');
+  try {
+    // The losing timer is aborted; Promise.race has a handler on it, so its AbortError goes nowhere.
+    return (await Promise.race([work.then(() => true, () => true), sleep(ms, timedOut, { signal: ac.signal })])) !== timedOut;
+  } finally {
+    ac.abort();
+  }
+}
