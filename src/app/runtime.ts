@@ -6,7 +6,7 @@
 import { loadConfig, loadDotEnv, type Config } from '../config.js';
 import { isZimageError } from '../errors.js';
 import { Deadline } from '../infra/deadline.js';
-import { createLogger, secretValues, type Logger } from '../infra/logger.js';
+import { createLogger, scrubSecrets, secretValues, type Logger } from '../infra/logger.js';
 import { redisLabel, RedisWatch } from '../infra/redis-health.js';
 import { PrivateRedis } from './private-redis.js';
 
@@ -23,6 +23,7 @@ export async function bootstrap(processName: string, opts: { allowEmbeddedRedis:
   loadDotEnv();
   const config = loadConfig();
   const log = createLogger(config.env.LOG_LEVEL, { process: processName }, { secrets: [...new Set([...secretValues(config.env), ...secretValues(process.env)])] });
+  installLastResort(log);
   if (config.env.REDIS_URL) return { config, log, redisUrl: config.env.REDIS_URL, redisWatch: new RedisWatch(log, redisLabel(config.env.REDIS_URL)) };
   if (!opts.allowEmbeddedRedis) {
     throw new Error('REDIS_URL is not set. Point it at the Redis the bot uses (e.g. REDIS_URL=redis://redis.internal:6379), or run `npm start` for the all-in-one local setup.');
@@ -33,11 +34,21 @@ export async function bootstrap(processName: string, opts: { allowEmbeddedRedis:
 
 let shuttingDown = false;
 
+/**
+ * The last line of defence: a promise nobody awaited or a callback that threw is logged with its stack and the
+ * process keeps serving (every request path has its own handling; this only catches what slipped through).
+ */
+function installLastResort(log: Logger): void {
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection (kept running)'));
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception (kept running)'));
+}
+
 /** Print a start-up failure as one readable message (not a stack trace) and exit; quiet when a shutdown cut the start short. */
 export function exitOnStartupError(err: unknown): void {
   if (shuttingDown) return; // the shutdown handler exits
   const msg = isZimageError(err) || err instanceof Error ? err.message : String(err);
-  process.stderr.write(`zimage-bot could not start: ${msg}\n`);
+  // A driver's message may quote a URL or a token: the same scrubbing as every log line.
+  process.stderr.write(`zimage-bot could not start: ${scrubSecrets(msg, secretValues(process.env))}\n`);
   process.exit(1);
 }
 

@@ -26,6 +26,9 @@ describe('many people at once', () => {
     const users = Array.from({ length: 20 }, (_, i) => `user${i}`);
     const posts = users.flatMap((u) => [1, 2, 3].map((n) => pg.post(u, `/zimage ${u} picture ${n} --size 256x256 --steps 4 --seed ${n}`)));
     const threads = await Promise.all(posts);
+    // A POST is answered once its message is stored; the command is queued right after: wait for all 60 jobs.
+    const queuedBy = Date.now() + 30_000;
+    while ((await bot.queues.generate.count()) < 60 && Date.now() < queuedBy) await sleep(20);
     const allQueuedAt = Date.now();
     const worker = await startWorker(t);
     cleanups.push(() => worker.stop());
