@@ -5,6 +5,7 @@
 import { join, resolve, sep } from 'node:path';
 import sharp, { type Gravity, type Sharp } from 'sharp';
 import type { ImageExt } from '../src/assets/asset-store.js';
+import { makeThumbnail } from '../src/assets/thumbnail.js';
 import { ZimageError } from '../src/errors.js';
 import type { ImageMetadata, PostProcessSpec } from '../src/jobs/types.js';
 import { buildXmp } from './xmp.js';
@@ -15,6 +16,11 @@ const EXT: Record<PostProcessSpec['format'], ImageExt> = { png: 'png', jpeg: 'jp
  * requester's path between the GPU and the chat).
  */
 const PNG = { compressionLevel: 3 } as const;
+
+/** The file extension an image gets with this post-processing (PNG without any). */
+export function imageExt(post: PostProcessSpec | undefined): ImageExt {
+  return EXT[post?.format ?? 'png'];
+}
 
 async function overlayInput(spec: NonNullable<PostProcessSpec['overlay']>, width: number, templatesDir: string): Promise<Buffer> {
   const file = resolve(join(templatesDir, spec.file));
@@ -43,10 +49,11 @@ export async function encodeImage(
   const data = format === 'jpeg' ? await img.jpeg({ quality: post!.quality, mozjpeg: true }).toBuffer()
     : format === 'webp' ? await img.webp({ quality: post!.quality }).toBuffer()
       : await img.png(PNG).toBuffer();
-  return { data, ext: EXT[format] };
+  return { data, ext: imageExt(post) };
 }
 
-/** Encode a tiny image once, so that loading libvips and its PNG writer is not paid by the first requester. */
+/** Encode a tiny image once, so that loading libvips, its PNG writer and the preview's WebP writer is not paid by the first requester. */
 export async function warmUpEncoder(): Promise<void> {
   await sharp(Buffer.alloc(8 * 8 * 3), { raw: { width: 8, height: 8, channels: 3 } }).withXmp('<x:xmpmeta xmlns:x="adobe:ns:meta/"/>').png(PNG).toBuffer();
+  await makeThumbnail({ rgb: new Uint8Array(8 * 8 * 3), width: 8, height: 8 });
 }

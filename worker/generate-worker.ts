@@ -5,7 +5,8 @@
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { imageKey, type AssetStore } from '../src/assets/asset-store.js';
+import { imageKey, thumbnailKey, type AssetStore } from '../src/assets/asset-store.js';
+import { makeThumbnail } from '../src/assets/thumbnail.js';
 import { provenanceRecord } from '../src/assets/provenance.js';
 import { isZimageError } from '../src/errors.js';
 import { settledWithin, type Deadline } from '../src/infra/deadline.js';
@@ -15,13 +16,13 @@ import { newJobId } from '../src/jobs/job-id.js';
 import type { Keys } from '../src/jobs/keys.js';
 import { handOff } from '../src/delivery/handoff.js';
 import { deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
-import type { GenerateJobData, GenerateProgress, ImageMetadata, StoredImage } from '../src/jobs/types.js';
+import { channelKindOf, type GenerateJobData, type GenerateProgress, type ImageMetadata, type StoredImage } from '../src/jobs/types.js';
 import { workUnits } from '../src/status/line.js';
 import { encodeFailure } from '../src/status/failure.js';
 import { recordSpeed } from '../src/status/speed.js';
 import { heartbeat, removeWorker } from '../src/status/workers.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
-import { encodeImage, warmUpEncoder } from './encode-image.js';
+import { encodeImage, imageExt, warmUpEncoder } from './encode-image.js';
 
 /** Failures that a retry cannot fix. */
 const FINAL_CODES = new Set(['CANCELLED', 'SAFETY_BLOCKED', 'PROMPT_TOO_LONG', 'INVALID_REQUEST']);
@@ -162,19 +163,26 @@ export class GenerateWorker {
       const info = this.info!;
       const stored: StoredImage[] = [];
       for (const [index, img] of images.entries()) {
+        const key = imageKey(jobId, index, new Date(acceptedAt), imageExt(job.data.post));
         const metadata: ImageMetadata = {
           jobId, index, prompt: params.prompt, seed: img.seed, width: img.width, height: img.height, steps: params.steps,
           model: { id: info.id, name: info.name, demo: info.demo, version: info.version },
           template: job.data.template ?? null,
-          platform: origin.platform, workspace: origin.workspace, channel: origin.channel, user: origin.user,
-          ...(origin.userName ? { userName: origin.userName } : {}),
+          platform: origin.platform, workspace: origin.workspace, channel: origin.channel, channelKind: channelKindOf(origin.channelKind),
+          user: origin.user, ...(origin.userName ? { userName: origin.userName } : {}),
           createdAt: new Date().toISOString(), queueWaitMs: Math.max(0, startedAt - acceptedAt), generationMs: Math.round(img.ms),
           stepMs: stepTimer.meanMs(index + 1) ?? Math.round((img.ms / Math.max(1, params.steps)) * 10) / 10,
-          ...(charge ? { charge } : {}),
+          ...(charge ? { charge } : {}), thumbnailKey: thumbnailKey(key),
         };
-        const encoded = await encodeImage(img.rgb, img.width, img.height, metadata, job.data.post, this.o.templatesDir);
-        const key = imageKey(jobId, index, new Date(acceptedAt), encoded.ext);
-        await this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key));
+        // The preview is made from the raw pixels while the full image encodes, unless an overlay changes the picture.
+        const [encoded, preview] = await Promise.all([
+          encodeImage(img.rgb, img.width, img.height, metadata, job.data.post, this.o.templatesDir),
+          job.data.post?.overlay ? null : makeThumbnail({ rgb: img.rgb, width: img.width, height: img.height }),
+        ]);
+        await Promise.all([
+          this.o.assets.putFile(thumbnailKey(key), preview ?? await makeThumbnail(encoded.data)),
+          this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key)),
+        ]);
         stored.push({ key, metadata });
       }
       await Promise.all([

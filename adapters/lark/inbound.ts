@@ -6,6 +6,7 @@
  * Card clicks become BotActions. Pure functions: no I/O.
  */
 import type { BotAction, BotRequest } from '../../src/chat/types.js';
+import type { ChannelKind } from '../../src/jobs/types.js';
 import { parseButtonValue } from './cards.js';
 import { decodeThread, encodeThread, PLATFORM } from './refs.js';
 
@@ -139,10 +140,18 @@ export function parseMessageEvent(ev: MessageEvent, botOpenId: string, localeOf:
   return {
     kind: 'request',
     request: {
-      platform: PLATFORM, workspace: tenant, channel: msg.chat_id, thread, user: sender, text,
+      platform: PLATFORM, workspace: tenant, channel: msg.chat_id, channelKind: larkChannelKind(msg.chat_type), thread, user: sender, text,
       eventId: ev.event_id ?? ev.uuid ?? `message:${msg.message_id}`, locale,
     },
   };
+}
+
+/**
+ * What a Lark chat is: `p2p` is a direct chat with the bot; a group (`group`, `topic_group`, …) is private —
+ * the message event does not say whether a group is public, so groups count as private (the safe default).
+ */
+export function larkChannelKind(chatType: string | undefined): ChannelKind {
+  return chatType === 'p2p' ? 'dm' : 'private';
 }
 
 export type ParsedAction = { kind: 'action'; action: BotAction } | { kind: 'invalid'; locale: string };

@@ -117,7 +117,7 @@ export class PlaygroundRoutes {
     const inbound = this.d.inbound();
     if (command && inbound) {
       const request: BotRequest = {
-        platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(root),
+        platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, channelKind: 'playground', thread: threadRef(root),
         user: who.user, userName: who.userName, text: text.slice(command[0].length), eventId: id,
         ...(locale ? { locale } : {}),
       };
@@ -139,7 +139,7 @@ export class PlaygroundRoutes {
     const inbound = this.d.inbound();
     if (!inbound) return void reply.code(503).send(errorBody('NOT_READY', 'the bot is starting'));
     const result = await inbound.onAction({
-      kind, jobId, platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, thread: threadRef(threadId),
+      kind, jobId, platform: PLATFORM, workspace: WORKSPACE, channel: CHANNEL, channelKind: 'playground', thread: threadRef(threadId),
       user: who.user, userName: who.userName, eventId: randomUUID(),
       ...(typeof body.locale === 'string' ? { locale: body.locale.slice(0, 35) } : {}),
     });

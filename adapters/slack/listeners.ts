@@ -8,7 +8,9 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { ActionKind, InboundHandlers } from '../../src/chat/types.js';
 import type { Logger } from '../../src/infra/logger.js';
+import type { ChannelKind } from '../../src/jobs/types.js';
 import { ACTION_ID_PATTERN } from './blocks.js';
+import { slackChannelKind } from './channel-kind.js';
 import { MODAL_CALLBACK_ID, modalView, parseModalOrigin, submissionText, type ModalDefaults } from './modal.js';
 import { encodeRef, PLATFORM } from './refs.js';
 import { cannotPostExplanation } from './slack-errors.js';
@@ -30,6 +32,7 @@ export interface ListenerContext {
 interface ChannelRequest {
   team: string;
   channel: string;
+  channelKind: ChannelKind | undefined;
   user: string;
   userName?: string;
   text: string;
@@ -56,7 +59,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
     }
     await inbound.onRequest({
       platform: PLATFORM, workspace: r.team, channel: r.channel, thread, user: r.user, text: r.text,
-      eventId: r.eventId, locale: r.locale, ...(r.userName ? { userName: r.userName } : {}),
+      eventId: r.eventId, locale: r.locale, ...(r.userName ? { userName: r.userName } : {}), ...(r.channelKind ? { channelKind: r.channelKind } : {}),
     });
   };
 
@@ -75,12 +78,16 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
       if (text === '') {
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: modalView({ team, channel: command.channel_id, responseUrl: command.response_url, locale }, ctx.modal),
+          view: modalView({
+            team, channel: command.channel_id, responseUrl: command.response_url, locale,
+            channelKind: slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name }),
+          }, ctx.modal),
         });
         return;
       }
       await startInChannel({
         team, channel: command.channel_id, user: command.user_id, userName: command.user_name, text, locale,
+        channelKind: slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name }),
         // Slack does not retry slash commands; the trigger id is unique per invocation.
         eventId: `command:${command.trigger_id}`,
         tellUser: (msg) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(msg) }),
@@ -95,6 +102,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
     if (!(await ctx.adapter.firstSight(`view:${view.id}`))) return;
     await startInChannel({
       team: origin.team, channel: origin.channel, user: body.user.id, userName: body.user.name, locale: origin.locale,
+      channelKind: origin.channelKind ?? slackChannelKind({ channelId: origin.channel }),
       text: submissionText(view.state.values), eventId: `view:${view.id}`,
       tellUser: (msg) => (origin.responseUrl
         ? postJson(origin.responseUrl, { response_type: 'ephemeral', text: escapeMrkdwn(msg) })
@@ -111,6 +119,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
       await inbound.onRequest({
         platform: PLATFORM, workspace: team, channel: event.channel, thread: encodeRef({ team, channel: event.channel, ts }),
         user: event.user, text: commandText(event.text, ctx.botUserId), eventId: body.event_id, locale,
+        channelKind: slackChannelKind({ channelId: event.channel, channelType: (event as { channel_type?: string }).channel_type }),
       });
     } catch (err) {
       const why = cannotPostExplanation(err, locale);
@@ -125,7 +134,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
     if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id || !m.user || !m.text) return;
     const team = body.team_id;
     await inbound.onRequest({
-      platform: PLATFORM, workspace: team, channel: m.channel, thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),
+      platform: PLATFORM, workspace: team, channel: m.channel, channelKind: 'dm', thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),
       user: m.user, text: commandText(m.text, ctx.botUserId), eventId: body.event_id, locale: ctx.localeFor(team),
     });
   });
@@ -139,6 +148,8 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
     const locale = ctx.localeFor(team);
     const result = await inbound.onAction({
       kind, jobId: action.value ?? '', platform: PLATFORM, workspace: team, channel, thread: encodeRef({ team, channel, ts: threadTs }),
+      // Unknown for most channels: the core then keeps the kind recorded with the job the button belongs to.
+      ...(slackChannelKind({ channelId: channel }) ? { channelKind: slackChannelKind({ channelId: channel })! } : {}),
       user: body.user.id, userName: body.user.username ?? body.user.name ?? body.user.id,
       // Slack does not retry interactions; the trigger id is unique per click.
       eventId: body.trigger_id, locale,

@@ -5,6 +5,7 @@
  */
 import type { types } from '@slack/bolt';
 import { t } from '../../src/i18n/index.js';
+import { CHANNEL_KINDS, type ChannelKind } from '../../src/jobs/types.js';
 import type { Block } from './blocks.js';
 
 export const MODAL_CALLBACK_ID = 'zimage_generate';
@@ -24,6 +25,8 @@ export interface ModalOrigin {
   /** The slash command's response_url: how to reach the person if the channel refuses the bot. */
   responseUrl?: string;
   locale: string;
+  /** What the slash command said the channel is (adapters/slack/channel-kind.ts). */
+  channelKind?: ChannelKind | undefined;
 }
 
 const SIZES = ['1024x1024', '768x768', '512x512', '768x1024', '1024x768', '576x1024', '1024x576'];
@@ -77,7 +80,10 @@ export function parseModalOrigin(privateMetadata: string): ModalOrigin | undefin
   try {
     const o = JSON.parse(privateMetadata) as Partial<ModalOrigin>;
     if (typeof o.team === 'string' && typeof o.channel === 'string' && typeof o.locale === 'string') {
-      return { team: o.team, channel: o.channel, locale: o.locale, ...(typeof o.responseUrl === 'string' ? { responseUrl: o.responseUrl } : {}) };
+      return {
+        team: o.team, channel: o.channel, locale: o.locale, ...(typeof o.responseUrl === 'string' ? { responseUrl: o.responseUrl } : {}),
+        ...(CHANNEL_KINDS.includes(o.channelKind as ChannelKind) ? { channelKind: o.channelKind } : {}),
+      };
     }
   } catch { /* not ours */ }
   return undefined;

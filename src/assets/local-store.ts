@@ -2,7 +2,13 @@ import { constants, mkdirSync, realpathSync, renameSync, writeFileSync } from 'n
 import { open, readdir, realpath, rm, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import { ZimageError } from '../errors.js';
-import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
+import { dayNumber, isImageKey, isValidKey, keptFiles, sidecarKey, thumbnailKey, type AssetStore } from './asset-store.js';
+
+/** Sub-directories whose names are numbers (the YYYY, MM and DD levels), in order. */
+async function numbered(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => e.name).sort();
+}
 
 /** Asset store on a local (or shared network) directory: `<dir>/YYYY/MM/DD/<job>-<i>.png` + `.json`. */
 export class LocalAssetStore implements AssetStore {
@@ -25,18 +31,23 @@ export class LocalAssetStore implements AssetStore {
   async put(key: string, png: Buffer, sidecar: object): Promise<void> {
     const file = this.path(key);
     const side = this.path(sidecarKey(key));
-    const dir = dirname(file);
+    this.writeInDir(dirname(file), () => {
+      writeAtomically(file, png);
+      writeAtomically(side, JSON.stringify(sidecar, null, 2));
+    });
+  }
+
+  async putFile(key: string, data: Buffer): Promise<void> {
+    const file = this.path(key);
+    this.writeInDir(dirname(file), () => writeAtomically(file, data));
+  }
+
+  /** Run `write` with the day directory made (once per directory, and again if it went away meanwhile). */
+  private writeInDir(dir: string, write: () => void): void {
     if (!this.made.has(dir)) {
       mkdirSync(dir, { recursive: true });
       this.made.add(dir);
     }
-    // Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it.
-    const write = (): void => {
-      writeFileSync(`${file}.tmp`, png);
-      renameSync(`${file}.tmp`, file);
-      writeFileSync(`${side}.tmp`, JSON.stringify(sidecar, null, 2));
-      renameSync(`${side}.tmp`, side);
-    };
     try {
       write();
     } catch (err) {
@@ -95,19 +106,51 @@ export class LocalAssetStore implements AssetStore {
     try { return await this.withFile(key, async () => true); } catch { return false; }
   }
 
-  async prune(before: Date): Promise<number> {
+  async *list(): AsyncIterable<string> {
+    for (const y of await numbered(this.dir)) {
+      for (const m of await numbered(join(this.dir, y))) {
+        for (const d of await numbered(join(this.dir, y, m))) {
+          const names = (await readdir(join(this.dir, y, m, d)).catch(() => [])).sort();
+          for (const name of names) {
+            const key = `${y}/${m}/${d}/${name}`;
+            if (isImageKey(key)) yield key;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * The files go only if their directory resolves inside the store (a planted symbolic link to a directory
+   * elsewhere leaves everything alone); a link in the file's own place is removed itself, never its target.
+   */
+  async remove(key: string): Promise<void> {
+    const dir = dirname(this.path(key));
+    const parent = await realpath(dir).catch(() => null);
+    if (parent === null) return; // nothing there
+    const root = realpathSync(this.dir);
+    if (parent !== root && !parent.startsWith(root + sep)) throw new ZimageError('ASSET_KEY_INVALID', `asset ${key} is not inside the store`);
+    await Promise.all([key, sidecarKey(key), thumbnailKey(key)].map((k) => rm(this.path(k), { force: true })));
+  }
+
+  async prune(before: Date, keep?: ReadonlySet<string>): Promise<number> {
     const cutoff = dayNumber(before);
-    const numbered = async (dir: string): Promise<string[]> =>
-      (await readdir(dir, { withFileTypes: true }).catch(() => [])).filter((e) => e.isDirectory() && /^\d+$/.test(e.name)).map((e) => e.name);
+    const kept = keptFiles(keep);
     let deleted = 0;
     for (const y of await numbered(this.dir)) {
       for (const m of await numbered(join(this.dir, y))) {
         for (const d of await numbered(join(this.dir, y, m))) {
           if (Number(y) * 10_000 + Number(m) * 100 + Number(d) >= cutoff) continue;
           const dayDir = join(this.dir, y, m, d);
-          deleted += (await readdir(dayDir)).length;
-          await rm(dayDir, { recursive: true, force: true });
-          this.made.delete(dayDir);
+          const names = await readdir(dayDir);
+          const going = names.filter((n) => !kept.has(`${y}/${m}/${d}/${n}`));
+          if (going.length === names.length) {
+            await rm(dayDir, { recursive: true, force: true });
+            this.made.delete(dayDir);
+          } else {
+            await Promise.all(going.map((n) => rm(join(dayDir, n), { recursive: true, force: true })));
+          }
+          deleted += going.length;
         }
         if ((await readdir(join(this.dir, y, m))).length === 0) await rm(join(this.dir, y, m), { recursive: true, force: true });
       }
@@ -115,4 +158,10 @@ export class LocalAssetStore implements AssetStore {
     }
     return deleted;
   }
+}
+
+/** Write-then-rename: a reader never sees half a file, and a re-run job simply replaces it. */
+function writeAtomically(file: string, data: Buffer | string): void {
+  writeFileSync(`${file}.tmp`, data);
+  renameSync(`${file}.tmp`, file);
 }

@@ -7,7 +7,7 @@ import {
   DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client,
 } from '@aws-sdk/client-s3';
 import { ZimageError } from '../errors.js';
-import { dayNumber, isValidKey, sidecarKey, type AssetStore } from './asset-store.js';
+import { contentTypeOf, dayNumber, isImageKey, isValidKey, keptFiles, sidecarKey, thumbnailKey, type AssetStore } from './asset-store.js';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -55,6 +55,10 @@ export class S3AssetStore implements AssetStore {
     }));
   }
 
+  async putFile(key: string, data: Buffer): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(key), Body: data, ContentType: contentTypeOf(key) }));
+  }
+
   async get(key: string): Promise<Buffer> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(key) }));
@@ -84,9 +88,23 @@ export class S3AssetStore implements AssetStore {
     }
   }
 
-  /** Delete every object of the days before `before` (UTC); returns the number of objects deleted. */
-  async prune(before: Date): Promise<number> {
+  async *list(): AsyncIterable<string> {
+    // ListObjectsV2 returns keys in UTF-8 binary order, which is day order for our layout.
+    for await (const objectKey of this.objects(this.prefix)) {
+      const key = objectKey.slice(this.prefix.length);
+      if (isImageKey(key)) yield key;
+    }
+  }
+
+  async remove(key: string): Promise<void> {
+    // DeleteObject of a missing key succeeds (S3 and compatible servers answer 204).
+    await Promise.all([key, sidecarKey(key), thumbnailKey(key)].map((k) => this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key: this.objectKey(k) }))));
+  }
+
+  /** Delete every object of the days before `before` (UTC) but those of the images in `keep`; returns the number deleted. */
+  async prune(before: Date, keep?: ReadonlySet<string>): Promise<number> {
     const cutoff = dayNumber(before);
+    const kept = new Set([...keptFiles(keep)].map((k) => this.prefix + k));
     let deleted = 0;
     for (const year of await this.folders(this.prefix)) {
       for (const month of await this.folders(year)) {
@@ -94,7 +112,7 @@ export class S3AssetStore implements AssetStore {
           const ymd = day.slice(this.prefix.length).split('/').filter(Boolean).map(Number);
           if (ymd.length !== 3 || ymd.some((n) => !Number.isInteger(n))) continue;
           if (ymd[0]! * 10_000 + ymd[1]! * 100 + ymd[2]! >= cutoff) continue;
-          deleted += await this.deleteAll(day);
+          deleted += await this.deleteAll(day, kept);
         }
       }
     }
@@ -112,18 +130,22 @@ export class S3AssetStore implements AssetStore {
     return out;
   }
 
-  private async deleteAll(prefix: string): Promise<number> {
-    let n = 0;
+  /** Every object key under a prefix, page by page. */
+  private async *objects(prefix: string): AsyncIterable<string> {
     let token: string | undefined;
     do {
       const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) }));
-      const keys = (res.Contents ?? []).flatMap((c) => (c.Key ? [c.Key] : []));
-      for (let i = 0; i < keys.length; i += 8) {
-        await Promise.all(keys.slice(i, i + 8).map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key }))));
-      }
-      n += keys.length;
+      for (const c of res.Contents ?? []) if (c.Key) yield c.Key;
       token = res.IsTruncated ? res.NextContinuationToken : undefined;
     } while (token);
-    return n;
+  }
+
+  private async deleteAll(prefix: string, kept: ReadonlySet<string>): Promise<number> {
+    const keys: string[] = [];
+    for await (const key of this.objects(prefix)) if (!kept.has(key)) keys.push(key);
+    for (let i = 0; i < keys.length; i += 8) {
+      await Promise.all(keys.slice(i, i + 8).map((Key) => this.client.send(new DeleteObjectCommand({ Bucket: this.o.bucket, Key }))));
+    }
+    return keys.length;
   }
 }

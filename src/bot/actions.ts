@@ -11,7 +11,7 @@ import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
-import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import { channelKindOf, type GenerateParams, type JobOrigin } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { EVENT_TTL_S } from './request-router.js';
 import type { ObservabilityHooks } from '../observability/hooks.js';
@@ -53,8 +53,9 @@ export class ActionRouter {
     }
     switch (a.kind) {
       case 'cancel': return this.cancel(a, rec.origin, locale);
-      case 'regenerate': return this.again(a, rec.params, 1, locale);
-      case 'variations': return this.again(a, rec.params, 4, locale);
+      // A click in the job's own thread: where the platform does not say what the channel is, the job's kind holds.
+      case 'regenerate': return this.again({ ...a, channelKind: a.channelKind ?? rec.origin.channelKind }, rec.params, 1, locale);
+      case 'variations': return this.again({ ...a, channelKind: a.channelKind ?? rec.origin.channelKind }, rec.params, 4, locale);
     }
   }
 
@@ -84,7 +85,7 @@ export class ActionRouter {
     const adapter = this.d.adapters.get(a.platform);
     if (!adapter) return { ok: false, message: t(locale, 'actions.unknown_job', { job: a.jobId }) };
     const origin: JobOrigin = {
-      platform: a.platform, workspace: a.workspace, channel: a.channel, thread: a.thread, user: a.user,
+      platform: a.platform, workspace: a.workspace, channel: a.channel, channelKind: channelKindOf(a.channelKind), thread: a.thread, user: a.user,
       locale, eventId: `${a.kind}:${a.eventId}`, ...(a.userName ? { userName: a.userName } : {}),
     };
     const next: GenerateParams = { ...params, count, seed: randomInt(0, 2 ** 32) };

@@ -12,7 +12,7 @@ import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
-import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
+import { channelKindOf, type GenerateJobData, type GenerateParams, type JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
 import type { ObservabilityHooks } from '../observability/hooks.js';
 import type { QuotaService } from '../quota/service.js';
@@ -183,7 +183,7 @@ export class RequestRouter {
     const prompt = request.prompt.replace(/<@([A-Za-z0-9_.-]+)(?:\|([^>]*))?>/g, (_, id: string, name?: string) => `@${name || id}`);
     const params: GenerateParams = { ...request, prompt, seed: request.seed ?? randomInt(0, 2 ** 32) };
     const origin: JobOrigin = {
-      platform: req.platform, workspace: req.workspace, channel: req.channel, thread: req.thread,
+      platform: req.platform, workspace: req.workspace, channel: req.channel, channelKind: channelKindOf(req.channelKind), thread: req.thread,
       user: req.user, locale, eventId: req.eventId, ...(req.userName ? { userName: req.userName } : {}),
     };
     const outcome = opts.recent

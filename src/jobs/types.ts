@@ -10,11 +10,26 @@ export interface GenerateParams {
   count: number;
 }
 
+/**
+ * What kind of place a channel is, as the platform tells it: a public channel, a private channel (or group
+ * chat), a direct message with the bot, or the local Playground. It decides who may see the images made
+ * there (src/library/visibility.ts). Unknown → `private`, the safe default (see channelKindOf).
+ */
+export type ChannelKind = 'public' | 'private' | 'dm' | 'playground';
+export const CHANNEL_KINDS: readonly ChannelKind[] = ['public', 'private', 'dm', 'playground'];
+
+/** A channel kind as recorded, with anything missing or unknown treated as private. */
+export function channelKindOf(kind: unknown): ChannelKind {
+  return CHANNEL_KINDS.includes(kind as ChannelKind) ? (kind as ChannelKind) : 'private';
+}
+
 /** Who is speaking and where the bot answers. Thread references are opaque adapter strings. */
 export interface Conversation {
   platform: string;
   workspace: string;
   channel: string;
+  /** What the platform says the channel is; absent when it does not say (treated as private). */
+  channelKind?: ChannelKind;
   /** Opaque thread reference the adapter can post into (e.g. `slack:T1:C1:1700000000.0001`). */
   thread: string;
   user: string;
@@ -87,6 +102,8 @@ export interface ImageMetadata {
   platform: string;
   workspace: string;
   channel: string;
+  /** Always set by the worker; absent in records made before channel kinds were recorded (read as private). */
+  channelKind?: ChannelKind;
   user: string;
   userName?: string;
   createdAt: string;
@@ -95,6 +112,8 @@ export interface ImageMetadata {
   /** Mean time of one denoising step in the engine (ms). */
   stepMs?: number;
   charge?: ChargeInfo;
+  /** Asset-store key of the small WebP preview stored next to the image (absent for images made before previews). */
+  thumbnailKey?: string;
 }
 
 export interface StoredImage {

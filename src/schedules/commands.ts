@@ -79,6 +79,8 @@ export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
     }
     const def: ScheduleDef = {
       id: ScheduleService.newId(), platform: ctx.request.platform, workspace: ctx.request.workspace, channel,
+      // Known only for the channel the command was typed in; another channel's kind is not told by the platform.
+      ...(channel === ctx.request.channel && ctx.request.channelKind ? { channelKind: ctx.request.channelKind } : {}),
       owner: ctx.request.user, ...(ctx.request.userName ? { ownerName: ctx.request.userName } : {}), locale: ctx.locale,
       cron, tz, template, vars, rotate, paused: false, createdAt: Date.now(),
     };

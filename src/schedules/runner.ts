@@ -12,7 +12,7 @@ import type { CommandRules } from '../commands/index.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
-import type { JobOrigin } from '../jobs/types.js';
+import { channelKindOf, type JobOrigin } from '../jobs/types.js';
 import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
 import { SCHEDULES_QUEUE, type ScheduleRunData } from './service.js';
@@ -70,7 +70,7 @@ export class ScheduleRunner {
       return null;
     }
     const origin: JobOrigin = {
-      platform: def.platform, workspace: def.workspace, channel: def.channel, thread, user: def.owner, locale: L,
+      platform: def.platform, workspace: def.workspace, channel: def.channel, channelKind: channelKindOf(def.channelKind), thread, user: def.owner, locale: L,
       eventId: `schedule:${job.id}`, schedule: { id: def.id, owner: def.owner }, ...(def.ownerName ? { userName: def.ownerName } : {}),
     };
     const params = { ...prepared.params, seed: prepared.params.seed ?? randomInt(0, 2 ** 32) };

@@ -1,6 +1,7 @@
 /** Schedule definitions in Redis: who owns it, where it posts, which template with which variables. */
 import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
+import type { ChannelKind } from '../jobs/types.js';
 
 export interface ScheduleDef {
   id: string;
@@ -8,6 +9,8 @@ export interface ScheduleDef {
   workspace: string;
   /** The channel the runs post into. */
   channel: string;
+  /** What that channel is, when known (the schedule was added in it); otherwise its images count as private. */
+  channelKind?: ChannelKind;
   owner: string;
   ownerName?: string;
   locale: string;
