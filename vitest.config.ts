@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     setupFiles: ['test/setup/polyfills.ts'],
-    globalSetup: ['test/setup/global-redis.ts'],
+    globalSetup: ['test/setup/global-redis.ts', 'test/setup/global-postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

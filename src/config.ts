@@ -20,6 +20,11 @@ const envSchema = z.object({
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().regex(/^(rediss?|redis-sentinel):\/\//, 'must start with redis://, rediss:// or redis-sentinel://').optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * PostgreSQL for the image index (src/library), shared by every bot replica. Unset → embedded PGlite under
+   * DATA_DIR/db (one process only). Its value is never printed: it usually holds a password.
+   */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/[^\s]+$/, 'must be a PostgreSQL URL: postgres://user:password@host:5432/database').optional(),
   CONFIG_FILE: z.string().min(1).optional(),
   QUEUE_PREFIX: z.string().regex(/^([a-zA-Z0-9_-]+|\{[a-zA-Z0-9_-]+\})$/, 'letters, digits, _ and - only, optionally in one {hash tag} for Redis Cluster').default('zimage'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

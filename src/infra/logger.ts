@@ -4,7 +4,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 export const REDACTED_PATHS = [
   '*.token', '*.botToken', '*.appToken', '*.signingSecret', '*.appSecret', '*.encryptKey', '*.verificationToken',
   '*.password', '*.secret', '*.authorization', 'headers.authorization', 'headers.cookie', 'env.SLACK_BOT_TOKEN',
-  'env.SLACK_APP_TOKEN', 'env.SLACK_SIGNING_SECRET', 'env.LARK_APP_SECRET', 'env.ADMIN_TOKEN', 'env.REDIS_URL',
+  'env.SLACK_APP_TOKEN', 'env.SLACK_SIGNING_SECRET', 'env.LARK_APP_SECRET', 'env.ADMIN_TOKEN', 'env.REDIS_URL', 'env.DATABASE_URL',
   'env.S3_SECRET_ACCESS_KEY', 'env.S3_ACCESS_KEY_ID', 'env.METRICS_TOKEN', 'env.LARK_ENCRYPT_KEY', 'env.LARK_VERIFICATION_TOKEN',
   '*.secretAccessKey', '*.accessKeyId', '*.credentials',
 ];
@@ -26,8 +26,8 @@ export function secretValues(env: Readonly<Record<string, unknown>>): string[] {
   for (const [name, value] of Object.entries(env)) {
     if (typeof value !== 'string' || value.length < 6) continue;
     if (SECRET_NAME.test(name)) out.add(value);
-    if (name === 'REDIS_URL') {
-      const m = /^rediss?:\/\/[^:@/]*:([^@/]+)@/.exec(value);
+    if (name === 'REDIS_URL' || name === 'DATABASE_URL') {
+      const m = /^[a-z][a-z0-9+.-]*:\/\/[^:@/]*:([^@/]+)@/.exec(value);
       if (m && m[1]!.length >= 4) out.add(decodeURIComponent(m[1]!));
     }
   }

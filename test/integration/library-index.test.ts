@@ -1,0 +1,144 @@
+/**
+ * The image index on PGlite and on PostgreSQL: migrations from empty and from the previous version,
+ * idempotent writes when a job re-runs, keyset pages newest first, filters, and prompt search in Chinese
+ * and English.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isZimageError } from '../../src/errors.js';
+import { rowsFromStored, upsertRows } from '../../src/library/image-row.js';
+import { LATEST_MIGRATION, MIGRATIONS, migrate } from '../../src/library/migrations.js';
+import { countImages, getImage, listImages } from '../../src/library/queries.js';
+import { MAX_SEARCH_CHARS } from '../../src/library/search.js';
+import type { Viewer } from '../../src/library/visibility.js';
+import { BACKENDS, openBackend, type TestBackend } from '../helpers/library-backends.js';
+import { storedImage } from '../helpers/library-fixtures.js';
+
+const alice: Viewer = { platform: 'slack', workspace: 'T1', user: 'U1', manager: false, audit: false };
+
+describe.each(BACKENDS)('image index on %s', (kind) => {
+  let b: TestBackend;
+  beforeAll(async () => {
+    b = await openBackend(kind);
+    expect(await migrate(b.db.kysely as never)).toEqual(Object.keys(MIGRATIONS).sort());
+  });
+  afterAll(async () => { await b?.close(); });
+  beforeEach(async () => { await b.clear(); });
+
+  const write = (...images: ReturnType<typeof storedImage>[]) => upsertRows(b.db.kysely, rowsFromStored(images));
+
+  it('migrating again does nothing; the schema has every table', async () => {
+    expect(await migrate(b.db.kysely as never)).toEqual([]);
+    const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public' order by 1`.execute(b.db.kysely);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(expect.arrayContaining(['images', 'person_holds', 'library_migration']));
+  });
+
+  it('a re-run job writes the same row again, with the newest record, never a second one', async () => {
+    const first = storedImage({ jobId: 'jrerun', generationMs: 900 });
+    await write(first);
+    const again = { ...first, metadata: { ...first.metadata, generationMs: 700, createdAt: new Date(Date.parse(first.metadata.createdAt) + 5000).toISOString() } };
+    await write(again);
+    await write(again);
+    expect(await countImages(b.db.kysely, alice)).toBe(1);
+    const got = await getImage(b.db.kysely, alice, 'jrerun-0');
+    expect(got).toMatchObject({
+      jobId: 'jrerun', index: 0, assetKey: first.key, thumbnailKey: first.metadata.thumbnailKey, prompt: 'a ginger cat on a windowsill',
+      seed: 7, width: 512, height: 512, steps: 8, channelKind: 'public', user: 'U1', userName: 'alice', template: null,
+      model: { id: 'demo', name: 'demo model', version: '1', demo: true }, timings: { queueWaitMs: 1200, generationMs: 700, stepMs: 95.5 },
+      createdAt: again.metadata.createdAt, legalHold: false, deleted: null,
+    });
+  });
+
+  it('keeps seeds up to 2^32 - 1 exactly', async () => {
+    await write(storedImage({ jobId: 'jseed', seed: 4_294_967_295 }));
+    expect((await getImage(b.db.kysely, alice, 'jseed-0')).seed).toBe(4_294_967_295);
+  });
+
+  it('pages newest first with a cursor, stable while new images arrive', async () => {
+    const made = Array.from({ length: 7 }, (_, i) => storedImage({ jobId: `jpage${i}`, at: new Date(Date.UTC(2026, 10, 2, 10, i)).toISOString() }));
+    await write(...made);
+    const p1 = await listImages(b.db.kysely, alice, {}, { limit: 3 });
+    expect(p1.images.map((i) => i.jobId)).toEqual(['jpage6', 'jpage5', 'jpage4']);
+    await write(storedImage({ jobId: 'jpage-new', at: new Date(Date.UTC(2026, 10, 2, 11)).toISOString() }));
+    const p2 = await listImages(b.db.kysely, alice, {}, { limit: 3, cursor: p1.next! });
+    expect(p2.images.map((i) => i.jobId)).toEqual(['jpage3', 'jpage2', 'jpage1']);
+    const p3 = await listImages(b.db.kysely, alice, {}, { limit: 3, cursor: p2.next! });
+    expect(p3).toEqual({ images: [expect.objectContaining({ jobId: 'jpage0' })], next: null });
+    // Two images of one job made in the same millisecond are both listed, in a fixed order.
+    await write(storedImage({ jobId: 'jtwin', index: 0, at: '2026-11-03T00:00:00.000Z' }), storedImage({ jobId: 'jtwin', index: 1, at: '2026-11-03T00:00:00.000Z' }));
+    const twins = await listImages(b.db.kysely, alice, {}, { limit: 1 });
+    const rest = await listImages(b.db.kysely, alice, {}, { limit: 1, cursor: twins.next! });
+    expect([twins.images[0]!.id, rest.images[0]!.id]).toEqual(['jtwin-1', 'jtwin-0']);
+    await expect(listImages(b.db.kysely, alice, {}, { cursor: 'garbage' })).rejects.toSatisfy((e) => isZimageError(e, 'LIBRARY_BAD_CURSOR'));
+  });
+
+  it('filters by person, channel, template, model and date range; unknown values find nothing', async () => {
+    await write(
+      storedImage({ jobId: 'jf1', user: 'U1', channel: 'C1', at: '2026-11-05T08:00:00Z' }),
+      storedImage({ jobId: 'jf2', user: 'U2', userName: 'bob', channel: 'C2', template: { id: 'poster', version: 'abc' }, at: '2026-11-06T08:00:00Z' }),
+      storedImage({ jobId: 'jf3', user: 'U2', channel: 'C1', model: { id: 'z-image-turbo', name: 'Z-Image-Turbo', demo: false }, at: '2026-11-07T08:00:00Z' }),
+    );
+    const ids = async (f: Parameters<typeof listImages>[2]) => (await listImages(b.db.kysely, alice, f)).images.map((i) => i.jobId);
+    expect(await ids({ person: 'U2' })).toEqual(['jf3', 'jf2']);
+    expect(await ids({ channel: 'C1' })).toEqual(['jf3', 'jf1']);
+    expect(await ids({ template: 'poster' })).toEqual(['jf2']);
+    expect(await ids({ model: 'z-image-turbo' })).toEqual(['jf3']);
+    expect(await ids({ from: new Date('2026-11-06T00:00:00Z'), to: new Date('2026-11-07T00:00:00Z') })).toEqual(['jf2']);
+    expect(await ids({ person: 'U2', channel: 'C1' })).toEqual(['jf3']);
+    expect(await ids({ person: 'nobody-by-this-id' })).toEqual([]);
+    expect(await ids({ channel: 'C404', template: 'no-such-template' })).toEqual([]);
+  });
+
+  it('search finds Chinese and English words anywhere in the prompt, in any case, all words at once', async () => {
+    await write(
+      storedImage({ jobId: 'js1', prompt: '蓝色科技感手机海报' }),
+      storedImage({ jobId: 'js2', prompt: 'summer sale poster, bright orange' }),
+      storedImage({ jobId: 'js3', prompt: 'Winter Sale POSTER with snow' }),
+      storedImage({ jobId: 'js4', prompt: 'a ginger cat 100% real_photo' }),
+    );
+    const ids = async (search: string) => (await listImages(b.db.kysely, alice, { search })).images.map((i) => i.jobId).sort();
+    expect(await ids('海报')).toEqual(['js1']);
+    expect(await ids('科技感')).toEqual(['js1']);
+    expect(await ids('poster')).toEqual(['js2', 'js3']);
+    expect(await ids('sale summer')).toEqual(['js2']);
+    expect(await ids('ＰＯＳＴＥＲ')).toEqual(['js2', 'js3']); // full-width letters
+    expect(await ids('100%')).toEqual(['js4']);
+    expect(await ids('%')).toEqual(['js4']); // a wildcard is only itself
+    expect(await ids('l_p')).toEqual(['js4']);
+    expect(await ids('   ')).toEqual(['js1', 'js2', 'js3', 'js4']);
+    expect(await ids('花园')).toEqual([]);
+    // Any size and script: cut at the documented length, never an error.
+    expect(await ids(`poster ${'x'.repeat(MAX_SEARCH_CHARS * 50)}`)).toEqual([]);
+    expect(await ids(`poster${' '.repeat(MAX_SEARCH_CHARS)}${'x'.repeat(10)}`)).toEqual(['js2', 'js3']);
+    expect(await ids('\u0000\u202e poster \ud800')).toEqual(['js2', 'js3']);
+  });
+
+  it('the prompt search can use the trigram index', async () => {
+    await sql`set enable_seqscan = off`.execute(b.db.kysely);
+    try {
+      const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from images where prompt ilike ${'%poster%'}`.execute(b.db.kysely);
+      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('images_prompt_trgm');
+    } finally {
+      await sql`set enable_seqscan = on`.execute(b.db.kysely);
+    }
+  });
+});
+
+describe.each(BACKENDS)('migrations on %s', (kind) => {
+  it('from the previous version: rows written before keep their data and gain the new columns', async () => {
+    const b = await openBackend(kind);
+    try {
+      const names = Object.keys(MIGRATIONS).sort();
+      const previous = names.at(-2)!;
+      expect(await migrate(b.db.kysely as never, previous)).toEqual(names.slice(0, -1));
+      // A row as the previous version wrote it (its own columns only).
+      const [row] = rowsFromStored([storedImage({ jobId: 'jold', prompt: 'an old image' })]);
+      const { legal_hold: _h, held_by: _b, held_at: _a, deleted_at: _d, deleted_by: _db, delete_reason: _r, ...old } = row as Record<string, unknown>;
+      await b.db.kysely.insertInto('images').values(old as never).execute();
+      expect(await migrate(b.db.kysely as never)).toEqual([LATEST_MIGRATION]);
+      expect(await getImage(b.db.kysely, alice, 'jold-0')).toMatchObject({ prompt: 'an old image', legalHold: false, deleted: null });
+    } finally {
+      await b.close();
+    }
+  });
+});
