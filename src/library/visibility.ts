@@ -10,6 +10,8 @@
  * - Managers see what members see — their workspace's shared images, by anyone (the person filter lists
  *   everyone) — but not other people's DMs or private channels unless they also have `audit`.
  * - A deleted image (a tombstone) is seen by nobody, except by auditors who ask for tombstones.
+ * - Usage figures (counts and wait times, never prompts or images) cover the whole workspace, for managers
+ *   and auditors only (`workspaceWhere`).
  * An image a viewer may not see is "not found", exactly like one that does not exist.
  */
 import type { Expression, ExpressionBuilder, SqlBool } from 'kysely';
@@ -67,4 +69,15 @@ export function visibleWhere(viewer: Viewer, o: SeeOptions = {}) {
     }
     return eb.and(conditions);
   };
+}
+
+/** Managers and auditors may read usage figures. */
+export function canReadUsage(viewer: Viewer): boolean {
+  return viewer.manager || viewer.audit;
+}
+
+/** Every image of the viewer's workspace, tombstones included: for usage figures, which show no image. */
+export function workspaceWhere(viewer: Viewer) {
+  return (eb: ExpressionBuilder<LibrarySchema, 'images'>): Expression<SqlBool> =>
+    eb.and([eb('images.platform', '=', viewer.platform), eb('images.workspace', '=', viewer.workspace)]);
 }
