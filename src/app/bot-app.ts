@@ -9,6 +9,8 @@ import { AssetRetention } from '../assets/retention.js';
 import { ActionRouter } from '../bot/actions.js';
 import { RequestRouter } from '../bot/request-router.js';
 import { BotSubcommands } from '../bot/subcommand.js';
+import { IndexWriter } from '../library/index-writer.js';
+import { ImageLibrary } from '../library/library.js';
 import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
 import { isLoopbackHost, listenHost, type Config } from '../config.js';
@@ -82,6 +84,9 @@ export class BotApp {
   readonly subcommands = new BotSubcommands();
   /** Metrics, /status, /zimage status, dead letters, alerts. */
   readonly obs: Observability;
+  /** The image index (src/library): gallery, search, compliance, usage charts. Open once `start` resolved. */
+  readonly library: ImageLibrary;
+  private readonly indexWriter: IndexWriter;
   private readonly retention: AssetRetention;
   private readonly tracker: StatusTracker;
   private readonly deliver: DeliverWorker;
@@ -108,7 +113,10 @@ export class BotApp {
       idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS, maxConnections: e.HTTP_MAX_CONNECTIONS,
     });
     const assets = createAssetStore(config);
-    this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log);
+    const audit = new AuditLog(this.redis, this.keys);
+    this.library = new ImageLibrary({ dataDir: config.dataDir, assets, audit, log, ...(config.env.DATABASE_URL ? { url: config.env.DATABASE_URL } : {}) });
+    this.indexWriter = new IndexWriter({ sink: this.library, redis: this.redis, keys: this.keys, log });
+    this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log, undefined, this.library);
     const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.playground = built.playground;
@@ -124,7 +132,6 @@ export class BotApp {
     this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
     this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
-    const audit = new AuditLog(this.redis, this.keys);
     for (const cmd of quotaCommands({ quota: this.quota, audit, policy: () => policy })) this.subcommands.add(cmd);
     const rules = commandRules(config);
     const { minSide, maxSide, sideMultiple } = rules.limits;
@@ -164,6 +171,7 @@ export class BotApp {
     this.connections.push(deliverRedis);
     this.deliver = new DeliverWorker({
       connection: deliverRedis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
+      index: this.indexWriter,
       // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
       onEnded: () => this.tracker.nudge(),
     });
@@ -198,6 +206,9 @@ export class BotApp {
 
   async start(): Promise<void> {
     const { config } = this.o;
+    // The index opens (and migrates) while the rest starts; deliveries wait for it.
+    const library = this.library.open();
+    library.catch(() => undefined);
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.router.warmUp();
     // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).
@@ -206,8 +217,10 @@ export class BotApp {
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();
     const inbound = { onRequest: (req: BotRequest) => this.router.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
+    await library;
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();
+    this.indexWriter.start();
     await this.fastLane.start();
     this.tracker.start();
     this.settings.start();
@@ -244,6 +257,8 @@ export class BotApp {
     await work.wait(this.tracker.stop());
     await work.wait(this.fastLane.stop());
     await work.wait(this.deliver.stop(!this.redisUp()));
+    await work.wait(this.indexWriter.stop());
+    await work.wait(this.library.close());
     await work.wait(this.obs.stop());
     await work.wait(this.retention.stop());
     this.quota.deferred.stop();

@@ -15,7 +15,7 @@ import type { DeliveryPath, ObservabilityHooks } from '../observability/hooks.js
 import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
-import type { DeliverJobData } from '../jobs/types.js';
+import type { DeliverJobData, StoredImage } from '../jobs/types.js';
 import { t } from '../i18n/index.js';
 import { failureText } from '../status/failure.js';
 import { endJob } from '../bot/job-end.js';
@@ -39,6 +39,8 @@ export interface DeliverDeps {
   concurrency?: number;
   /** Called when a job's final state was recorded (the status tracker shows it without waiting a tick). */
   onEnded?: () => void;
+  /** The image index (src/library/index-writer.ts): a delivered job's rows are written as its images are posted. */
+  index?: { record(images: readonly StoredImage[]): Promise<void> };
 }
 
 export class DeliverWorker {
@@ -108,12 +110,15 @@ export class DeliverWorker {
     const recP = this.d.store.get(jobId).catch(() => null);
     let view: StatusView;
     if (data.kind === 'result') {
+      // One idempotent write of the job's rows, alongside the posting (it never throws: see IndexWriter).
+      const indexed = this.d.index?.record(data.images);
       const deliveredKey = this.d.keys.delivered(jobId);
       for (const image of data.images) {
         if (!o.firstRun && await this.d.connection.sismember(deliveredKey, String(image.metadata.index))) continue;
         await adapter.postImage(origin.thread, { read: () => this.d.assets.get(image.key), filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
         await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
       }
+      await indexed;
       view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? o.queuedAt)) };
     } else if (data.code === 'CANCELLED') {
       view = { phase: 'cancelled', jobId };

@@ -50,6 +50,8 @@ export class Keys {
   deadLetters(): string { return `${this.root}:obs:deadletters`; }
   /** Hash worker id → GPU memory sample (JSON), written by workers that have nvidia-smi. */
   gpu(): string { return `${this.root}:obs:gpu`; }
+  /** List of delivered jobs' images (JSON) waiting to be written to the image index while its database is away. */
+  libraryPending(): string { return `${this.root}:library:pending`; }
   /** Leader lease of a named singleton (alerts, asset retention). */
   lock(name: string): string { return `${this.root}:lock:${name}`; }
 }

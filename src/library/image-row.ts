@@ -108,15 +108,19 @@ export function rowFromProvenance(record: unknown, overrides: { thumbnailKey?: s
   };
 }
 
-/** The rows of a delivered job's images (the same provenance the worker wrote as their sidecars). */
-export function rowsFromStored(images: readonly StoredImage[]): NewImageRow[] {
+/**
+ * The rows of a delivered job's images (the same provenance the worker wrote as their sidecars), and those
+ * that cannot be indexed (malformed records: skipped, not retried).
+ */
+export function rowsFromStored(images: readonly StoredImage[]): { rows: NewImageRow[]; invalid: Array<{ key: string; error: string }> } {
   const rows: NewImageRow[] = [];
+  const invalid: Array<{ key: string; error: string }> = [];
   for (const image of images) {
     const row = rowFromProvenance(provenanceRecord(image.metadata, image.key) satisfies ProvenanceRecord);
-    if ('error' in row) throw new Error(`image ${image.key} cannot be indexed: ${row.error}`);
-    rows.push(row);
+    if ('error' in row) invalid.push({ key: String(image.key), error: row.error });
+    else rows.push(row);
   }
-  return rows;
+  return { rows, invalid };
 }
 
 /**

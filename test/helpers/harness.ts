@@ -14,6 +14,7 @@ import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { pgFetch, pgPost } from './playground-http.js';
+import { createTestDatabase } from './test-database.js';
 
 export const REDIS_URL = (): string => {
   const url = process.env.ZIMAGE_TEST_REDIS_URL;
@@ -35,15 +36,27 @@ export interface TestEnv {
   cleanup(): void;
 }
 
+/**
+ * A test's environment. The image index goes to a fresh database of its own on the run's PostgreSQL server
+ * (several bots of one test share it, as replicas do); `DATABASE_URL: ''` gives the embedded PGlite under the
+ * data directory instead, as `npm start` has it.
+ */
 export async function testEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
   const prefix = overrides.QUEUE_PREFIX ?? `t${randomBytes(4).toString('hex')}`;
   const dataDir = overrides.DATA_DIR ?? mkdtempSync(join(tmpdir(), 'zimage-it-'));
+  const database = overrides.DATABASE_URL === undefined ? await createTestDatabase() : undefined;
   const env: Record<string, string> = {
     PORT: '0', HOST: '127.0.0.1', REDIS_URL: REDIS_URL(), DATA_DIR: dataDir, QUEUE_PREFIX: prefix,
     ZIMAGE_MODEL_DIR: await demoModelDir(), DEMO_STEP_DELAY_MS: '0', STATUS_TICK_MS: '100', LOG_LEVEL: 'silent',
-    WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000', CONFIG_FILE: '', ...overrides,
+    WORKER_LOCK_MS: '4000', WORKER_STALLED_INTERVAL_MS: '1000', CONFIG_FILE: '', ...(database ? { DATABASE_URL: database.url } : {}), ...overrides,
   };
-  return { prefix, dataDir, env, config: loadConfig(env), cleanup: () => rmSync(dataDir, { recursive: true, force: true }) };
+  return {
+    prefix, dataDir, env, config: loadConfig(env),
+    cleanup: () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      void database?.drop().catch(() => undefined);
+    },
+  };
 }
 
 export async function startBot(t: TestEnv): Promise<BotApp> {

@@ -25,7 +25,7 @@ describe.each(BACKENDS)('image index on %s', (kind) => {
   afterAll(async () => { await b?.close(); });
   beforeEach(async () => { await b.clear(); });
 
-  const write = (...images: ReturnType<typeof storedImage>[]) => upsertRows(b.db.kysely, rowsFromStored(images));
+  const write = (...images: ReturnType<typeof storedImage>[]) => upsertRows(b.db.kysely, rowsFromStored(images).rows);
 
   it('migrating again does nothing; the schema has every table', async () => {
     expect(await migrate(b.db.kysely as never)).toEqual([]);
@@ -132,7 +132,7 @@ describe.each(BACKENDS)('migrations on %s', (kind) => {
       const previous = names.at(-2)!;
       expect(await migrate(b.db.kysely as never, previous)).toEqual(names.slice(0, -1));
       // A row as the previous version wrote it (its own columns only).
-      const [row] = rowsFromStored([storedImage({ jobId: 'jold', prompt: 'an old image' })]);
+      const [row] = rowsFromStored([storedImage({ jobId: 'jold', prompt: 'an old image' })]).rows;
       const { legal_hold: _h, held_by: _b, held_at: _a, deleted_at: _d, deleted_by: _db, delete_reason: _r, ...old } = row as Record<string, unknown>;
       await b.db.kysely.insertInto('images').values(old as never).execute();
       expect(await migrate(b.db.kysely as never)).toEqual([LATEST_MIGRATION]);

@@ -53,7 +53,7 @@ describe.each(BACKENDS)('usage figures on %s', (kind) => {
       storedImage({ channel: 'CDESIGN', createdAt: '2026-11-30T16:00:00Z' }),
       storedImage({ workspace: 'T2', channel: 'CDESIGN', createdAt: '2026-11-26T03:00:00Z' }),
     ];
-    await upsertRows(b.db.kysely, rowsFromStored(images));
+    await upsertRows(b.db.kysely, rowsFromStored(images).rows);
     data = await usageData(b.db.kysely, manager, range);
   });
   afterAll(async () => { await b?.close(); });

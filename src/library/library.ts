@@ -1,0 +1,102 @@
+/**
+ * The image library: the index of every image (PGlite by default, PostgreSQL with DATABASE_URL) and what
+ * the gallery, chat commands and compliance need from it. Every read takes a Viewer and applies the
+ * visibility rules (visibility.ts); an image a viewer may not see is IMAGE_NOT_FOUND, like a missing one.
+ * Created with the bot, opened (and migrated) when it starts.
+ */
+import type { AssetStore } from '../assets/asset-store.js';
+import { ZimageError } from '../errors.js';
+import type { Logger } from '../infra/logger.js';
+import type { StoredImage } from '../jobs/types.js';
+import { openLibraryDb, type DbKind, type LibraryDb } from './db.js';
+import { deleteOwnImage } from './deletion.js';
+import { exportImages, type ExportFormat, type ExportResult } from './export.js';
+import { heldBefore, listHolds, setImageHold, setPersonHold, tombstoneExpired, type AuditSink, type PersonHold } from './holds.js';
+import { rowsFromStored, upsertRows, type ImageRecord } from './image-row.js';
+import { migrate } from './migrations.js';
+import { countImages, getImage, imageOfAsset, listImages, peopleOf, type ImageFilter, type ImagePage, type PageRequest } from './queries.js';
+import type { LibrarySchema } from './schema.js';
+import { renderUsageChart, type ChartOptions } from './usage-chart.js';
+import { usageData, type UsageData, type UsageQuery } from './usage.js';
+import type { SeeOptions, Viewer } from './visibility.js';
+import type { Kysely } from 'kysely';
+
+export interface ImageLibraryOptions {
+  /** DATABASE_URL; unset → PGlite under `dataDir/db`. */
+  url?: string;
+  dataDir: string;
+  assets: AssetStore;
+  audit: AuditSink;
+  log: Logger;
+}
+
+/** What the retention job asks before it deletes old files (src/assets/retention.ts). */
+export interface RetentionHolds {
+  /** Images of the days before `before` that must stay (legal holds). */
+  heldBefore(before: Date): Promise<Set<string>>;
+  /** After the files went: the rows become tombstones; returns how many. */
+  tombstoneExpired(before: Date, kept: ReadonlySet<string>): Promise<number>;
+}
+
+export class ImageLibrary implements RetentionHolds {
+  private db: LibraryDb | undefined;
+  private opening: Promise<void> | undefined;
+
+  constructor(private readonly o: ImageLibraryOptions) {}
+
+  /** Open the database and bring its schema up to date. Fails with DATABASE_UNAVAILABLE / DATABASE_LOCKED. */
+  open(): Promise<void> {
+    this.opening ??= (async () => {
+      const db = await openLibraryDb({ dataDir: this.o.dataDir, log: this.o.log, ...(this.o.url ? { url: this.o.url } : {}) });
+      try {
+        const ran = await migrate(db.kysely as Kysely<unknown>);
+        if (ran.length > 0) this.o.log.info({ migrations: ran, database: db.kind }, 'image index: schema migrated');
+      } catch (err) {
+        await db.close().catch(() => undefined);
+        throw err;
+      }
+      this.db = db;
+    })();
+    return this.opening;
+  }
+
+  async close(): Promise<void> {
+    await this.opening?.catch(() => undefined);
+    const db = this.db;
+    this.db = undefined;
+    await db?.close();
+  }
+
+  get kind(): DbKind | undefined { return this.db?.kind; }
+
+  private get k(): Kysely<LibrarySchema> {
+    if (!this.db) throw new ZimageError('LIBRARY_UNAVAILABLE', 'the image index is not open');
+    return this.db.kysely;
+  }
+
+  /** Write (or refresh) the rows of a delivered job's images. Idempotent; throws when the database fails. */
+  async record(images: readonly StoredImage[]): Promise<void> {
+    const { rows, invalid } = rowsFromStored(images);
+    for (const bad of invalid) this.o.log.warn({ key: bad.key, error: bad.error }, 'image index: record skipped');
+    await upsertRows(this.k, rows);
+  }
+
+  list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.k, viewer, filter, page); }
+  count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.k, viewer, filter); }
+  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageRecord> { return getImage(this.k, viewer, id, o); }
+  /** The image an asset key (the file or its preview) belongs to, if the viewer may see it: for direct file URLs. */
+  ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.k, viewer, key); }
+  people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.k, viewer); }
+
+  export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.k, viewer, filter, format); }
+  holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.k, this.o.audit, viewer, id, on, reason); }
+  holdPerson(viewer: Viewer, user: string, on: boolean, reason = ''): Promise<void> { return setPersonHold(this.k, this.o.audit, viewer, user, on, reason); }
+  holds(viewer: Viewer): Promise<{ images: ImageRecord[]; people: PersonHold[] }> { return listHolds(this.k, viewer); }
+  delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.k, this.o.assets, this.o.audit, viewer, id); }
+
+  usage(viewer: Viewer, q: UsageQuery): Promise<UsageData> { return usageData(this.k, viewer, q); }
+  async usageChart(viewer: Viewer, q: UsageQuery, o: ChartOptions): Promise<Buffer> { return renderUsageChart(await this.usage(viewer, q), o); }
+
+  heldBefore(before: Date): Promise<Set<string>> { return heldBefore(this.k, before); }
+  tombstoneExpired(before: Date, kept: ReadonlySet<string>): Promise<number> { return tombstoneExpired(this.k, before, kept); }
+}
