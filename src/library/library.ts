@@ -60,16 +60,19 @@ export class ImageLibrary implements RetentionHolds {
     return this.opening;
   }
 
+  /** Close the database (open() opens it again). */
   async close(): Promise<void> {
     await this.opening?.catch(() => undefined);
     const db = this.db;
     this.db = undefined;
+    this.opening = undefined;
     await db?.close();
   }
 
   get kind(): DbKind | undefined { return this.db?.kind; }
 
-  private get k(): Kysely<LibrarySchema> {
+  /** The database handle itself — for tools and tests (backfill, benchmarks); it applies no visibility rule. */
+  get kysely(): Kysely<LibrarySchema> {
     if (!this.db) throw new ZimageError('LIBRARY_UNAVAILABLE', 'the image index is not open');
     return this.db.kysely;
   }
@@ -78,25 +81,25 @@ export class ImageLibrary implements RetentionHolds {
   async record(images: readonly StoredImage[]): Promise<void> {
     const { rows, invalid } = rowsFromStored(images);
     for (const bad of invalid) this.o.log.warn({ key: bad.key, error: bad.error }, 'image index: record skipped');
-    await upsertRows(this.k, rows);
+    await upsertRows(this.kysely, rows);
   }
 
-  list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.k, viewer, filter, page); }
-  count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.k, viewer, filter); }
-  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageRecord> { return getImage(this.k, viewer, id, o); }
+  list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.kysely, viewer, filter, page); }
+  count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.kysely, viewer, filter); }
+  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageRecord> { return getImage(this.kysely, viewer, id, o); }
   /** The image an asset key (the file or its preview) belongs to, if the viewer may see it: for direct file URLs. */
-  ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.k, viewer, key); }
-  people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.k, viewer); }
+  ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.kysely, viewer, key); }
+  people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.kysely, viewer); }
 
-  export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.k, viewer, filter, format); }
-  holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.k, this.o.audit, viewer, id, on, reason); }
-  holdPerson(viewer: Viewer, user: string, on: boolean, reason = ''): Promise<void> { return setPersonHold(this.k, this.o.audit, viewer, user, on, reason); }
-  holds(viewer: Viewer): Promise<{ images: ImageRecord[]; people: PersonHold[] }> { return listHolds(this.k, viewer); }
-  delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.k, this.o.assets, this.o.audit, viewer, id); }
+  export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.kysely, viewer, filter, format); }
+  holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.kysely, this.o.audit, viewer, id, on, reason); }
+  holdPerson(viewer: Viewer, user: string, on: boolean, reason = ''): Promise<void> { return setPersonHold(this.kysely, this.o.audit, viewer, user, on, reason); }
+  holds(viewer: Viewer): Promise<{ images: ImageRecord[]; people: PersonHold[] }> { return listHolds(this.kysely, viewer); }
+  delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.kysely, this.o.assets, this.o.audit, viewer, id); }
 
-  usage(viewer: Viewer, q: UsageQuery): Promise<UsageData> { return usageData(this.k, viewer, q); }
+  usage(viewer: Viewer, q: UsageQuery): Promise<UsageData> { return usageData(this.kysely, viewer, q); }
   async usageChart(viewer: Viewer, q: UsageQuery, o: ChartOptions): Promise<Buffer> { return renderUsageChart(await this.usage(viewer, q), o); }
 
-  heldBefore(before: Date): Promise<Set<string>> { return heldBefore(this.k, before); }
-  tombstoneExpired(before: Date, kept: ReadonlySet<string>): Promise<number> { return tombstoneExpired(this.k, before, kept); }
+  heldBefore(before: Date): Promise<Set<string>> { return heldBefore(this.kysely, before); }
+  tombstoneExpired(before: Date, kept: ReadonlySet<string>): Promise<number> { return tombstoneExpired(this.kysely, before, kept); }
 }

@@ -5,8 +5,17 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
 import { sql } from 'kysely';
+import { LocalAssetStore } from '../../src/assets/local-store.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { Keys } from '../../src/jobs/keys.js';
 import { openLibraryDb, type DbKind, type LibraryDb } from '../../src/library/db.js';
+import { ImageLibrary } from '../../src/library/library.js';
+import { AuditLog } from '../../src/quota/audit.js';
+import { REDIS_URL } from './harness.js';
 import { createTestDatabase } from './test-database.js';
 
 export const BACKENDS: readonly DbKind[] = ['pglite', 'postgres'];
@@ -33,6 +42,42 @@ export async function openBackend(kind: DbKind): Promise<TestBackend> {
     },
     close: async () => {
       await db.close();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestLibrary {
+  library: ImageLibrary;
+  assets: LocalAssetStore;
+  audit: AuditLog;
+  redis: Redis;
+  keys: Keys;
+  /** Empty every table. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The library as the bot has it: real audit log (Redis), local asset store, the backend's database. */
+export async function openTestLibrary(kind: DbKind): Promise<TestLibrary> {
+  const dataDir = mkdtempSync(join(tmpdir(), `zimage-lib-${kind}-`));
+  const database = kind === 'postgres' ? await createTestDatabase() : undefined;
+  const redis = createRedis(REDIS_URL(), 'library-test');
+  const keys = new Keys(`tlib${randomBytes(4).toString('hex')}`);
+  const audit = new AuditLog(redis, keys);
+  const assets = new LocalAssetStore(join(dataDir, 'outputs'));
+  const library = new ImageLibrary({ dataDir, assets, audit, log: createLogger('silent'), ...(database ? { url: database.url } : {}) });
+  await library.open();
+  return {
+    library, assets, audit, redis, keys,
+    clear: async () => {
+      // The handle of the moment: a test may have closed and opened the library again.
+      for (const table of ['images', 'person_holds']) await sql`delete from ${sql.table(table)}`.execute(library.kysely);
+    },
+    close: async () => {
+      await library.close();
+      await redis.quit();
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
