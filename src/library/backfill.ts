@@ -33,9 +33,10 @@ export interface BackfillStats {
   thumbnails: number;
 }
 
-async function previewOf(o: BackfillOptions, key: string, recorded: unknown, stats: BackfillStats): Promise<string | null> {
+/** The image's preview key: the one there, or one made now (a sidecar may name a preview that never got stored). */
+async function previewOf(o: BackfillOptions, key: string, stats: BackfillStats): Promise<string | null> {
   const thumb = thumbnailKey(key);
-  if (recorded === thumb || await o.assets.has(thumb)) return thumb;
+  if (await o.assets.has(thumb)) return thumb;
   if (o.thumbnails === false) return null;
   try {
     await o.assets.putFile(thumb, await makeThumbnail(await o.assets.get(key)));
@@ -65,14 +66,13 @@ export async function backfillIndex(o: BackfillOptions): Promise<BackfillStats> 
       o.log.warn({ key }, 'backfill: no readable sidecar; image skipped');
       continue;
     }
-    const recorded = (sidecar as { thumbnailKey?: unknown }).thumbnailKey;
-    const row = rowFromProvenance({ ...(sidecar as object), file: key }, { thumbnailKey: await previewOf(o, key, recorded, stats) });
+    const row = rowFromProvenance({ ...(sidecar as object), file: key }, { thumbnailKey: null });
     if ('error' in row) {
       stats.skipped++;
       o.log.warn({ key, error: row.error }, 'backfill: sidecar lacks what the index needs; image skipped');
       continue;
     }
-    rows.push(row);
+    rows.push({ ...row, thumb_key: await previewOf(o, key, stats) });
     if (rows.length >= size) await flush();
   }
   await flush();

@@ -73,7 +73,7 @@ class PGliteDriver implements Driver {
 
   /** Waits (a bounded time) for the query in flight, then closes PGlite, which writes its files. */
   async destroy(): Promise<void> {
-    await Promise.race([this.turn, sleep(CLOSE_WAIT_MS)]);
+    await Promise.race([this.turn, sleep(CLOSE_WAIT_MS, undefined, { ref: false })]);
     if (!this.db.closed) await this.db.close();
   }
 }

@@ -6,6 +6,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isZimageError } from '../../src/errors.js';
+import { openLibraryDb } from '../../src/library/db.js';
 import { rowsFromStored, upsertRows } from '../../src/library/image-row.js';
 import { LATEST_MIGRATION, MIGRATIONS, migrate } from '../../src/library/migrations.js';
 import { countImages, getImage, listImages } from '../../src/library/queries.js';
@@ -140,5 +141,14 @@ describe.each(BACKENDS)('migrations on %s', (kind) => {
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('opening the database', () => {
+  it('an unreachable DATABASE_URL is reported with where it points, never with its password', async () => {
+    const err = await openLibraryDb({ dataDir: '/nonexistent', url: 'postgres://app:pw-not-to-show@127.0.0.1:1/zimage' }).catch((e: unknown) => e);
+    expect(isZimageError(err, 'DATABASE_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toContain('127.0.0.1:1/zimage');
+    expect((err as Error).message).not.toContain('pw-not-to-show');
   });
 });

@@ -1,0 +1,63 @@
+/**
+ * End to end on the embedded default (PGlite under DATA_DIR/db, as `npm start` runs it): a Playground
+ * command's image lands in the index — written by the bot as it delivers — with its preview stored by the
+ * worker next to it, and the channel kind recorded in the sidecar and the row.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotApp } from '../../src/app/bot-app.js';
+import type { Viewer } from '../../src/library/visibility.js';
+import type { WorkerApp } from '../../worker/worker-app.js';
+import { finished, images, PlaygroundClient, startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+
+describe('the image library on the embedded default', () => {
+  let t: TestEnv;
+  let bot: BotApp;
+  let worker: WorkerApp;
+  let pg: PlaygroundClient;
+  const alice: Viewer = { platform: 'playground', workspace: 'local', user: 'alice', manager: false, audit: false };
+
+  beforeAll(async () => {
+    t = await testEnv({ DATABASE_URL: '' });
+    bot = await startBot(t);
+    worker = await startWorker(t);
+    pg = new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    await worker?.stop();
+    t?.cleanup();
+  });
+
+  it("a Playground command's image is in the index, with its preview, as soon as it is posted", async () => {
+    expect(bot.library.kind).toBe('pglite');
+    expect(existsSync(join(t.dataDir, 'db', 'PG_VERSION'))).toBe(true);
+    const { threadId } = await pg.post('Alice', '/zimage 蓝色科技感手机海报 --seed 7 --size 512x512 --steps 2');
+    const [posted] = images(await pg.waitFor(threadId, finished(1)));
+    const jobId = posted!.metadata!.jobId;
+    const { images: found } = await bot.library.list(alice, { search: '海报' });
+    expect(found).toHaveLength(1);
+    const image = found[0]!;
+    expect(image).toMatchObject({
+      id: `${jobId}-0`, jobId, index: 0, prompt: '蓝色科技感手机海报', seed: 7, width: 512, height: 512, steps: 2,
+      platform: 'playground', workspace: 'local', channel: 'general', channelKind: 'playground', user: 'alice', userName: 'Alice',
+      model: { name: 'demo model', demo: true }, template: null, legalHold: false, deleted: null,
+      assetKey: posted!.imageUrl!.replace('/assets/', ''), thumbnailKey: posted!.imageUrl!.replace('/assets/', '').replace('.png', '.thumb.webp'),
+    });
+    expect(image.timings.generationMs).toBeGreaterThan(0);
+    // The preview is stored next to the image and served like it.
+    const res = await fetch(`${pg.base}/assets/${image.thumbnailKey}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/webp');
+    const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['webp', 256, 256]);
+    // The sidecar names the preview and the channel kind, like the row.
+    const sidecar = await (await fetch(`${pg.base}/assets/${image.assetKey.replace('.png', '.json')}`)).json() as Record<string, unknown>;
+    expect(sidecar).toMatchObject({ thumbnailKey: image.thumbnailKey, channelKind: 'playground', file: image.assetKey });
+    // The Playground is one shared channel: everyone in it sees the image.
+    expect((await bot.library.get({ ...alice, user: 'bob' }, image.id)).id).toBe(image.id);
+    expect(await bot.library.count(alice)).toBe(1);
+  });
+});
