@@ -25,6 +25,8 @@ export const rolePolicySchema = z.object({
   maxWaiting: boundSchema.optional(),
   /** Commands one person may send per minute (default: quota.commandsPerMinute). */
   commandsPerMinute: boundSchema.optional(),
+  /** The `audit` permission: see every image of the workspace (DMs and private channels too), export, legal holds. */
+  audit: z.boolean().default(false),
 }).strict();
 
 export const quotaSchema = z.object({

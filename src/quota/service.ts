@@ -26,6 +26,8 @@ export interface RoleInfo {
   admin: boolean;
   /** Managers and admins may run manager commands. */
   manager: boolean;
+  /** The role's `audit` permission (the image library: every image, exports, legal holds); admins have it. */
+  audit: boolean;
   policy: RolePolicy;
   /** Jobs this person may have waiting at once (null: no bound). */
   maxWaiting: number | null;
@@ -121,8 +123,9 @@ export class QuotaService {
       source = role ? 'directory' : 'default';
     }
     if (!role) role = admin ? 'manager' : 'member';
+    const rolePolicy = policy.role(role);
     const info: RoleInfo = {
-      role, source, admin, manager: admin || role === 'manager', policy: policy.role(role),
+      role, source, admin, manager: admin || role === 'manager', audit: admin || rolePolicy.audit, policy: rolePolicy,
       maxWaiting: policy.maxWaiting(role), commandsPerMinute: policy.commandsPerMinute(role),
     };
     const limit = limitFrom(snap.overrides, id.user, role, policy);

@@ -11,6 +11,7 @@ import { deliverJobId, deliverJobOptions } from '../../src/jobs/queues.js';
 import { parseLimit } from '../../src/quota/limits.js';
 import { QuotaPolicy, quotaSchema } from '../../src/quota/policy.js';
 import { QuotaService } from '../../src/quota/service.js';
+import { viewerOf } from '../../src/library/visibility.js';
 import {
   botReplies, finished, images, PlaygroundClient, REDIS_URL, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
@@ -192,6 +193,20 @@ describe('roles from the directory', () => {
     expect(calls).toBe(3); // U1's groups came from the cache the second time
     await q.store.setRole(id('U1'), 'U1', 'intern');
     expect(await q.roleOf(id('U1'))).toMatchObject({ role: 'intern', source: 'explicit' });
+  });
+
+  it('the audit permission comes from the role in the settings file, and admins have it', async () => {
+    const settings = JSON.stringify({ quota: { admins: ['slack:T1:UADMIN'], roles: { compliance: { audit: true } } } });
+    const q = service(`q${Date.now()}f`, settings, Date.now);
+    const id = (user: string) => ({ platform: 'slack', workspace: 'T1', user });
+    await q.store.setRole(id('UC'), 'UC', 'compliance');
+    await q.store.setRole(id('UM'), 'UM', 'manager');
+    expect(await q.roleOf(id('UC'))).toMatchObject({ role: 'compliance', manager: false, audit: true });
+    expect(await q.roleOf(id('UADMIN'))).toMatchObject({ manager: true, audit: true });
+    expect(await q.roleOf(id('UM'))).toMatchObject({ role: 'manager', manager: true, audit: false });
+    expect(await q.roleOf(id('U9'))).toMatchObject({ role: 'member', manager: false, audit: false });
+    expect(viewerOf(id('UC'), await q.roleOf(id('UC')))).toEqual({ platform: 'slack', workspace: 'T1', user: 'UC', manager: false, audit: true });
+    expect(() => quotaSchema.parse({ roles: { x: { audit: 'yes' } } })).toThrow();
   });
 });
 

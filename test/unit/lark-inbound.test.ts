@@ -19,7 +19,7 @@ describe('Lark messages → BotRequest', () => {
   it('a group mention: the bot placeholder goes, other people become <@open_id|name>, the thread is the message', () => {
     const p = parseMessageEvent(ev({ content: JSON.stringify({ text: '@_user_1 draw @_user_2 as a cat --seed 7' }), mentions: [bot, bob] }), BOT, localeOf);
     expect(p).toEqual({ kind: 'request', request: {
-      platform: 'lark', workspace: 'tZh', channel: 'oc_1', thread: 'lark:tZh:oc_1:om_1', user: 'ou_alice',
+      platform: 'lark', workspace: 'tZh', channel: 'oc_1', channelKind: 'private', thread: 'lark:tZh:oc_1:om_1', user: 'ou_alice',
       text: 'draw <@ou_bob|Bob> as a cat --seed 7', eventId: 'evt1', locale: 'zh-CN',
     } });
   });

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench:index [-- --rows 100000 --runs 200 --only pglite|postgres]`: the image index with generated
+ * rows, on PGlite and on PostgreSQL (DATABASE_URL, else a private server from the system's binaries). Prints
+ * figures — gallery first page, a filtered page, a deep page, prompt searches (English, Chinese, a miss) at
+ * p50/p95 — and the export of every row as JSON Lines with its peak RSS. Writes data/bench/index-<time>.md.
+ * Figures, not a test: the goals (< 50 ms p95, bounded export memory) are for a person to read.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { sql, type Kysely } from 'kysely';
+import { imageKey, thumbnailKey } from '../../src/assets/asset-store.js';
+import { provenanceRecord } from '../../src/assets/provenance.js';
+import type { ChannelKind, ImageMetadata } from '../../src/jobs/types.js';
+import { openLibraryDb, type DbKind } from '../../src/library/db.js';
+import { exportImages } from '../../src/library/export.js';
+import { rowFromProvenance, upsertRows, type NewImageRow } from '../../src/library/image-row.js';
+import { migrate } from '../../src/library/migrations.js';
+import { listImages, type ImageFilter } from '../../src/library/queries.js';
+import type { LibrarySchema } from '../../src/library/schema.js';
+import type { Viewer } from '../../src/library/visibility.js';
+import { startPrivatePostgres } from '../helpers/private-postgres.js';
+import { percentile } from './stats.js';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+const ROWS = Number(arg('rows', '100000'));
+const RUNS = Number(arg('runs', '200'));
+const ONLY = arg('only', '');
+
+/** A small deterministic PRNG (mulberry32), so every run indexes the same rows. */
+function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const SUBJECTS = ['a ginger cat', 'a red fox', 'summer sale poster', 'product shot of a watch', 'team avatar', 'city skyline at night', 'mountain lake',
+  '蓝色科技感手机海报', '春节促销海报', '一只橘猫在窗台上', '城市夜景', '产品主图 白色背景', '水墨山水画'];
+const STYLES = ['watercolor', 'photoreal', 'flat illustration', 'isometric 3d', '赛博朋克风格', '极简风格', 'film grain', 'studio lighting'];
+const KINDS: ChannelKind[] = ['public', 'public', 'public', 'private', 'dm', 'public', 'private', 'public'];
+
+/** The same `n` rows on every call, made a batch at a time (so they do not sit in memory during the export). */
+function* generatedRows(n: number, batch = 1000): Generator<NewImageRow[]> {
+  const r = rng(42);
+  const start = Date.UTC(2026, 8, 1);
+  let rows: NewImageRow[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = new Date(start + Math.floor((i / n) * 90 * 86_400_000) + Math.floor(r() * 60_000));
+    const jobId = `jb${i.toString(36).padStart(6, '0')}`;
+    const key = imageKey(jobId, 0, at);
+    const channel = Math.floor(r() * 24);
+    const meta: ImageMetadata = {
+      jobId, index: 0, prompt: `${SUBJECTS[Math.floor(r() * SUBJECTS.length)]}, ${STYLES[Math.floor(r() * STYLES.length)]}, variant ${Math.floor(r() * 1000)}`,
+      seed: Math.floor(r() * 2 ** 32), width: 1024, height: 1024, steps: 8, model: { id: 'z-image-turbo', name: 'Z-Image-Turbo', demo: false, version: 'v2' },
+      template: r() < 0.3 ? { id: ['poster', 'product-shot', 'team-avatar'][Math.floor(r() * 3)]!, version: 'v1' } : null,
+      platform: 'slack', workspace: r() < 0.9 ? 'T1' : 'T2', channel: `C${channel}`, channelKind: KINDS[channel % KINDS.length]!,
+      user: `U${Math.floor(r() * 60)}`, userName: `user ${Math.floor(r() * 60)}`, createdAt: at.toISOString(),
+      queueWaitMs: Math.floor(r() * 20_000), generationMs: 1800 + Math.floor(r() * 600), stepMs: 230, thumbnailKey: thumbnailKey(key),
+    };
+    const row = rowFromProvenance(provenanceRecord(meta, key));
+    if ('error' in row) throw new Error(row.error);
+    rows.push(row);
+    if (rows.length === batch) { yield rows; rows = []; }
+  }
+  if (rows.length > 0) yield rows;
+}
+
+async function timed(runs: number, fn: () => Promise<unknown>): Promise<{ p50: number; p95: number }> {
+  for (let i = 0; i < 5; i++) await fn(); // warm the caches and the plans
+  const ms: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return { p50: percentile(ms, 50)!, p95: percentile(ms, 95)! };
+}
+
+interface BackendFigures { kind: DbKind; insertPerS: number; queries: Array<{ name: string; p50: number; p95: number; rows: number }>; export: { rows: number; seconds: number; rssBeforeMb: number; rssPeakMb: number; heapPeakMb: number } }
+
+async function bench(kind: DbKind, url: string | undefined): Promise<BackendFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), `zimage-bench-index-${kind}-`));
+  const db = await openLibraryDb({ dataDir, ...(url ? { url } : {}) });
+  try {
+    const k = db.kysely as Kysely<LibrarySchema>;
+    await migrate(k as Kysely<unknown>);
+    const t0 = performance.now();
+    for (const rows of generatedRows(ROWS)) await upsertRows(k, rows);
+    const insertPerS = ROWS / ((performance.now() - t0) / 1000);
+    await sql`analyze images`.execute(k);
+    const member: Viewer = { platform: 'slack', workspace: 'T1', user: 'U7', manager: false, audit: false };
+    const auditor: Viewer = { ...member, user: 'UA', audit: true };
+    const deep = await listImages(k, member, {}, { limit: 50 });
+    let cursor = deep.next!;
+    for (let i = 0; i < 40; i++) cursor = (await listImages(k, member, {}, { limit: 50, cursor })).next!; // page 42
+    const cases: Array<[string, Viewer, ImageFilter, string?]> = [
+      ['gallery first page (member, 50)', member, {}],
+      ['gallery first page (auditor, 50)', auditor, {}],
+      ['gallery page 42 (cursor)', member, {}, cursor],
+      ['person filter, first page', member, { person: 'U12' }],
+      ['channel + date range', member, { channel: 'C3', from: new Date(Date.UTC(2026, 9, 1)), to: new Date(Date.UTC(2026, 9, 15)) }],
+      ['search "poster"', member, { search: 'poster' }],
+      ['search "海报"', member, { search: '海报' }],
+      ['search "科技感 海报"', member, { search: '科技感 海报' }],
+      ['search "watercolor fox"', member, { search: 'watercolor fox' }],
+      ['search a miss ("zebra")', member, { search: 'zebra' }],
+    ];
+    const queries: BackendFigures['queries'] = [];
+    for (const [name, viewer, filter, from] of cases) {
+      let n = 0;
+      const t = await timed(RUNS, async () => { n = (await listImages(k, viewer, filter, { limit: 50, ...(from ? { cursor: from } : {}) })).images.length; });
+      queries.push({ name, ...t, rows: n });
+      process.stderr.write(`  ${kind}: ${name}: p50 ${t.p50.toFixed(1)} ms, p95 ${t.p95.toFixed(1)} ms (${n} rows)\n`);
+    }
+    // Export everything the auditor may see as JSON Lines into a sink that throws it away, sampling memory.
+    global.gc?.();
+    const rssBefore = process.memoryUsage().rss;
+    let rssPeak = rssBefore;
+    let heapPeak = process.memoryUsage().heapUsed;
+    const sampler = setInterval(() => {
+      const m = process.memoryUsage();
+      rssPeak = Math.max(rssPeak, m.rss);
+      heapPeak = Math.max(heapPeak, m.heapUsed);
+    }, 20);
+    const e0 = performance.now();
+    const out = exportImages(k, { ...auditor, workspace: 'T1' }, {}, 'jsonl');
+    await pipeline(out.stream, new Writable({ write: (_c, _e, done) => done() }));
+    const { rows: exported } = await out.done;
+    clearInterval(sampler);
+    const mb = (b: number): number => Math.round(b / 1e6);
+    return { kind, insertPerS, queries, export: { rows: exported, seconds: (performance.now() - e0) / 1000, rssBeforeMb: mb(rssBefore), rssPeakMb: mb(rssPeak), heapPeakMb: mb(heapPeak) } };
+  } finally {
+    await db.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function markdown(at: string, figures: BackendFigures[]): string {
+  const f1 = (x: number): string => x.toFixed(1);
+  const lines = [`# Image index benchmark — ${at}`, '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 1e9)} GB, Node ${process.version}. ${ROWS.toLocaleString('en')} generated rows (90 days, 60 people, 24 channels, 90 % in the measured workspace), ${RUNS} runs per query after 5 warm-up runs, pages of 50.`, '',
+    `| query | ${figures.map((f) => `${f.kind} p50 / p95 (ms)`).join(' | ')} | rows |`, `|---|${figures.map(() => '---').join('|')}|---|`];
+  for (const [i, q] of figures[0]!.queries.entries()) lines.push(`| ${q.name} | ${figures.map((f) => `${f1(f.queries[i]!.p50)} / ${f1(f.queries[i]!.p95)}`).join(' | ')} | ${q.rows} |`);
+  lines.push('', `| export (JSON Lines, everything of one workspace) | ${figures.map((f) => f.kind).join(' | ')} |`, `|---|${figures.map(() => '---').join('|')}|`);
+  lines.push(`| rows | ${figures.map((f) => f.export.rows.toLocaleString('en')).join(' | ')} |`);
+  lines.push(`| time | ${figures.map((f) => `${f.export.seconds.toFixed(1)} s`).join(' | ')} |`);
+  lines.push(`| RSS before → peak | ${figures.map((f) => `${f.export.rssBeforeMb} → ${f.export.rssPeakMb} MB`).join(' | ')} |`);
+  lines.push(`| JS heap peak | ${figures.map((f) => `${f.export.heapPeakMb} MB`).join(' | ')} |`);
+  lines.push(`| insert (batches of 1000, upsert) | ${figures.map((f) => `${Math.round(f.insertPerS).toLocaleString('en')} rows/s`).join(' | ')} |`);
+  return `${lines.join('\n')}\n`;
+}
+
+async function main(): Promise<void> {
+  const figures: BackendFigures[] = [];
+  if (ONLY !== 'postgres') {
+    process.stderr.write(`pglite: indexing ${ROWS} rows…\n`);
+    figures.push(await bench('pglite', undefined));
+  }
+  if (ONLY !== 'pglite') {
+    const server = process.env.DATABASE_URL ? undefined : await startPrivatePostgres();
+    try {
+      process.stderr.write(`postgres (${server ? 'private server' : 'DATABASE_URL'}): indexing ${ROWS} rows…\n`);
+      if (server) {
+        const { default: pg } = await import('pg');
+        const c = new pg.Client({ connectionString: server.url });
+        await c.connect();
+        await c.query('create database bench');
+        await c.end();
+      }
+      figures.push(await bench('postgres', server ? server.url.replace(/\/postgres$/, '/bench') : process.env.DATABASE_URL));
+    } finally {
+      await server?.stop();
+    }
+  }
+  const at = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const md = markdown(at, figures);
+  mkdirSync('data/bench', { recursive: true });
+  const file = join('data/bench', `index-${at.replace(/[:]/g, '-')}`);
+  writeFileSync(`${file}.md`, md);
+  writeFileSync(`${file}.json`, JSON.stringify({ at, rows: ROWS, runs: RUNS, figures }, null, 2));
+  process.stdout.write(md);
+  process.stderr.write(`written to ${file}.md and .json\n`);
+}
+
+main().catch((err: unknown) => { process.stderr.write(`${(err as Error).stack ?? String(err)}\n`); process.exit(1); });
