@@ -7,7 +7,7 @@ import type { Kysely } from 'kysely';
 import type { AssetStore } from '../assets/asset-store.js';
 import { ZimageError } from '../errors.js';
 import { isHeld, type AuditSink } from './holds.js';
-import { recordFromRow, type ImageRecord, type ImageRow } from './image-row.js';
+import { RECORD_COLUMNS, recordFromRow, type ImageRecord, type RecordRow } from './image-row.js';
 import { getImage } from './queries.js';
 import type { LibrarySchema } from './schema.js';
 import type { Viewer } from './visibility.js';
@@ -25,11 +25,11 @@ export async function deleteOwnImage(
   const row = await db.updateTable('images')
     .set({ deleted_at: new Date(), deleted_by: viewer.user, delete_reason: 'owner' })
     .where('images.id', '=', id).where('images.deleted_at', 'is', null)
-    .returningAll().executeTakeFirst();
+    .returning(RECORD_COLUMNS).executeTakeFirst();
   if (!row) throw new ZimageError('IMAGE_NOT_FOUND', `no image ${id}`, { image: id });
   await audit.record({
     platform: viewer.platform, workspace: viewer.workspace, channel: image.channel, actor: viewer.user,
     action: 'image.delete', target: `image:${id}`, detail: image.assetKey,
   });
-  return recordFromRow(row as ImageRow);
+  return recordFromRow(row as RecordRow);
 }

@@ -9,7 +9,7 @@ import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Kysely } from 'kysely';
 import { requireAudit } from './holds.js';
-import { recordFromRow, type ImageRecord, type ImageRow } from './image-row.js';
+import { recordFromRow, type ImageRecord, type RecordRow } from './image-row.js';
 import { pageOfRows, type ImageFilter } from './queries.js';
 import type { LibrarySchema } from './schema.js';
 import type { Viewer } from './visibility.js';
@@ -53,7 +53,7 @@ function csvRow(r: ImageRecord): Record<(typeof EXPORT_COLUMNS)[number], string 
 async function* exportRows(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFilter, batch: number, counted: { n: number }): AsyncGenerator<ImageRecord> {
   let cursor: { at: Date; id: string } | undefined;
   for (;;) {
-    const rows: ImageRow[] = await pageOfRows(db, viewer, f, batch, cursor);
+    const rows: RecordRow[] = await pageOfRows(db, viewer, f, batch, cursor);
     for (const row of rows) {
       counted.n++;
       yield recordFromRow(row);

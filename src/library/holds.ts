@@ -6,7 +6,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { ZimageError } from '../errors.js';
 import type { AuditEntry } from '../quota/audit.js';
-import { recordFromRow, type ImageRecord, type ImageRow } from './image-row.js';
+import { RECORD_COLUMNS, recordFromRow, type ImageRecord, type ImageRow, type RecordRow } from './image-row.js';
 import { getImage } from './queries.js';
 import type { LibrarySchema } from './schema.js';
 import type { Viewer } from './visibility.js';
@@ -43,12 +43,12 @@ export async function setImageHold(db: Kysely<LibrarySchema>, audit: AuditSink, 
   const image = await getImage(db, viewer, id, { includeDeleted: true });
   const row = await db.updateTable('images')
     .set(on ? { legal_hold: true, held_by: viewer.user, held_at: new Date() } : { legal_hold: false, held_by: null, held_at: null })
-    .where('images.id', '=', id).returningAll().executeTakeFirstOrThrow();
+    .where('images.id', '=', id).returning(RECORD_COLUMNS).executeTakeFirstOrThrow();
   await audit.record({
     platform: viewer.platform, workspace: viewer.workspace, channel: image.channel, actor: viewer.user,
     action: on ? 'legal_hold.set' : 'legal_hold.clear', target: `image:${id}`, detail: reason,
   });
-  return recordFromRow(row as ImageRow);
+  return recordFromRow(row as RecordRow);
 }
 
 export async function setPersonHold(db: Kysely<LibrarySchema>, audit: AuditSink, viewer: Viewer, person: string, on: boolean, reason = ''): Promise<void> {
@@ -71,12 +71,12 @@ export async function setPersonHold(db: Kysely<LibrarySchema>, audit: AuditSink,
 export async function listHolds(db: Kysely<LibrarySchema>, viewer: Viewer): Promise<{ images: ImageRecord[]; people: PersonHold[] }> {
   requireAudit(viewer);
   const [images, people] = await Promise.all([
-    db.selectFrom('images').selectAll('images').where('images.platform', '=', viewer.platform).where('images.workspace', '=', viewer.workspace)
+    db.selectFrom('images').select(RECORD_COLUMNS).where('images.platform', '=', viewer.platform).where('images.workspace', '=', viewer.workspace)
       .where('images.legal_hold', '=', true).orderBy('images.created_at', 'desc').limit(1000).execute(),
     db.selectFrom('person_holds').selectAll().where('platform', '=', viewer.platform).where('workspace', '=', viewer.workspace).orderBy('held_at', 'desc').execute(),
   ]);
   return {
-    images: images.map((r) => recordFromRow(r as ImageRow)),
+    images: images.map((r) => recordFromRow(r as RecordRow)),
     people: people.map((p) => ({ user: p.user_id, heldBy: p.held_by, heldAt: new Date(p.held_at).toISOString(), reason: p.reason })),
   };
 }

@@ -11,6 +11,17 @@ import type { ImagesTable, LibrarySchema } from './schema.js';
 
 export type ImageRow = Selectable<ImagesTable>;
 export type NewImageRow = Insertable<ImagesTable>;
+/** What a list reads of a row: everything but the stored sidecar and the search pieces. */
+export type RecordRow = Omit<ImageRow, 'provenance' | 'cjk_grams'>;
+
+export const RECORD_COLUMNS = [
+  'images.id', 'images.job_id', 'images.image_index', 'images.asset_key', 'images.thumb_key', 'images.platform', 'images.workspace',
+  'images.channel', 'images.channel_kind', 'images.user_id', 'images.user_name', 'images.prompt', 'images.template_id',
+  'images.template_version', 'images.model_id', 'images.model_name', 'images.model_version', 'images.model_demo', 'images.seed',
+  'images.width', 'images.height', 'images.steps', 'images.queue_wait_ms', 'images.generation_ms', 'images.step_ms',
+  'images.created_at', 'images.indexed_at', 'images.updated_at', 'images.legal_hold', 'images.held_by', 'images.held_at',
+  'images.deleted_at', 'images.deleted_by', 'images.delete_reason',
+] as const;
 
 /** An indexed image as the library API returns it (JSON-safe). */
 export interface ImageRecord {
@@ -38,6 +49,11 @@ export interface ImageRecord {
   legalHold: boolean;
   /** Set on a tombstone: the image's files are gone, the provenance stays for auditors. */
   deleted: { at: string; by: string; reason: string } | null;
+}
+
+/** One image with its full provenance record (the sidecar as written: charge, timings and all). */
+export interface ImageDetail extends ImageRecord {
+  provenance: Record<string, unknown>;
 }
 
 /** What a sidecar must hold to be indexed; fields added later are optional, unknown ones are kept in `provenance`. */
@@ -162,7 +178,7 @@ export async function upsertRows(db: Kysely<LibrarySchema>, rows: readonly NewIm
 
 const iso = (d: Date | string): string => (d instanceof Date ? d : new Date(d)).toISOString();
 
-export function recordFromRow(r: ImageRow): ImageRecord {
+export function recordFromRow(r: RecordRow): ImageRecord {
   return {
     id: r.id,
     jobId: r.job_id,

@@ -12,7 +12,7 @@ import { openLibraryDb, type DbKind, type LibraryDb } from './db.js';
 import { deleteOwnImage } from './deletion.js';
 import { exportImages, type ExportFormat, type ExportResult } from './export.js';
 import { heldBefore, listHolds, setImageHold, setPersonHold, tombstoneExpired, type AuditSink, type PersonHold } from './holds.js';
-import { rowsFromStored, upsertRows, type ImageRecord } from './image-row.js';
+import { rowsFromStored, upsertRows, type ImageDetail, type ImageRecord } from './image-row.js';
 import { migrate } from './migrations.js';
 import { countImages, getImage, imageOfAsset, listImages, peopleOf, type ImageFilter, type ImagePage, type PageRequest } from './queries.js';
 import type { LibrarySchema } from './schema.js';
@@ -86,7 +86,8 @@ export class ImageLibrary implements RetentionHolds {
 
   list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.kysely, viewer, filter, page); }
   count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.kysely, viewer, filter); }
-  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageRecord> { return getImage(this.kysely, viewer, id, o); }
+  /** One image with its full provenance (the detail view). */
+  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageDetail> { return getImage(this.kysely, viewer, id, o); }
   /** The image an asset key (the file or its preview) belongs to, if the viewer may see it: for direct file URLs. */
   ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.kysely, viewer, key); }
   people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.kysely, viewer); }

@@ -5,6 +5,8 @@
  *
  * 0001_images      one row per image, the list and filter indexes, trigram search on the prompt (pg_trgm)
  * 0002_compliance  legal holds (per image, per person) and deletion tombstones
+ * 0003_cjk_grams   the prompt's one- and two-character CJK pieces, indexed: a trigram index cannot serve a
+ *                  search for a two-character word such as 海报 (it has no trigram), which would scan every row
  */
 import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
@@ -74,6 +76,20 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
       primary key (platform, workspace, user_id)
     )`,
     'create index images_held on images (asset_key) where legal_hold',
+  ]),
+  '0003_cjk_grams': step([
+    // Every distinct 1- and 2-character run of CJK characters (Han, kana, Hangul) in the lower-cased prompt.
+    // The ranges are the same as CJK_TERM in search.ts (a test checks that both agree).
+    `create function zimage_cjk_grams(prompt text) returns text[] language sql immutable parallel safe as $$
+      select coalesce(array_agg(distinct g), '{}') from (
+        select substr(lower(prompt), i, n) as g, n
+        from generate_series(1, char_length(prompt)) as i, (values (1), (2)) as lengths(n)
+      ) pieces
+      where char_length(g) = n and g ~ '^[\\u3040-\\u30ff\\u3400-\\u4dbf\\u4e00-\\u9fff\\uf900-\\ufaff\\uac00-\\ud7af]+$'
+    $$`,
+    // Stored and generated: computed for the rows already there, and by the database for every new one.
+    'alter table images add column cjk_grams text[] generated always as (zimage_cjk_grams(prompt)) stored',
+    'create index images_cjk_grams on images using gin (cjk_grams)',
   ]),
 };
 

@@ -6,7 +6,7 @@
  */
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { ZimageError } from '../errors.js';
-import { recordFromRow, type ImageRecord, type ImageRow } from './image-row.js';
+import { RECORD_COLUMNS, recordFromRow, type ImageDetail, type ImageRecord, type ImageRow, type RecordRow } from './image-row.js';
 import type { LibrarySchema } from './schema.js';
 import { searchTerms, searchWhere } from './search.js';
 import { visibleWhere, type SeeOptions, type Viewer } from './visibility.js';
@@ -73,11 +73,11 @@ export function filtered(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFilt
   return q;
 }
 
-/** One page of raw rows, newest first, after `cursor`. */
-export async function pageOfRows(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFilter, limit: number, cursor?: Cursor): Promise<ImageRow[]> {
+/** One page of rows, newest first, after `cursor`. */
+export async function pageOfRows(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFilter, limit: number, cursor?: Cursor): Promise<RecordRow[]> {
   let q = filtered(db, viewer, f);
   if (cursor) q = q.where((eb) => eb(eb.refTuple('images.created_at', 'images.id'), '<', eb.tuple(cursor.at, cursor.id)));
-  return q.selectAll('images').orderBy('images.created_at', 'desc').orderBy('images.id', 'desc').limit(limit).execute() as Promise<ImageRow[]>;
+  return q.select(RECORD_COLUMNS).orderBy('images.created_at', 'desc').orderBy('images.id', 'desc').limit(limit).execute() as Promise<RecordRow[]>;
 }
 
 export async function listImages(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> {
@@ -95,20 +95,20 @@ export async function countImages(db: Kysely<LibrarySchema>, viewer: Viewer, f: 
 
 const notFound = (what: string): ZimageError => new ZimageError('IMAGE_NOT_FOUND', `no image ${what}`, { image: what });
 
-/** One image the viewer may see; IMAGE_NOT_FOUND when it does not exist or is not visible to them (the same answer). */
-export async function getImage(db: Kysely<LibrarySchema>, viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageRecord> {
-  const row = await db.selectFrom('images').selectAll('images').where('images.id', '=', id).where(visibleWhere(viewer, o)).executeTakeFirst();
+/** One image the viewer may see, with its provenance; IMAGE_NOT_FOUND when it does not exist or is not visible to them (the same answer). */
+export async function getImage(db: Kysely<LibrarySchema>, viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageDetail> {
+  const row = await db.selectFrom('images').select([...RECORD_COLUMNS, 'images.provenance']).where('images.id', '=', id).where(visibleWhere(viewer, o)).executeTakeFirst();
   if (!row) throw notFound(id);
-  return recordFromRow(row as ImageRow);
+  return { ...recordFromRow(row as RecordRow), provenance: (row as Pick<ImageRow, 'provenance'>).provenance as Record<string, unknown> };
 }
 
 /** The image a stored file belongs to (the image itself or its preview), if the viewer may see it. */
 export async function imageOfAsset(db: Kysely<LibrarySchema>, viewer: Viewer, key: string): Promise<ImageRecord> {
-  const row = await db.selectFrom('images').selectAll('images')
+  const row = await db.selectFrom('images').select(RECORD_COLUMNS)
     .where((eb) => eb.or([eb('images.asset_key', '=', key), eb('images.thumb_key', '=', key)]))
     .where(visibleWhere(viewer)).executeTakeFirst();
   if (!row) throw notFound(key);
-  return recordFromRow(row as ImageRow);
+  return recordFromRow(row as RecordRow);
 }
 
 /** The people with images the viewer may see (for a person filter), most images first. */

@@ -20,7 +20,7 @@ describe('the image library on the embedded default', () => {
   const alice: Viewer = { platform: 'playground', workspace: 'local', user: 'alice', manager: false, audit: false };
 
   beforeAll(async () => {
-    t = await testEnv({ DATABASE_URL: '' });
+    t = await testEnv({ DATABASE_URL: '', DELIVERY_BACKOFF_MS: '20' });
     bot = await startBot(t);
     worker = await startWorker(t);
     pg = new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`);
@@ -59,5 +59,27 @@ describe('the image library on the embedded default', () => {
     // The Playground is one shared channel: everyone in it sees the image.
     expect((await bot.library.get({ ...alice, user: 'bob' }, image.id)).id).toBe(image.id);
     expect(await bot.library.count(alice)).toBe(1);
+  });
+
+  it('a delivery that fails after the row was written and is retried writes the same row, and posts the image once', async () => {
+    const playground = bot.adapters.get('playground')!;
+    const post = playground.postImage.bind(playground);
+    let failures = 0;
+    // The platform refuses the first post: the fast lane hands the delivery to its durable job, which retries.
+    playground.postImage = async (...args) => {
+      if (failures++ === 0) throw new Error('platform 503');
+      return post(...args);
+    };
+    try {
+      const { threadId } = await pg.post('alice', '/zimage a lighthouse in a storm --seed 3 --size 256x256 --steps 1');
+      const [posted] = images(await pg.waitFor(threadId, finished(1), 30_000));
+      expect(failures).toBe(2);
+      expect(images(await pg.thread(threadId))).toHaveLength(1);
+      const { images: found } = await bot.library.list(alice, { search: 'lighthouse' });
+      expect(found.map((i) => i.id)).toEqual([`${posted!.metadata!.jobId}-0`]);
+      expect(await bot.library.count(alice)).toBe(2);
+    } finally {
+      playground.postImage = post;
+    }
   });
 });

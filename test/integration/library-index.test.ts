@@ -8,9 +8,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isZimageError } from '../../src/errors.js';
 import { openLibraryDb } from '../../src/library/db.js';
 import { rowsFromStored, upsertRows } from '../../src/library/image-row.js';
-import { LATEST_MIGRATION, MIGRATIONS, migrate } from '../../src/library/migrations.js';
+import { MIGRATIONS, migrate } from '../../src/library/migrations.js';
 import { countImages, getImage, listImages } from '../../src/library/queries.js';
-import { MAX_SEARCH_CHARS } from '../../src/library/search.js';
+import { CJK_TERM, MAX_SEARCH_CHARS, searchTerms, searchWhere } from '../../src/library/search.js';
 import type { Viewer } from '../../src/library/visibility.js';
 import { BACKENDS, openBackend, type TestBackend } from '../helpers/library-backends.js';
 import { storedImage } from '../helpers/library-fixtures.js';
@@ -108,36 +108,58 @@ describe.each(BACKENDS)('image index on %s', (kind) => {
     expect(await ids('l_p')).toEqual(['js4']);
     expect(await ids('   ')).toEqual(['js1', 'js2', 'js3', 'js4']);
     expect(await ids('花园')).toEqual([]);
+    expect(await ids('手机')).toEqual(['js1']);
+    expect(await ids('报')).toEqual(['js1']);
+    expect(await ids('机海')).toEqual(['js1']); // any two characters in a row, not only words
+    expect(await ids('海报 poster')).toEqual([]);
     // Any size and script: cut at the documented length, never an error.
     expect(await ids(`poster ${'x'.repeat(MAX_SEARCH_CHARS * 50)}`)).toEqual([]);
     expect(await ids(`poster${' '.repeat(MAX_SEARCH_CHARS)}${'x'.repeat(10)}`)).toEqual(['js2', 'js3']);
     expect(await ids('\u0000\u202e poster \ud800')).toEqual(['js2', 'js3']);
   });
 
-  it('the prompt search can use the trigram index', async () => {
+  it('the prompt search can use its indexes: trigrams, and CJK pieces for one- and two-character terms', async () => {
     await sql`set enable_seqscan = off`.execute(b.db.kysely);
     try {
-      const plan = await sql<{ 'QUERY PLAN': string }>`explain select id from images where prompt ilike ${'%poster%'}`.execute(b.db.kysely);
-      expect(plan.rows.map((r) => r['QUERY PLAN']).join('\n')).toContain('images_prompt_trgm');
+      const plan = async (search: string): Promise<string> => {
+        // The search condition alone: on a small table the planner rightly prefers the workspace's index.
+        const q = b.db.kysely.selectFrom('images').select('images.id').where(searchWhere(searchTerms(search))).compile();
+        const rows = await sql<{ 'QUERY PLAN': string }>`explain ${sql.raw(q.sql.replace(/\$(\d+)/g, (_, n: string) => `'${String(q.parameters[Number(n) - 1]).replace(/'/g, "''")}'`))}`.execute(b.db.kysely);
+        return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
+      };
+      expect(await plan('poster')).toContain('images_prompt_trgm');
+      expect(await plan('科技感')).toContain('images_prompt_trgm');
+      expect(await plan('海报')).toContain('images_cjk_grams');
     } finally {
       await sql`set enable_seqscan = on`.execute(b.db.kysely);
+    }
+  });
+
+  it('the database cuts prompts into CJK pieces by the same rule as the search terms', async () => {
+    for (const text of ['蓝色科技感手机海報', 'ひらがなとカタカナ', '한국어 포스터', 'Mixed 中文 text 〇 ｶﾀｶﾅ 😀', 'no cjk at all', '']) {
+      const expected = new Set<string>();
+      const lower = [...text.toLowerCase()];
+      for (let i = 0; i < lower.length; i++) for (const n of [1, 2]) { const g = lower.slice(i, i + n).join(''); if ([...g].length === n && CJK_TERM.test(g)) expected.add(g); }
+      const { rows } = await sql<{ g: string[] }>`select zimage_cjk_grams(${text}) as g`.execute(b.db.kysely);
+      expect({ text, grams: [...rows[0]!.g].sort() }).toEqual({ text, grams: [...expected].sort() });
     }
   });
 });
 
 describe.each(BACKENDS)('migrations on %s', (kind) => {
-  it('from the previous version: rows written before keep their data and gain the new columns', async () => {
+  const names = Object.keys(MIGRATIONS).sort();
+  it.each(names.slice(0, -1))('from %s: rows written then keep their data, gain the new columns and are found by search', async (version) => {
     const b = await openBackend(kind);
     try {
-      const names = Object.keys(MIGRATIONS).sort();
-      const previous = names.at(-2)!;
-      expect(await migrate(b.db.kysely as never, previous)).toEqual(names.slice(0, -1));
-      // A row as the previous version wrote it (its own columns only).
-      const [row] = rowsFromStored([storedImage({ jobId: 'jold', prompt: 'an old image' })]).rows;
-      const { legal_hold: _h, held_by: _b, held_at: _a, deleted_at: _d, deleted_by: _db, delete_reason: _r, ...old } = row as Record<string, unknown>;
-      await b.db.kysely.insertInto('images').values(old as never).execute();
-      expect(await migrate(b.db.kysely as never)).toEqual([LATEST_MIGRATION]);
-      expect(await getImage(b.db.kysely, alice, 'jold-0')).toMatchObject({ prompt: 'an old image', legalHold: false, deleted: null });
+      expect(await migrate(b.db.kysely as never, version)).toEqual(names.slice(0, names.indexOf(version) + 1));
+      // A row as that version wrote it: only the columns it had.
+      const columns = await sql<{ column_name: string }>`select column_name from information_schema.columns where table_name = 'images' and is_generated = 'NEVER'`.execute(b.db.kysely);
+      const had = new Set(columns.rows.map((c) => c.column_name));
+      const [row] = rowsFromStored([storedImage({ jobId: 'jold', prompt: '一张旧的海报 an old image' })]).rows;
+      await b.db.kysely.insertInto('images').values(Object.fromEntries(Object.entries(row!).filter(([k]) => had.has(k))) as never).execute();
+      expect(await migrate(b.db.kysely as never)).toEqual(names.slice(names.indexOf(version) + 1));
+      expect(await getImage(b.db.kysely, alice, 'jold-0')).toMatchObject({ prompt: '一张旧的海报 an old image', legalHold: false, deleted: null });
+      for (const search of ['海报', '旧', 'old image']) expect((await listImages(b.db.kysely, alice, { search })).images.map((i) => i.id)).toEqual(['jold-0']);
     } finally {
       await b.close();
     }
