@@ -6,7 +6,7 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import { ZimageError } from '../errors.js';
 import type { AuditEntry } from '../quota/audit.js';
-import { RECORD_COLUMNS, recordFromRow, type ImageRecord, type ImageRow, type RecordRow } from './image-row.js';
+import { RECORD_COLUMNS, recordFromRow, type ImageRecord, type RecordRow } from './image-row.js';
 import { getImage } from './queries.js';
 import type { LibrarySchema } from './schema.js';
 import type { Viewer } from './visibility.js';
