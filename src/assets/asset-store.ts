@@ -32,8 +32,9 @@ export function imageKey(jobId: string, index: number, at: Date, ext: ImageExt =
   return `${y}/${m}/${d}/${jobId}-${index}.${ext}`;
 }
 
+/** The sidecar of an image key — and of its preview, whose provenance is its image's. */
 export function sidecarKey(key: string): string {
-  return key.replace(/\.(png|jpg|webp)$/, '.json');
+  return key.replace(/(\.thumb\.webp|\.(png|jpg|webp))$/, '.json');
 }
 
 /** The preview of an image key: `2026/11/24/j1-0.png` → `2026/11/24/j1-0.thumb.webp`. */

@@ -71,7 +71,7 @@ describe('the image library on the embedded default', () => {
       return post(...args);
     };
     try {
-      const { threadId } = await pg.post('alice', '/zimage a lighthouse in a storm --seed 3 --size 256x256 --steps 1');
+      const { threadId } = await pg.post('Alice', '/zimage a lighthouse in a storm --seed 3 --size 256x256 --steps 1');
       const [posted] = images(await pg.waitFor(threadId, finished(1), 30_000));
       expect(failures).toBe(2);
       expect(images(await pg.thread(threadId))).toHaveLength(1);
