@@ -65,6 +65,23 @@ export async function startBot(t: TestEnv): Promise<BotApp> {
   return bot;
 }
 
+/** A bot with the Playground and one worker on the demo model, as `npm start` runs them; `stop` ends all three. */
+export interface PlaygroundStack { t: TestEnv; bot: BotApp; worker: WorkerApp; pg: PlaygroundClient; stop(): Promise<void> }
+
+export async function startPlaygroundStack(overrides: Record<string, string> = {}): Promise<PlaygroundStack> {
+  const t = await testEnv(overrides);
+  const bot = await startBot(t);
+  const worker = await startWorker(t);
+  return {
+    t, bot, worker, pg: new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`),
+    stop: async () => {
+      await bot.stop();
+      await worker.stop();
+      t.cleanup();
+    },
+  };
+}
+
 export async function startWorker(t: TestEnv, env: Record<string, string> = {}): Promise<WorkerApp> {
   const config = loadConfig({ ...t.env, ...env });
   const w = new WorkerApp({ config, redisUrl: REDIS_URL(), log: createLogger(config.env.LOG_LEVEL) });

@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { LocalAssetStore } from '../../src/assets/local-store.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { Keys } from '../../src/jobs/keys.js';
 import { openLibraryDb, type DbKind, type LibraryDb } from '../../src/library/db.js';
 import { ImageLibrary } from '../../src/library/library.js';
+import type { LibrarySchema } from '../../src/library/schema.js';
 import { AuditLog } from '../../src/quota/audit.js';
 import { REDIS_URL } from './harness.js';
 import { createTestDatabase } from './test-database.js';
@@ -31,19 +32,34 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-export async function openBackend(kind: DbKind): Promise<TestBackend> {
+/** Where a backend keeps its data: a temporary directory, and for PostgreSQL a fresh database. */
+async function place(kind: DbKind): Promise<{ dataDir: string; url: string | undefined; remove(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), `zimage-lib-${kind}-`));
   const database = kind === 'postgres' ? await createTestDatabase() : undefined;
-  const db = await openLibraryDb({ dataDir, ...(database ? { url: database.url } : {}) });
   return {
-    kind, db, url: database?.url, dataDir,
-    clear: async () => {
-      for (const table of ['images', 'person_holds']) await sql`delete from ${sql.table(table)}`.execute(db.kysely).catch(() => undefined);
-    },
-    close: async () => {
-      await db.close();
+    dataDir, url: database?.url,
+    remove: async () => {
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Empty every table of the index (between tests of one file). */
+async function clearTables(db: Kysely<LibrarySchema>): Promise<void> {
+  for (const table of ['images', 'person_holds']) await sql`delete from ${sql.table(table)}`.execute(db);
+}
+
+export async function openBackend(kind: DbKind): Promise<TestBackend> {
+  const p = await place(kind);
+  const db = await openLibraryDb({ dataDir: p.dataDir, ...(p.url ? { url: p.url } : {}) });
+  return {
+    kind, db, url: p.url, dataDir: p.dataDir,
+    // Before the first migration there are no tables to empty.
+    clear: () => clearTables(db.kysely).catch(() => undefined),
+    close: async () => {
+      await db.close();
+      await p.remove();
     },
   };
 }
@@ -61,25 +77,21 @@ export interface TestLibrary {
 
 /** The library as the bot has it: real audit log (Redis), local asset store, the backend's database. */
 export async function openTestLibrary(kind: DbKind): Promise<TestLibrary> {
-  const dataDir = mkdtempSync(join(tmpdir(), `zimage-lib-${kind}-`));
-  const database = kind === 'postgres' ? await createTestDatabase() : undefined;
+  const p = await place(kind);
   const redis = createRedis(REDIS_URL(), 'library-test');
   const keys = new Keys(`tlib${randomBytes(4).toString('hex')}`);
   const audit = new AuditLog(redis, keys);
-  const assets = new LocalAssetStore(join(dataDir, 'outputs'));
-  const library = new ImageLibrary({ dataDir, assets, audit, log: createLogger('silent'), ...(database ? { url: database.url } : {}) });
+  const assets = new LocalAssetStore(join(p.dataDir, 'outputs'));
+  const library = new ImageLibrary({ dataDir: p.dataDir, assets, audit, log: createLogger('silent'), ...(p.url ? { url: p.url } : {}) });
   await library.open();
   return {
     library, assets, audit, redis, keys,
-    clear: async () => {
-      // The handle of the moment: a test may have closed and opened the library again.
-      for (const table of ['images', 'person_holds']) await sql`delete from ${sql.table(table)}`.execute(library.kysely);
-    },
+    // The handle of the moment: a test may have closed and opened the library again.
+    clear: () => clearTables(library.kysely),
     close: async () => {
       await library.close();
       await redis.quit();
-      await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await p.remove();
     },
   };
 }

@@ -9,27 +9,20 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { Viewer } from '../../src/library/visibility.js';
-import type { WorkerApp } from '../../worker/worker-app.js';
-import { finished, images, PlaygroundClient, startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+import { finished, images, startPlaygroundStack, type PlaygroundClient, type PlaygroundStack, type TestEnv } from '../helpers/harness.js';
 
 describe('the image library on the embedded default', () => {
+  let stack: PlaygroundStack;
   let t: TestEnv;
   let bot: BotApp;
-  let worker: WorkerApp;
   let pg: PlaygroundClient;
   const alice: Viewer = { platform: 'playground', workspace: 'local', user: 'alice', manager: false, audit: false };
 
   beforeAll(async () => {
-    t = await testEnv({ DATABASE_URL: '', DELIVERY_BACKOFF_MS: '20' });
-    bot = await startBot(t);
-    worker = await startWorker(t);
-    pg = new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`);
+    stack = await startPlaygroundStack({ DATABASE_URL: '', DELIVERY_BACKOFF_MS: '20' });
+    ({ t, bot, pg } = stack);
   });
-  afterAll(async () => {
-    await bot?.stop();
-    await worker?.stop();
-    t?.cleanup();
-  });
+  afterAll(async () => { await stack?.stop(); });
 
   it("a Playground command's image is in the index, with its preview, as soon as it is posted", async () => {
     expect(bot.library.kind).toBe('pglite');
