@@ -206,13 +206,14 @@ export class BotApp {
 
   async start(): Promise<void> {
     const { config } = this.o;
-    // The index opens (and migrates) while the rest starts; deliveries wait for it.
-    const library = this.library.open();
-    library.catch(() => undefined);
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.router.warmUp();
     // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).
     await untilReady(this.redis);
+    // The image index opens (and migrates) while the rest starts; deliveries wait for it. Not before Redis
+    // answers: a first PGlite start (initdb) holds the event loop for seconds, which a stop must not wait out.
+    const library = this.library.open();
+    library.catch(() => undefined);
     const loaded = await this.templates.reload();
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();

@@ -1,8 +1,7 @@
 /**
  * The image index's database: PostgreSQL when DATABASE_URL is set (every bot replica shares it), else
  * PGlite — PostgreSQL in WebAssembly, in this process — with its files under DATA_DIR/db. One SQL dialect
- * for both. PGlite's directory is locked for one process (a second process would silently work on a copy
- * and overwrite the first one's writes): the lock is a `db.lock` directory beside it, kept fresh while open.
+ * for both. PGlite's directory is locked for one process (dir-lock.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,9 +9,9 @@ import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import lockfile from 'proper-lockfile';
 import { ZimageError } from '../errors.js';
 import type { Logger } from '../infra/logger.js';
+import { lockDataDir } from './dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { LibrarySchema } from './schema.js';
 
@@ -39,8 +38,6 @@ export interface OpenDbOptions {
  * 100 000 images (docs/BENCHMARKS.md).
  */
 const PGLITE_CONF = ['shared_buffers = 32MB', 'work_mem = 8MB'];
-/** The lock counts as abandoned when its owner has not refreshed it for this long (a crashed process). */
-const LOCK_STALE_MS = 30_000;
 const INT8_OID = 20;
 
 /** Where a DATABASE_URL points, without its user name or password (for messages). */
@@ -79,17 +76,7 @@ async function openPostgres(url: string, o: OpenDbOptions): Promise<LibraryDb> {
 
 async function openPGlite(dir: string, log: Logger | undefined): Promise<LibraryDb> {
   mkdirSync(dir, { recursive: true });
-  let release: () => Promise<void>;
-  try {
-    release = await lockfile.lock(dir, {
-      lockfilePath: `${dir}.lock`, stale: LOCK_STALE_MS, update: LOCK_STALE_MS / 3, realpath: false, retries: 0,
-      onCompromised: (err) => log?.error({ err }, 'image index: the lock on its directory was lost; another process may be using it'),
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-    throw new ZimageError('DATABASE_LOCKED',
-      `The image index in ${dir} is open in another process (the embedded database serves one process). Stop that process, or set DATABASE_URL to a PostgreSQL server that several processes can share.`);
-  }
+  const release = await lockDataDir(dir, log);
   try {
     const db = await PGlite.create({ dataDir: dir, extensions: { pg_trgm }, postgresqlconf: PGLITE_CONF });
     const kysely = new Kysely<LibrarySchema>({ dialect: new PGliteDialect(db) });

@@ -3,6 +3,11 @@
  * idempotent writes when a job re-runs, keyset pages newest first, filters, and prompt search in Chinese
  * and English.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isZimageError } from '../../src/errors.js';
@@ -167,6 +172,30 @@ describe.each(BACKENDS)('migrations on %s', (kind) => {
 });
 
 describe('opening the database', () => {
+  it('the embedded database left locked by a process killed with -9 opens at once on the next start', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zimage-lock-'));
+    try {
+      const code = `import(${JSON.stringify(resolve('dist/src/library/db.js'))}).then(async (m) => { await m.openLibraryDb({ dataDir: ${JSON.stringify(dataDir)} }); process.stdout.write('open\\n'); setInterval(() => {}, 1000); });`;
+      const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((ok, fail) => {
+        child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('open')) ok(); });
+        child.once('exit', (c) => fail(new Error(`child exited ${c}`)));
+      });
+      expect(existsSync(join(dataDir, 'db.lock'))).toBe(true);
+      // While it runs, the directory is refused.
+      await expect(openLibraryDb({ dataDir })).rejects.toSatisfy((e) => isZimageError(e, 'DATABASE_LOCKED'));
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      const started = Date.now();
+      const db = await openLibraryDb({ dataDir });
+      expect(Date.now() - started).toBeLessThan(15_000); // well before the lock would count as stale (30 s)
+      await db.close();
+      expect(existsSync(join(dataDir, 'db.lock'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('an unreachable DATABASE_URL is reported with where it points, never with its password', async () => {
     const err = await openLibraryDb({ dataDir: '/nonexistent', url: 'postgres://app:pw-not-to-show@127.0.0.1:1/zimage' }).catch((e: unknown) => e);
     expect(isZimageError(err, 'DATABASE_UNAVAILABLE')).toBe(true);
