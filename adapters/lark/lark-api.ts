@@ -110,7 +110,7 @@ export class LarkApi {
     } catch (err) {
       const e = toLarkError(err, what);
       if (e.failure.kind === 'throttled') {
-        throw new ZimageError('RATE_LIMITED', e.message, { retryAfterMs: e.failure.retryAfterMs ?? 1000 });
+        throw new ZimageError('RATE_LIMITED', e.message, {}, { retryAfterMs: e.failure.retryAfterMs ?? 1000 });
       }
       throw e;
     }

@@ -15,15 +15,15 @@ export type LarkFailure =
   | { kind: 'transient'; code?: number; status?: number; detail: string }
   | { kind: 'rejected'; code?: number; status?: number; detail: string };
 
-/** A failed call, classified. `code` is `LARK_THROTTLED`, `LARK_UNAVAILABLE` or `LARK_REJECTED`. */
+/** A failed call, classified: RATE_LIMITED, PLATFORM_UNAVAILABLE or PLATFORM_REJECTED (src/errors.ts). */
 export class LarkApiError extends ZimageError {
   constructor(readonly failure: LarkFailure, what: string) {
-    const code = failure.kind === 'throttled' ? 'LARK_THROTTLED' : failure.kind === 'transient' ? 'LARK_UNAVAILABLE' : 'LARK_REJECTED';
+    const code = failure.kind === 'throttled' ? 'RATE_LIMITED' : failure.kind === 'transient' ? 'PLATFORM_UNAVAILABLE' : 'PLATFORM_REJECTED';
     const lark = failure.code !== undefined ? ` (code ${failure.code})` : failure.status !== undefined ? ` (HTTP ${failure.status})` : '';
     super(code, `${what}: ${failure.detail}${lark}`, {
       ...(failure.code !== undefined ? { larkCode: failure.code } : {}),
       ...(failure.status !== undefined ? { status: failure.status } : {}),
-    });
+    }, failure.kind === 'throttled' ? { retryAfterMs: failure.retryAfterMs ?? 1000 } : {});
     this.name = 'LarkApiError';
   }
 }

@@ -119,7 +119,7 @@ export class SlackAdapter implements ChatAdapter {
     const ref = decodeRef(message);
     const now = Date.now();
     const hold = this.holds.get(ref.team) ?? 0;
-    if (hold > now) throw new ZimageError('RATE_LIMITED', `chat.update paused for workspace ${ref.team}`, { retryAfterMs: hold - now });
+    if (hold > now) throw new ZimageError('RATE_LIMITED', `chat.update paused for workspace ${ref.team}`, {}, { retryAfterMs: hold - now });
     try {
       await this.edits.chat.update({ channel: ref.channel, ts: ref.ts, ...statusMessage(view, locale) });
     } catch (err) {
@@ -127,7 +127,7 @@ export class SlackAdapter implements ChatAdapter {
       if (seconds === undefined) throw toZimageError(err, 'status edit');
       const retryAfterMs = Math.max(1, seconds) * 1000;
       this.holds.set(ref.team, Date.now() + retryAfterMs);
-      throw new ZimageError('RATE_LIMITED', `chat.update rate limited in workspace ${ref.team}; retry after ${seconds} s`, { retryAfterMs });
+      throw new ZimageError('RATE_LIMITED', `chat.update rate limited in workspace ${ref.team}; retry after ${seconds} s`, {}, { retryAfterMs });
     }
   }
 

@@ -44,11 +44,11 @@ export function cannotPostExplanation(err: unknown, locale: string): string | un
 
 /**
  * Turn a failed Web API call into a ZimageError with a stable code (logged and matched by callers): Slack's
- * refusals (`ok:false`) are SLACK_CANNOT_POST when the conversation shuts the bot out, else SLACK_REJECTED.
+ * refusals (`ok:false`) are CANNOT_POST when the conversation shuts the bot out, else PLATFORM_REJECTED.
  * Anything else (network, HTTP errors) is passed on as it is.
  */
 export function toZimageError(err: unknown, what: string): ZimageError | unknown {
   const code = slackErrorCode(err);
   if (!code) return err;
-  return new ZimageError(CANNOT_POST[code] ? 'SLACK_CANNOT_POST' : 'SLACK_REJECTED', `${what}: Slack said ${code}`, { slackError: code });
+  return new ZimageError(CANNOT_POST[code] ? 'CANNOT_POST' : 'PLATFORM_REJECTED', `${what}: Slack said ${code}`, { slackError: code });
 }

@@ -3,7 +3,7 @@
  * platform's Retry-After (a ZimageError RATE_LIMITED with `retryAfterMs`, thrown by adapters on HTTP 429).
  */
 import type { BackoffOptions, JobsOptions } from 'bullmq';
-import { isZimageError } from '../errors.js';
+import { retryAfterOf } from '../errors.js';
 
 export const DELIVERY_BACKOFF = 'delivery';
 const MAX_DELAY_MS = 15 * 60_000;
@@ -12,8 +12,7 @@ export function deliveryBackoff(attemptsMade: number, _type?: string, err?: Erro
   const backoff = job?.opts?.backoff as BackoffOptions | undefined;
   const base = typeof backoff === 'object' && backoff.delay ? backoff.delay : 1000;
   const exp = Math.min(MAX_DELAY_MS, base * 2 ** Math.max(0, attemptsMade - 1));
-  const retryAfter = isZimageError(err, 'RATE_LIMITED') ? Number(err.params.retryAfterMs ?? 0) : 0;
-  return Math.max(exp, Number.isFinite(retryAfter) ? retryAfter : 0);
+  return Math.max(exp, retryAfterOf(err));
 }
 
 /** Delivery job options for a configuration (DELIVERY_ATTEMPTS, DELIVERY_BACKOFF_MS). */

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { ZimageError } from '../errors.js';
+import { isErrorCode, ZimageError } from '../errors.js';
 import { compiledSibling } from './paths.js';
 import { clearLeftovers, PID_FILE, withDirLock } from './redis-dir.js';
 import type { SupervisorConfig, SupervisorMessage } from './redis-supervisor.js';
@@ -106,10 +106,11 @@ function readyOf(child: ChildProcess, port: number, dir: string): Promise<number
 }
 
 function startError(code: string, message: string, dir: string): ZimageError {
+  const known = isErrorCode(code) ? code : 'REDIS_START_FAILED';
   if (code === 'REDIS_SERVER_MISSING') {
     return new ZimageError(code, 'redis-server was not found on PATH. Install it (Debian/Ubuntu: `sudo apt-get install -y redis-server`, macOS: `brew install redis`) or set REDIS_URL to an existing Redis.');
   }
-  return new ZimageError(code, `${message}; see ${join(dir, 'redis.log')}`);
+  return new ZimageError(known, `${message}; see ${join(dir, 'redis.log')}`);
 }
 
 function killQuietly(pid: number): void {

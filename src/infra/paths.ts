@@ -22,7 +22,7 @@ export function repoRoot(): string {
  * The compiled entry `file` (a thread or process entry) beside the module at `moduleUrl`. From .ts sources
  * (vitest) that is the build's copy under dist/, which must exist: `code` names the error otherwise.
  */
-export function compiledSibling(moduleUrl: string, file: string, code: string): string {
+export function compiledSibling(moduleUrl: string, file: string, code: 'REDIS_SUPERVISOR_NOT_BUILT' | 'ENGINE_NOT_BUILT'): string {
   const here = fileURLToPath(moduleUrl);
   if (!here.endsWith('.ts')) return join(dirname(here), file);
   const compiled = join(repoRoot(), 'dist', relative(repoRoot(), dirname(here)), file);

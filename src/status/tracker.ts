@@ -8,7 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import { statusHeadline } from '../chat/status-text.js';
-import { isZimageError } from '../errors.js';
+import { isZimageError, retryAfterOf } from '../errors.js';
 import { LeaderLock } from '../infra/leader-lock.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
@@ -254,7 +254,7 @@ export class StatusTracker {
             this.deps.hooks?.statusEdit(platform, 'ok');
             if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); pacer.forget(c.message); }
           } catch (err) {
-            const retryAfterMs = isZimageError(err, 'RATE_LIMITED') ? Number(err.params.retryAfterMs ?? 0) : 0;
+            const retryAfterMs = retryAfterOf(err);
             pacer.end(c, false, Date.now(), retryAfterMs);
             this.deps.hooks?.statusEdit(platform, isZimageError(err, 'RATE_LIMITED') ? 'rate_limited' : 'error');
             this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit failed; will retry');

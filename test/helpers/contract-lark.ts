@@ -170,8 +170,8 @@ export class LarkContractDriver extends InboundRecorder {
   }
 
   readonly refusals = {
-    notMember: { code: 'LARK_REJECTED', says: '230002', inject: () => { this.fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }]); } },
-    invalid: { code: 'LARK_REJECTED', says: '230001', inject: () => { this.fake.replyFailures.push([400, { code: 230001, msg: 'Your request contains an invalid request parameter.' }]); } },
-    editGone: { code: 'LARK_REJECTED', says: '230011', inject: () => { this.fake.patchFailures.push([400, { code: 230011, msg: 'The message was withdrawn.' }]); } },
+    notMember: { code: 'PLATFORM_REJECTED' as const, says: '230002', inject: () => { this.fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }]); } },
+    invalid: { code: 'PLATFORM_REJECTED' as const, says: '230001', inject: () => { this.fake.replyFailures.push([400, { code: 230001, msg: 'Your request contains an invalid request parameter.' }]); } },
+    editGone: { code: 'PLATFORM_REJECTED' as const, says: '230011', inject: () => { this.fake.patchFailures.push([400, { code: 230011, msg: 'The message was withdrawn.' }]); } },
   };
 }

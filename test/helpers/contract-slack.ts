@@ -160,9 +160,9 @@ export class SlackContractDriver extends InboundRecorder {
 
   /** Permanent refusals: the bot is not in the conversation, the request is invalid, the message is gone. */
   readonly refusals = {
-    notMember: { code: 'SLACK_CANNOT_POST', says: 'not_in_channel', inject: () => this.fake.fail('chat.postMessage', { error: 'not_in_channel' }) },
-    invalid: { code: 'SLACK_REJECTED', says: 'invalid_blocks', inject: () => this.fake.fail('chat.postMessage', { error: 'invalid_blocks' }) },
-    editGone: { code: 'SLACK_REJECTED', says: 'message_not_found', inject: () => this.fake.fail('chat.update', { error: 'message_not_found' }) },
+    notMember: { code: 'CANNOT_POST' as const, says: 'not_in_channel', inject: () => this.fake.fail('chat.postMessage', { error: 'not_in_channel' }) },
+    invalid: { code: 'PLATFORM_REJECTED' as const, says: 'invalid_blocks', inject: () => this.fake.fail('chat.postMessage', { error: 'invalid_blocks' }) },
+    editGone: { code: 'PLATFORM_REJECTED' as const, says: 'message_not_found', inject: () => this.fake.fail('chat.update', { error: 'message_not_found' }) },
   };
 
   private send(body: string, contentType: string): Promise<Response> {

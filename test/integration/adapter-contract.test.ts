@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusHeadline } from '../../src/chat/status-text.js';
 import type { ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/types.js';
-import { isZimageError, type ZimageError } from '../../src/errors.js';
+import { isZimageError, type ErrorCode, type ZimageError } from '../../src/errors.js';
 import { LarkContractDriver } from '../helpers/contract-lark.js';
 import { PlaygroundContractDriver } from '../helpers/contract-playground.js';
 import { until, type ShownMessage } from '../helpers/contract-common.js';
@@ -18,7 +18,7 @@ import { SlackContractDriver } from '../helpers/contract-slack.js';
 
 const L = 'en';
 
-interface Refusal { code: string; says: string; inject(): void }
+interface Refusal { code: ErrorCode; says: string; inject(): void }
 
 /** What a driver offers: the adapter on its fake platform, inbound as the platform sends it, and what the platform got. */
 interface ContractDriver {
@@ -193,7 +193,7 @@ describe.each(faultyDrivers)('ChatAdapter contract, platform faults: $name', ({ 
     d.failNextEditRateLimited(7);
     const { err, ms } = await rejection(d.adapter.updateStatus(message, generating(job), L));
     expect(isZimageError(err, 'RATE_LIMITED')).toBe(true);
-    expect((err as ZimageError).params.retryAfterMs).toBe(7000);
+    expect((err as ZimageError).retryAfterMs).toBe(7000);
     expect(ms).toBeLessThan(1500);
     const [status] = await d.messages();
     expect(status!.text).toContain(statusHeadline(queued(job), L));

@@ -99,7 +99,7 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     const sent = fake.sent.length;
     fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }], [400, { code: 230002, msg: 'again' }]);
     const err = await adapter.reply(thread, 'x').catch((e: unknown) => e);
-    expect(isZimageError(err, 'LARK_REJECTED')).toBe(true);
+    expect(isZimageError(err, 'PLATFORM_REJECTED')).toBe(true);
     expect((err as Error).message).toContain('Bot/User can NOT be out of the chat. (code 230002)');
     expect(fake.replyFailures).toHaveLength(1);
     fake.replyFailures.length = 0;
@@ -111,7 +111,7 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     fake.patchFailures.push([429, { code: 99991400, msg: 'slow down' }, { 'x-ogw-ratelimit-reset': '3' }] as never);
     const err = await adapter.updateStatus(ref, { phase: 'generating', jobId: 'jp1', image: 1, count: 1, step: 1, steps: 8 }, 'en').catch((e: unknown) => e);
     expect(isZimageError(err, 'RATE_LIMITED')).toBe(true);
-    expect((err as { params: { retryAfterMs: number } }).params.retryAfterMs).toBe(3000);
+    expect((err as { retryAfterMs: number }).retryAfterMs).toBe(3000);
     await adapter.updateStatus(ref, { phase: 'generating', jobId: 'jp1', image: 1, count: 1, step: 2, steps: 8 }, 'en');
     expect(FakeLark.title(fake.patches.at(-1)!.card)).toBe('Generating — step 2/8');
   });
@@ -151,7 +151,7 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
   it('an upload that keeps returning no image_key fails clearly (delivery retries later)', async () => {
     fake.uploadFailures.push(...Array.from({ length: 3 }, () => [200, { code: 234006, msg: 'The file size exceed the max value.' }] as [number, Record<string, unknown>]));
     const err = await adapter.postImage(thread, image(1), 'en').catch((e: unknown) => e);
-    expect(isZimageError(err, 'LARK_UNAVAILABLE')).toBe(true);
+    expect(isZimageError(err, 'PLATFORM_UNAVAILABLE')).toBe(true);
     expect((err as Error).message).toMatch(/no image_key/);
   });
 

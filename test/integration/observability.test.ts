@@ -112,7 +112,7 @@ describe('delivery faults', () => {
     let n = 0;
     pg.postImage = async (thread, image, locale) => {
       const step = plan[Math.min(n++, plan.length - 1)];
-      if (step === '429') throw new ZimageError('RATE_LIMITED', 'HTTP 429 from the platform', { retryAfterMs: 200 });
+      if (step === '429') throw new ZimageError('RATE_LIMITED', 'HTTP 429 from the platform', {}, { retryAfterMs: 200 });
       if (step === '503') throw new Error('HTTP 503 Service Unavailable');
       return real(thread, image, locale);
     };

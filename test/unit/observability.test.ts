@@ -91,7 +91,7 @@ describe('delivery backoff', () => {
   it('is exponential and never shorter than Retry-After', () => {
     expect(deliveryBackoff(1, 'delivery', new Error('500'), job)).toBe(1000);
     expect(deliveryBackoff(3, 'delivery', new Error('500'), job)).toBe(4000);
-    expect(deliveryBackoff(1, 'delivery', new ZimageError('RATE_LIMITED', '429', { retryAfterMs: 30_000 }), job)).toBe(30_000);
+    expect(deliveryBackoff(1, 'delivery', new ZimageError('RATE_LIMITED', '429', {}, { retryAfterMs: 30_000 }), job)).toBe(30_000);
     expect(deliveryBackoff(30, 'delivery', new Error('500'), job)).toBe(15 * 60_000);
   });
 });

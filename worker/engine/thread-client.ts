@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ZimageError } from '../../src/errors.js';
+import { isErrorCode, ZimageError } from '../../src/errors.js';
 import { compiledSibling } from '../../src/infra/paths.js';
 import type { FromThread, SerializedError, ThreadOp, ThreadOps, ThreadRole, ToThread } from './thread-protocol.js';
 
@@ -16,7 +16,7 @@ export function threadEntryUrl(moduleUrl: string = import.meta.url): URL {
 }
 
 export function reviveError(e: SerializedError): Error {
-  return e.code ? new ZimageError(e.code, e.message, e.params ?? {}) : new Error(e.message);
+  return isErrorCode(e.code) ? new ZimageError(e.code, e.message, e.params ?? {}) : new Error(e.message);
 }
 
 interface PendingCall {
