@@ -19,8 +19,8 @@ import { deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queu
 import { channelKindOf, type GenerateJobData, type GenerateProgress, type ImageMetadata, type StoredImage } from '../src/jobs/types.js';
 import { workUnits } from '../src/status/line.js';
 import { encodeFailure } from '../src/status/failure.js';
-import { recordSpeed } from '../src/status/speed.js';
-import { heartbeat, removeWorker } from '../src/status/workers.js';
+import { recordSpeed } from '../src/jobs/speed.js';
+import { heartbeat, removeWorker } from '../src/jobs/workers.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
 import { encodeImage, imageExt, warmUpEncoder } from './encode-image.js';
 

@@ -8,7 +8,7 @@ import { createAssetStore } from '../assets/create-store.js';
 import { AssetRetention } from '../assets/retention.js';
 import { ActionRouter } from '../bot/actions.js';
 import { RequestRouter } from '../bot/request-router.js';
-import { BotSubcommands } from '../bot/subcommand.js';
+import { BotSubcommands } from '../commands/subcommand.js';
 import { IndexWriter } from '../library/index-writer.js';
 import { ImageLibrary } from '../library/library.js';
 import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';

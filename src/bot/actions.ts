@@ -14,7 +14,7 @@ import type { Queues } from '../jobs/queues.js';
 import { channelKindOf, type GenerateParams, type JobOrigin } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { EVENT_TTL_S } from './request-router.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import { endJob } from './job-end.js';
 import { queueGeneration } from './queue-generation.js';

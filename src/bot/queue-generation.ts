@@ -1,8 +1,8 @@
 /** Admission (role limits + quota) and queueing in one step: used by commands, buttons and schedules. */
 import type { GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { QuotaService, Standing } from '../quota/service.js';
-import { admit, type AdmissionInput } from './admission.js';
+import { admit, type AdmissionInput } from '../quota/admission.js';
 import { submitGeneration, unqueue, type SubmitDeps } from './submit.js';
 
 export interface QueueOptions {

@@ -14,7 +14,7 @@ import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import { channelKindOf, type GenerateJobData, type GenerateParams, type JobOrigin } from '../jobs/types.js';
 import type { PromptTokenizer } from '../model/prompt-tokenizer.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import type { StatusStore } from '../status/status-store.js';
 import { parseInvocation, type Invocation } from '../templates/invocation.js';
@@ -22,8 +22,8 @@ import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
 import { queueGeneration, type QueueOptions } from './queue-generation.js';
 import type { Identity, Standing } from '../quota/service.js';
-import { rateRefusal, type AdmissionInput } from './admission.js';
-import type { BotSubcommands } from './subcommand.js';
+import { rateRefusal, type AdmissionInput } from '../quota/admission.js';
+import type { BotSubcommands } from '../commands/subcommand.js';
 
 /**
  * Platform retries arrive for hours (Lark re-pushes for about 7 h; Slack's last retry is 5 min after the

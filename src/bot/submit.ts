@@ -15,8 +15,8 @@ import { newJobId } from '../jobs/job-id.js';
 import type { Keys } from '../jobs/keys.js';
 import { generateJobOptions, type Queues } from '../jobs/queues.js';
 import type { ChargeInfo, GenerateJobData, GenerateParams, JobOrigin } from '../jobs/types.js';
-import { fairRank } from './fair-share.js';
-import { jobPriority, type Lane } from './priority.js';
+import { fairRank } from '../jobs/fair-share.js';
+import { jobPriority, type Lane } from '../jobs/priority.js';
 import { quickPlace } from '../status/quick-place.js';
 import type { StatusStore } from '../status/status-store.js';
 

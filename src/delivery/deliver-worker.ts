@@ -11,7 +11,7 @@ import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
-import type { DeliveryPath, ObservabilityHooks } from '../observability/hooks.js';
+import type { DeliveryPath, ObservabilityHooks } from '../jobs/hooks.js';
 import { deliveryBackoff } from './backoff.js';
 import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';

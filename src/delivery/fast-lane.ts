@@ -14,7 +14,7 @@ import type { DeliverJobData } from '../jobs/types.js';
 import type { DeliverWorker } from './deliver-worker.js';
 import { FAST_LANE, type Offer } from './handoff.js';
 import { DELIVERY_BACKOFF, deliveryBackoff } from './backoff.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 
 export interface FastLaneOptions {
   /** A connection of its own: BRPOP blocks it. */

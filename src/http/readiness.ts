@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Keys } from '../jobs/keys.js';
-import { liveWorkers } from '../status/workers.js';
+import { liveWorkers } from '../jobs/workers.js';
 
 export interface Readiness {
   ready: boolean;

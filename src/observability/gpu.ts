@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import type { Redis } from 'ioredis';
 import type { Deadline } from '../infra/deadline.js';
 import type { Keys } from '../jobs/keys.js';
-import { WORKER_TTL_MS } from '../status/workers.js';
+import { WORKER_TTL_MS } from '../jobs/workers.js';
 
 export interface GpuSample {
   /** Per GPU visible to the worker. */

@@ -5,7 +5,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
-import type { SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandHandler } from '../commands/subcommand.js';
 import type { Config } from '../config.js';
 import { isZimageError } from '../errors.js';
 import type { HttpServer } from '../http/server.js';
@@ -16,7 +16,7 @@ import type { DeliverJobData } from '../jobs/types.js';
 import type { StatusStore } from '../status/status-store.js';
 import { Alerter } from './alerts.js';
 import { DeadLetters } from './dead-letters.js';
-import type { DeliveryFailure, DeliveryPath, ObservabilityHooks } from './hooks.js';
+import type { DeliveryFailure, DeliveryPath, ObservabilityHooks } from '../jobs/hooks.js';
 import { BotMetrics, type EditResult } from './metrics.js';
 import { RecentJobs, type JobOutcome } from './recent-jobs.js';
 import { registerMetricsRoute, registerStatusRoute } from './routes.js';
@@ -137,5 +137,5 @@ export class Observability implements ObservabilityHooks {
   }
 }
 
-export type { ObservabilityHooks } from './hooks.js';
-export { NO_HOOKS } from './hooks.js';
+export type { ObservabilityHooks } from '../jobs/hooks.js';
+export { NO_HOOKS } from '../jobs/hooks.js';

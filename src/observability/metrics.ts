@@ -7,14 +7,14 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Keys } from '../jobs/keys.js';
-import { WORKER_TTL_MS } from '../status/workers.js';
+import { WORKER_TTL_MS } from '../jobs/workers.js';
 import type { DeadLetters } from './dead-letters.js';
 import { readGpuSamples } from './gpu.js';
 import { workerBeats } from './snapshot.js';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
 
-export type EditResult = 'ok' | 'rate_limited' | 'error';
+export type { EditResult } from '../jobs/hooks.js';
 
 export interface MetricsSources {
   redis: Redis;

@@ -4,7 +4,7 @@
  */
 import type { BotRequest } from '../chat/types.js';
 import { t } from '../i18n/index.js';
-import type { SubcommandContext, SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { opsReport } from './ops-text.js';
 import type { OpsSnapshot } from './snapshot.js';
 

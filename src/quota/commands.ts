@@ -3,7 +3,7 @@
  * Members see their own standing; managers change limits and roles; admins grant and revoke manager.
  * Every change is written to the audit log.
  */
-import type { SubcommandContext, SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { t } from '../i18n/index.js';
 import type { AuditLog } from './audit.js';
 import { resetText } from './format.js';

@@ -3,7 +3,7 @@
  * `schedule list`, `schedule pause|resume|remove <id>` — managers only. A value with `|` rotates: one item
  * per run, in order.
  */
-import type { SubcommandContext, SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { t } from '../i18n/index.js';
 import type { AuditLog } from '../quota/audit.js';
 import type { QuotaService } from '../quota/service.js';

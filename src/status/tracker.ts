@@ -12,18 +12,18 @@ import { isZimageError, retryAfterOf } from '../errors.js';
 import { LeaderLock } from '../infra/leader-lock.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { Keys } from '../jobs/keys.js';
 import type { GenerateJobData } from '../jobs/types.js';
 import { EditPacer, type EditCandidate } from './edit-pacer.js';
 import { failureView } from './failure.js';
 import { estimateMs, placesInLine } from './line.js';
 import { LineReader } from './line-reader.js';
-import { readSpeed } from './speed.js';
+import { readSpeed } from '../jobs/speed.js';
 import { endJob } from '../bot/job-end.js';
 import type { QuotaService } from '../quota/service.js';
 import type { StatusRecord, StatusStore } from './status-store.js';
-import { liveWorkers } from './workers.js';
+import { liveWorkers } from '../jobs/workers.js';
 
 /** How long a failed job may wait for its failure delivery before the tracker reports it itself. */
 const FAILURE_GRACE_MS = 5000;

@@ -1,5 +1,5 @@
 /** `/zimage templates` (everyone) and `/zimage reload` (managers): the preset list and on-demand reload. */
-import type { SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandHandler } from '../commands/subcommand.js';
 import { t } from '../i18n/index.js';
 import type { QuotaPolicy } from '../quota/policy.js';
 import type { QuotaService } from '../quota/service.js';

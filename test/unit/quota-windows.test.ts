@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseLimit } from '../../src/quota/limits.js';
 import { localClock, windowAt } from '../../src/quota/windows.js';
-import { jobPriority } from '../../src/bot/priority.js';
+import { jobPriority } from '../../src/jobs/priority.js';
 
 const at = (iso: string): number => Date.parse(iso);
 

@@ -2,8 +2,10 @@
  * What core code tells observability. Core files take an optional `ObservabilityHooks` and call it at
  * the few places where something worth counting happens; the hooks never throw into their caller.
  */
-import type { DeliverJobData } from '../jobs/types.js';
-import type { EditResult } from './metrics.js';
+import type { DeliverJobData } from './types.js';
+
+/** How one status edit went. */
+export type EditResult = 'ok' | 'rate_limited' | 'error';
 
 export interface DeliveryFailure {
   data: DeliverJobData;

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Keys } from '../jobs/keys.js';
+import type { Keys } from './keys.js';
 
 /** Weight of the newest sample in the rolling average of milliseconds per work unit. */
 const ALPHA = 0.3;

@@ -10,7 +10,7 @@
  *   slot 1 and runs next — a flood in one workspace cannot push another workspace's people behind it.
  */
 import type { Redis } from 'ioredis';
-import type { Keys } from '../jobs/keys.js';
+import type { Keys } from './keys.js';
 import { WAITING_TTL_S } from '../quota/store.js';
 
 // KEYS: my waiting set, my admitted-but-unranked set, the workspace's waiting people (zset: person → weight).

@@ -4,7 +4,7 @@
  * Register one with `BotSubcommands.add` when the bot is composed (src/app/bot-app.ts).
  */
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
-import { botSubcommand, buildRegistry, helpCommand, type SubcommandRegistry } from '../commands/index.js';
+import { botSubcommand, buildRegistry, helpCommand, type SubcommandRegistry } from './index.js';
 
 export interface SubcommandContext {
   request: BotRequest;

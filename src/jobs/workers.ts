@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Keys } from '../jobs/keys.js';
+import type { Keys } from './keys.js';
 
 /** A worker is live while its heartbeat is younger than this. */
 export const WORKER_TTL_MS = 10_000;

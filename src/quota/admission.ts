@@ -7,8 +7,8 @@ import type { BotRequest } from '../chat/types.js';
 import { t } from '../i18n/index.js';
 import { newJobId } from '../jobs/job-id.js';
 import type { ChargeInfo, GenerateParams } from '../jobs/types.js';
-import { imagesText, resetText } from '../quota/format.js';
-import type { QuotaService, Standing } from '../quota/service.js';
+import { imagesText, resetText } from './format.js';
+import type { QuotaService, Standing } from './service.js';
 
 export type Admission =
   | { ok: true; jobId: string; charge: ChargeInfo; weight: number }
