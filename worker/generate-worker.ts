@@ -18,7 +18,7 @@ import { handOff } from '../src/delivery/handoff.js';
 import { deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
 import { channelKindOf, type GenerateJobData, type GenerateProgress, type ImageMetadata, type StoredImage } from '../src/jobs/types.js';
 import { workUnits } from '../src/status/line.js';
-import { encodeFailure } from '../src/status/failure.js';
+import { encodeFailure } from '../src/jobs/failure.js';
 import { recordSpeed } from '../src/jobs/speed.js';
 import { heartbeat, removeWorker } from '../src/jobs/workers.js';
 import type { Engine, EngineInfo } from './engine/engine.js';
@@ -206,7 +206,7 @@ export class GenerateWorker {
       if (!final) throw err;
       const failCode = signal?.aborted ? 'CANCELLED' : code;
       await handOff(this.o.connection, this.o.keys, this.o.queues.deliver, { kind: 'failure', jobId, origin, code: failCode, detail }, this.deliverOptions);
-      throw new UnrecoverableError(encodeFailure(failCode, detail));
+      throw new UnrecoverableError(encodeFailure({ code: failCode, detail }));
     }
   }
 }

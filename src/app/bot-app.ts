@@ -6,8 +6,9 @@ import type { Redis } from 'ioredis';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { createAssetStore } from '../assets/create-store.js';
 import { AssetRetention } from '../assets/retention.js';
-import { ActionRouter } from '../bot/actions.js';
-import { RequestRouter } from '../bot/request-router.js';
+import { ActionRouter } from '../intake/actions.js';
+import { Intake } from '../intake/pipeline.js';
+import { JobLifecycle } from '../jobs/lifecycle.js';
 import { BotSubcommands } from '../commands/subcommand.js';
 import { IndexWriter } from '../library/index-writer.js';
 import { ImageLibrary } from '../library/library.js';
@@ -40,7 +41,7 @@ import { scheduleCommand } from '../schedules/commands.js';
 import { ScheduleRunner } from '../schedules/runner.js';
 import { ScheduleService } from '../schedules/service.js';
 import { ScheduleStore } from '../schedules/store.js';
-import { StatusStore } from '../status/status-store.js';
+import { StatusStore } from '../jobs/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
 import { startLine } from './start-line.js';
@@ -72,7 +73,8 @@ export class BotApp {
   readonly redis: Redis;
   readonly queues: Queues;
   readonly store: StatusStore;
-  readonly router: RequestRouter;
+  readonly intake: Intake;
+  readonly lifecycle: JobLifecycle;
   readonly settings: SettingsSource;
   readonly quota: QuotaService;
   readonly templates: TemplateLibrary;
@@ -143,9 +145,13 @@ export class BotApp {
     this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
     const scheduleRedis = createRedis(o.redisUrl, 'zimage-schedules', { watch });
     this.connections.push(scheduleRedis);
+    this.lifecycle = new JobLifecycle({
+      redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, quota: this.quota, adapters: this.adapters, log,
+      // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
+      onEnded: () => this.tracker.nudge(),
+    });
     this.scheduleRunner = new ScheduleRunner({
-      connection: scheduleRedis, prefix, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store,
-      schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log,
+      connection: scheduleRedis, prefix, lifecycle: this.lifecycle, schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules: () => rules, log,
     });
     this.subcommands.add(scheduleCommand({
       service: this.schedules, store: scheduleStore, templates: this.templates, quota: this.quota, audit, rules, defaultTz: () => policy.timezone,
@@ -153,16 +159,15 @@ export class BotApp {
     }));
     registerAdminRoutes(this.http, config.env.ADMIN_TOKEN, this.templates, this.settings);
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
-    this.router = new RequestRouter({
-      redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
-      rules, templates: this.templates, maxTokens: config.settings.generation.maxTokens, defaultLocale: config.settings.locale ?? config.env.LOCALE,
-      subcommands: this.subcommands, quota: this.quota, hooks: this.obs,
-      workspaceLocale: (platform, workspace) => this.settings.current().workspaceLocales[`${platform}:${workspace}`],
-      tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), log,
+    this.intake = new Intake({
+      keys: this.keys, adapters: this.adapters, lifecycle: this.lifecycle, quota: this.quota, templates: this.templates, subcommands: this.subcommands,
+      rules: () => rules, maxTokens: () => this.settings.current().generation.maxTokens,
+      localeOf: (req) => this.settings.current().workspaceLocales[`${req.platform}:${req.workspace}`] ?? req.locale ?? config.settings.locale ?? config.env.LOCALE,
+      tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), hooks: this.obs, log,
     });
-    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters, quota: this.quota, hooks: this.obs, log });
+    this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({
-      redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, quota: this.quota,
+      redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, lifecycle: this.lifecycle,
       tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs,
       editsPerMinute: config.settings.status.editsPerMinute, hooks: this.obs, log,
     });
@@ -170,10 +175,8 @@ export class BotApp {
     const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver', { watch });
     this.connections.push(deliverRedis);
     this.deliver = new DeliverWorker({
-      connection: deliverRedis, prefix, keys: this.keys, store: this.store, quota: this.quota, assets, adapters: this.adapters, hooks: this.obs, log,
+      connection: deliverRedis, prefix, keys: this.keys, store: this.store, lifecycle: this.lifecycle, assets, adapters: this.adapters, hooks: this.obs, log,
       index: this.indexWriter,
-      // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
-      onEnded: () => this.tracker.nudge(),
     });
     const laneRedis = createRedis(o.redisUrl, 'zimage-fast-lane', { watch });
     this.connections.push(laneRedis);
@@ -207,7 +210,7 @@ export class BotApp {
   async start(): Promise<void> {
     const { config } = this.o;
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
-    await this.router.warmUp();
+    await this.intake.warmUp();
     // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).
     await untilReady(this.redis);
     // The image index opens (and migrates) while the rest starts; deliveries wait for it. Not before Redis
@@ -217,7 +220,7 @@ export class BotApp {
     const loaded = await this.templates.reload();
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();
-    const inbound = { onRequest: (req: BotRequest) => this.router.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
+    const inbound = { onRequest: (req: BotRequest) => this.intake.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
     await library;
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();

@@ -1,6 +1,6 @@
 /**
  * The bot side of `deliver`: posts a finished job's images into its thread (each image once, even when a
- * delivery is retried), then records the final status for the tracker to show. Platform errors throw, so
+ * delivery is retried), then records how the job ended through the job lifecycle (src/jobs/lifecycle.ts). Platform errors throw, so
  * BullMQ retries with backoff; nothing is lost while the bot is down because the job waits in Redis.
  * Most deliveries arrive through the fast lane (fast-lane.ts, handoff.ts) and run `deliver` directly; the
  * `deliver` job is then only the durable fallback and finds the work done.
@@ -8,7 +8,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
-import type { ChatAdapter, StatusView } from '../chat/types.js';
+import type { ChatAdapter } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { DeliveryPath, ObservabilityHooks } from '../jobs/hooks.js';
@@ -17,10 +17,8 @@ import type { Keys } from '../jobs/keys.js';
 import { DELIVER_QUEUE } from '../jobs/queues.js';
 import type { DeliverJobData, StoredImage } from '../jobs/types.js';
 import { t } from '../i18n/index.js';
-import { failureText } from '../status/failure.js';
-import { endJob } from '../bot/job-end.js';
-import type { QuotaService } from '../quota/service.js';
-import type { StatusStore } from '../status/status-store.js';
+import { endOfFailure, type JobEnd, type JobLifecycle } from '../jobs/lifecycle.js';
+import type { StatusStore } from '../jobs/status-store.js';
 
 const DELIVERED_TTL_S = 7 * 24 * 3600;
 /** How long the durable job waits before looking again while the fast lane holds a delivery. */
@@ -31,14 +29,12 @@ export interface DeliverDeps {
   prefix: string;
   keys: Keys;
   store: StatusStore;
-  quota: QuotaService;
+  lifecycle: JobLifecycle;
   assets: AssetStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
   hooks?: ObservabilityHooks;
   log: Logger;
   concurrency?: number;
-  /** Called when a job's final state was recorded (the status tracker shows it without waiting a tick). */
-  onEnded?: () => void;
   /** The image index (src/library/index-writer.ts): a delivered job's rows are written as its images are posted. */
   index?: { record(images: readonly StoredImage[]): Promise<void> };
 }
@@ -70,9 +66,9 @@ export class DeliverWorker {
     try {
       await this.d.hooks?.deliveryFailed({ data: job.data, deliveryId: job.id ?? '', attemptsMade: job.attemptsMade, error: err, final });
       if (!final) return;
-      // Tell the requester if the platform comes back (the tracker keeps trying the final edit); refund the quota.
+      // Tell the requester if the platform comes back (the tracker keeps trying the final edit); the charge goes back.
       const rec = await this.d.store.get(jobId);
-      await endJob(this.d, jobId, { phase: 'failed', jobId, reason: failureText('DELIVERY_FAILED', '', origin.locale) }, {
+      await this.d.lifecycle.end(jobId, { kind: 'dead_lettered' }, {
         jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt: rec?.acceptedAt ?? job.timestamp,
       });
     } catch (e) {
@@ -108,7 +104,7 @@ export class DeliverWorker {
     if (!adapter) throw new Error(`platform ${origin.platform} is not configured in this bot`);
     // The record is read alongside the posting: this is on the user's critical path.
     const recP = this.d.store.get(jobId).catch(() => null);
-    let view: StatusView;
+    let end: JobEnd;
     if (data.kind === 'result') {
       // One idempotent write of the job's rows, alongside the posting (it never throws: see IndexWriter).
       const indexed = this.d.index?.record(data.images);
@@ -119,21 +115,20 @@ export class DeliverWorker {
         await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
       }
       await indexed;
-      view = { phase: 'done', jobId, images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? o.queuedAt)) };
-    } else if (data.code === 'CANCELLED') {
-      view = { phase: 'cancelled', jobId };
+      end = { kind: 'delivered', images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? o.queuedAt)) };
     } else {
-      view = { phase: 'failed', jobId, reason: failureText(data.code, data.detail ?? '', origin.locale) };
-      if (origin.schedule && !(await this.alreadyReported(jobId))) {
-        await adapter.reply(origin.thread, t(origin.locale, 'schedules.run_failed', { owner: origin.userName ?? origin.user, id: origin.schedule.id, reason: view.reason }));
-      }
+      end = endOfFailure(data.code);
+      // The detail (what the engine said) is for operators; people see the code's plain words and a reference.
+      if (end.kind === 'failed') this.d.log.warn({ jobId, code: data.code, detail: data.detail }, 'generation failed');
     }
     const acceptedAt = (await recP)?.acceptedAt ?? o.queuedAt;
-    await endJob(this.d, jobId, view, {
+    const view = await this.d.lifecycle.end(jobId, end, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt,
     });
+    if (view.phase === 'failed' && origin.schedule && !(await this.alreadyReported(jobId))) {
+      await adapter.reply(origin.thread, t(origin.locale, 'schedules.run_failed', { owner: origin.userName ?? origin.user, id: origin.schedule.id, reason: view.reason }));
+    }
     await this.d.connection.set(this.d.keys.deliveryDone(jobId), '1', 'EX', DELIVERED_TTL_S);
-    this.d.onEnded?.();
     await this.d.hooks?.jobEnded(data, acceptedAt, o.path).catch(() => undefined);
     this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }

@@ -1,4 +1,5 @@
 /** Shapes that travel through the `generate` and `deliver` queues. JSON-safe by construction. */
+import type { ErrorCode } from '../errors.js';
 
 /** What the user asked for, after parsing and defaults. One job makes `count` images with seeds seed, seed+1, … */
 export interface GenerateParams {
@@ -125,4 +126,4 @@ export interface StoredImage {
 /** Payload of a `deliver` job: a finished generation, or a clear failure. */
 export type DeliverJobData =
   | { kind: 'result'; jobId: string; origin: JobOrigin; images: StoredImage[] }
-  | { kind: 'failure'; jobId: string; origin: JobOrigin; code: string; detail?: string };
+  | { kind: 'failure'; jobId: string; origin: JobOrigin; code: ErrorCode; detail?: string };

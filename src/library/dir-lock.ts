@@ -5,7 +5,7 @@
  * so a holder that was killed is recognised at once on the same machine and its lock taken over; elsewhere a
  * lock nobody refreshes counts as abandoned after LOCK_STALE_MS.
  */
-import { readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -14,6 +14,11 @@ import type { Logger } from '../infra/logger.js';
 import { isAlive } from '../infra/redis-dir.js';
 
 const LOCK_STALE_MS = 30_000;
+/**
+ * A live holder writes its name into the lock right after making it, and removes it right before removing the
+ * lock: a lock without a name older than this was left by a process that died in between.
+ */
+const NAMELESS_MS = 3000;
 const OWNER = /^owner-(.+)-(\d+)$/;
 
 function lockedMessage(dir: string): string {
@@ -25,6 +30,14 @@ function clearDeadHolder(lockDir: string, log: Logger | undefined): boolean {
   let entries: string[];
   try { entries = readdirSync(lockDir); } catch { return true; } // gone meanwhile: try again
   const me = hostname();
+  if (!entries.some((name) => OWNER.test(name))) {
+    let age = 0;
+    try { age = Date.now() - statSync(lockDir).mtimeMs; } catch { return true; }
+    if (age < NAMELESS_MS) return false;
+    log?.warn({ ageMs: Math.round(age) }, 'image index: taking over a lock whose holder left without removing it');
+    try { rmdirSync(lockDir); } catch { /* someone else was faster */ }
+    return true;
+  }
   for (const name of entries) {
     const m = OWNER.exec(name);
     if (!m || m[1] !== me || isAlive(Number(m[2]))) continue;

@@ -13,7 +13,7 @@ import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
 import type { Queues } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
-import type { StatusStore } from '../status/status-store.js';
+import type { StatusStore } from '../jobs/status-store.js';
 import { Alerter } from './alerts.js';
 import { DeadLetters } from './dead-letters.js';
 import type { DeliveryFailure, DeliveryPath, ObservabilityHooks } from '../jobs/hooks.js';

@@ -3,28 +3,29 @@
  * thread in the schedule's channel, and queues the job below every person's (lane "scheduled"). Scheduled
  * runs are not charged to the owner's quota. Problems are reported in the channel, addressed to the owner.
  */
-import { randomInt } from 'node:crypto';
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { submitGeneration, type SubmitDeps } from '../bot/submit.js';
 import type { ChatAdapter } from '../chat/types.js';
 import type { CommandRules } from '../commands/index.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
-import { channelKindOf, type JobOrigin } from '../jobs/types.js';
+import type { JobLifecycle } from '../jobs/lifecycle.js';
+import { originOf, settle } from '../intake/origin.js';
 import type { TemplateLibrary } from '../templates/library.js';
 import { prepareTemplate } from '../templates/prepare.js';
 import { SCHEDULES_QUEUE, type ScheduleRunData } from './service.js';
 import type { ScheduleDef, ScheduleStore } from './store.js';
 
-export interface RunnerDeps extends Omit<SubmitDeps, 'adapter'> {
+export interface RunnerDeps {
   connection: Redis;
+  lifecycle: JobLifecycle;
   prefix: string;
   schedules: ScheduleStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
   templates: TemplateLibrary;
-  rules: CommandRules;
+  /** The grammar's rules, read at each run (they follow the settings file). */
+  rules: () => CommandRules;
   log: Logger;
 }
 
@@ -64,17 +65,16 @@ export class ScheduleRunner {
     const L = def.locale;
     const title = t(L, 'schedules.run_title', { template: def.template, id: def.id, run });
     const thread = await adapter.startThread(def.workspace, def.channel, title);
-    const prepared = prepareTemplate(this.d.templates, { template: def.template, vars: varsForRun(def, run), flags: '' }, this.d.rules, L);
+    const prepared = prepareTemplate(this.d.templates, { template: def.template, vars: varsForRun(def, run), flags: '' }, this.d.rules(), L);
     if (!prepared.ok) {
       await adapter.reply(thread, t(L, 'schedules.run_failed', { owner: def.ownerName ?? def.owner, id: def.id, reason: prepared.reply }));
       return null;
     }
-    const origin: JobOrigin = {
-      platform: def.platform, workspace: def.workspace, channel: def.channel, channelKind: channelKindOf(def.channelKind), thread, user: def.owner, locale: L,
-      eventId: `schedule:${job.id}`, schedule: { id: def.id, owner: def.owner }, ...(def.ownerName ? { userName: def.ownerName } : {}),
-    };
-    const params = { ...prepared.params, seed: prepared.params.seed ?? randomInt(0, 2 ** 32) };
-    const { jobId } = await submitGeneration({ ...this.d, adapter }, origin, params, { lane: 'scheduled', extra: prepared.extra });
+    const origin = originOf(
+      { platform: def.platform, workspace: def.workspace, channel: def.channel, channelKind: def.channelKind, thread, user: def.owner, ...(def.ownerName ? { userName: def.ownerName } : {}) },
+      { locale: L, eventId: `schedule:${job.id}`, schedule: { id: def.id, owner: def.owner } },
+    );
+    const { jobId } = await this.d.lifecycle.submit(origin, settle(prepared.params), { lane: 'scheduled', extra: prepared.extra });
     this.d.log.info({ scheduleId: def.id, run, jobId }, 'scheduled run queued');
     return jobId;
   }

@@ -1,24 +1,19 @@
 import type { StatusView } from '../chat/types.js';
+import { ERROR_CATALOG, type ErrorCode } from '../errors.js';
 import { messageText, t } from '../i18n/index.js';
+import type { Failure } from '../jobs/failure.js';
 
-/** Failure reasons travel as `CODE: detail` (BullMQ keeps only a string); known codes get a worded reason. */
-export function encodeFailure(code: string, detail: string): string {
-  return `${code}: ${detail}`;
+/**
+ * The words people see for a failed job: `failure.<CODE>` where the code has its own text, else the general
+ * one; always with the job's id as a reference an operator can look up (the detail is in the logs).
+ */
+export function failureText(code: ErrorCode, ref: string, locale: string): string {
+  const own = ERROR_CATALOG[code].userFacing && messageText(locale, `failure.${code}`) !== undefined;
+  return t(locale, 'failure.with_reference', { reason: t(locale, own ? `failure.${code}` : 'failure.GENERATION_FAILED'), ref });
 }
 
-export function decodeFailure(reason: string): { code: string; detail: string } {
-  const m = /^([A-Z][A-Z0-9_]+): ?([\s\S]*)$/.exec(reason);
-  return m ? { code: m[1]!, detail: m[2]! } : { code: 'GENERATION_FAILED', detail: reason };
-}
-
-/** The user-facing reason for a failed job: `failure.<CODE>` when the code has a text, else the generic one. */
-export function failureText(code: string, detail: string, locale: string): string {
-  const known = messageText(locale, `failure.${code}`) !== undefined;
-  return t(locale, known ? `failure.${code}` : 'failure.GENERATION_FAILED', { detail });
-}
-
-export function failureView(jobId: string, reason: string, locale: string): StatusView {
-  const { code, detail } = decodeFailure(reason);
-  if (code === 'CANCELLED') return { phase: 'cancelled', jobId };
-  return { phase: 'failed', jobId, reason: failureText(code, detail, locale) };
+/** The final status of a failed job. */
+export function failureView(jobId: string, failure: Pick<Failure, 'code'>, locale: string): StatusView {
+  if (failure.code === 'CANCELLED') return { phase: 'cancelled', jobId };
+  return { phase: 'failed', jobId, reason: failureText(failure.code, jobId, locale) };
 }

@@ -1,8 +1,10 @@
 /**
- * The status tracker: the single writer of status messages. Each tick it reads the line, works out what
- * every tracked job's message should say, and sends the edits the pacer allows (front of the line first).
- * Final states written by delivery are shown by the tracker too, so no two writers ever race on a message.
- * With several bot replicas, only the holder of the Redis lease runs ticks.
+ * The status tracker: the single writer of status messages, and only a renderer. Each tick it reads the line,
+ * works out what every tracked job's message should say, and sends the edits the pacer allows (front of the
+ * line first). How a job ended is decided by the job lifecycle (src/jobs/lifecycle.ts) — by delivery, by a
+ * button, or, for a tracked job that is in the line no more, by asking the lifecycle to settle it; the tracker
+ * shows the final state recorded, so no two writers ever race on a message. With several bot replicas, only
+ * the holder of the Redis lease runs ticks.
  */
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -16,17 +18,13 @@ import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { Keys } from '../jobs/keys.js';
 import type { GenerateJobData } from '../jobs/types.js';
 import { EditPacer, type EditCandidate } from './edit-pacer.js';
-import { failureView } from './failure.js';
 import { estimateMs, placesInLine } from './line.js';
 import { LineReader } from './line-reader.js';
 import { readSpeed } from '../jobs/speed.js';
-import { endJob } from '../bot/job-end.js';
-import type { QuotaService } from '../quota/service.js';
-import type { StatusRecord, StatusStore } from './status-store.js';
+import type { JobLifecycle } from '../jobs/lifecycle.js';
+import type { StatusRecord, StatusStore } from '../jobs/status-store.js';
 import { liveWorkers } from '../jobs/workers.js';
 
-/** How long a failed job may wait for its failure delivery before the tracker reports it itself. */
-const FAILURE_GRACE_MS = 5000;
 const MAX_PARALLEL_EDITS = 8;
 /** Delay of a nudged tick: lets a burst of finishing jobs share one tick. */
 const NUDGE_MS = 15;
@@ -40,7 +38,7 @@ export interface TrackerDeps {
   keys: Keys;
   queue: Queue<GenerateJobData>;
   store: StatusStore;
-  quota: QuotaService;
+  lifecycle: JobLifecycle;
   adapters: ReadonlyMap<string, ChatAdapter>;
   tickMs: number;
   /** Per-platform override of the minimum interval between edits of one message. */
@@ -155,7 +153,7 @@ export class StatusTracker {
     const planned: Planned[] = [];
     for (const id of ids) {
       const rec = this.records.get(id);
-      if (!rec) { await store.close(id); continue; }
+      if (!rec) { await store.forget(id); continue; }
       if (rec.final) { planned.push({ rec, view: rec.final, rank: 0 }); continue; }
       const run = active.get(id);
       if (run) {
@@ -169,30 +167,11 @@ export class StatusTracker {
         planned.push({ rec, rank: 2 + place.position, view: { phase: 'queued', jobId: id, position: place.position, total: place.total, etaMs } });
         continue;
       }
-      const view = await this.viewOfEnded(id, rec, now);
+      const view = await this.deps.lifecycle.settle(id, rec, now);
       if (view) planned.push({ rec, view, rank: view.phase === 'finishing' ? 1 : 0 });
     }
     await this.ensurePosted(planned, now);
     await this.sendEdits(planned, now);
-  }
-
-  /** A tracked job that is neither running nor waiting: finished, failed, retrying, or removed. */
-  private async viewOfEnded(id: string, rec: StatusRecord, now: number): Promise<StatusView | null> {
-    const job = await this.deps.queue.getJob(id);
-    const state = job ? await job.getState() : 'unknown';
-    if (state === 'completed') return { phase: 'finishing', jobId: id };
-    if (state === 'delayed' || state === 'waiting' || state === 'prioritized' || state === 'active') {
-      return { phase: 'queued', jobId: id, position: 0, total: 0, etaMs: null };
-    }
-    if (state === 'failed') {
-      if (job?.finishedOn && now - job.finishedOn < FAILURE_GRACE_MS) return null;
-      const view = failureView(id, job?.failedReason ?? '', rec.locale);
-      await endJob(this.deps, id, view, rec);
-      return view;
-    }
-    const view: StatusView = { phase: 'cancelled', jobId: id };
-    await endJob(this.deps, id, view, rec);
-    return view;
   }
 
   /**
@@ -205,7 +184,7 @@ export class StatusTracker {
       const tries = this.postTries.get(p.rec.jobId) ?? { n: 0, next: 0 };
       if (tries.n >= MAX_POST_TRIES) {
         // Give up on this message; a final job stops being tracked (its images were delivered or it failed).
-        if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); this.postTries.delete(p.rec.jobId); }
+        if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId, p.view); this.postTries.delete(p.rec.jobId); }
         continue;
       }
       if (now < tries.next) continue;
@@ -218,7 +197,7 @@ export class StatusTracker {
         await this.deps.store.setMessage(p.rec.jobId, message);
         this.postTries.delete(p.rec.jobId);
         this.pacer(p.rec.platform, adapter).shown(message, statusHeadline(p.view, p.rec.locale), now);
-        if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId);
+        if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId, p.view);
       } catch (err) {
         this.deps.log.warn({ err, jobId: p.rec.jobId }, 'could not post status message');
       }
@@ -252,7 +231,7 @@ export class StatusTracker {
             await adapter.updateStatus(c.message, p.view, p.rec.locale);
             pacer.end(c, true, Date.now());
             this.deps.hooks?.statusEdit(platform, 'ok');
-            if (isFinal(p.view)) { await this.deps.store.close(p.rec.jobId); pacer.forget(c.message); }
+            if (isFinal(p.view) && await this.deps.store.close(p.rec.jobId, p.view)) pacer.forget(c.message);
           } catch (err) {
             const retryAfterMs = retryAfterOf(err);
             pacer.end(c, false, Date.now(), retryAfterMs);

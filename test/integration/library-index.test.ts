@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
@@ -191,6 +191,23 @@ describe('opening the database', () => {
       expect(Date.now() - started).toBeLessThan(15_000); // well before the lock would count as stale (30 s)
       await db.close();
       expect(existsSync(join(dataDir, 'db.lock'))).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a lock left without the name of its holder (a process killed between the two) is taken over; a fresh one is not', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zimage-lock-'));
+    try {
+      const lockDir = join(dataDir, 'db.lock');
+      mkdirSync(lockDir);
+      // Just made: its maker is about to write its name into it.
+      await expect(openLibraryDb({ dataDir })).rejects.toSatisfy((e) => isZimageError(e, 'DATABASE_LOCKED'));
+      const old = new Date(Date.now() - 10_000);
+      utimesSync(lockDir, old, old);
+      const db = await openLibraryDb({ dataDir });
+      await db.close();
+      expect(existsSync(lockDir)).toBe(false);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

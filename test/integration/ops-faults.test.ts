@@ -201,9 +201,9 @@ describe('command fuzz through the Playground API and the router', () => {
 
     // A replayed platform request (same event id) never makes a second job.
     const replay: BotRequest = { platform: 'playground', workspace: 'local', channel: 'general', thread: threads[0]!, user: 'fz0', text: 'a replayed cat', eventId: 'evt-replay-1' };
-    await bot.router.handle(replay);
-    await bot.router.handle(replay);
-    await bot.router.handle({ ...replay });
+    await bot.intake.handle(replay);
+    await bot.intake.handle(replay);
+    await bot.intake.handle({ ...replay });
     const after = await bot.queues.generate.getJobCounts('prioritized', 'waiting');
     expect((after.prioritized ?? 0) + (after.waiting ?? 0)).toBe(jobs + 1);
   }, 180_000);

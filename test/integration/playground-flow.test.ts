@@ -137,7 +137,7 @@ describe('Playground: a command becomes an image in its thread', () => {
       platform: 'playground', workspace: 'local', channel: 'general', thread: `playground:${threadId}`,
       user: 'frank', text: 'a retried request --size 256x256 --steps 1', eventId: `evt-${threadId}`,
     };
-    await Promise.all([bot.router.handle(request), bot.router.handle(request), bot.router.handle(request)]);
+    await Promise.all([bot.intake.handle(request), bot.intake.handle(request), bot.intake.handle(request)]);
     const thread = await pg.waitFor(threadId, finished(1));
     expect(images(thread)).toHaveLength(1);
     expect(botReplies(thread)).toHaveLength(2);

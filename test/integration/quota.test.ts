@@ -243,6 +243,9 @@ describe('quota in chat', () => {
     const { app, pg } = await bot(t);
     await ask(pg, 'root', '/zimage quota set @alice 20/day');
     for (let i = 0; i < 10; i++) await pg.post('alice', `/zimage alice ${i} --size 256x256 --steps 1`);
+    // A post is answered when its message is stored; its command is queued right after: Alice's ten first.
+    const queuedBy = Date.now() + 10_000;
+    while ((await app.queues.generate.count()) < 10 && Date.now() < queuedBy) await sleep(20);
     await pg.post('bob', '/zimage bob 0 --size 256x256 --steps 1');
     await sleep(300);
     const worker = await startWorker(t);
@@ -272,10 +275,10 @@ describe('quota in chat', () => {
     const data = (await app.queues.generate.getJob(job2))!.data;
     await app.queues.generate.remove(job2);
     // The worker's failure path: a deliver job of kind failure, delivered twice (a retry) → one refund.
-    const failure = { kind: 'failure' as const, jobId: job2, origin: data.origin, code: 'SAFETY_BLOCKED', detail: 'flagged' };
+    const failure = { kind: 'failure' as const, jobId: job2, origin: data.origin, code: 'SAFETY_BLOCKED' as const, detail: 'flagged' };
     await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: deliverJobId(job2) });
     const thread = await pg.waitFor(b.threadId, (m) => statusOf(m)?.status?.phase === 'failed');
-    expect(statusOf(thread)!.text).toBe('Failed — the safety check flagged this image, so it was not posted');
+    expect(statusOf(thread)!.text).toBe(`Failed — the safety check flagged this image, so it was not posted (reference ${job2})`);
     await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: `${deliverJobId(job2)}-again` });
     await sleep(500);
     expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(0);

@@ -87,8 +87,8 @@ describe('Redis unreachable while running', () => {
     bot.adapters.set('probe', chat);
     const req = { platform: 'probe', workspace: 'w', channel: 'c', thread: 'probe:t1', user: 'ivy', text: 'a cat --size 256x256', eventId: 'e1' };
     const t1 = Date.now();
-    await bot.router.handle(req);
-    await bot.router.handle({ ...req, eventId: 'e2', locale: 'zh-CN' });
+    await bot.intake.handle(req);
+    await bot.intake.handle({ ...req, eventId: 'e2', locale: 'zh-CN' });
     expect(Date.now() - t1).toBeLessThan(2000);
     expect(chat.replies).toEqual([translate('en', 'errors.UNAVAILABLE'), translate('zh-CN', 'errors.UNAVAILABLE')]);
     expect(chat.statuses).toBe(0);
@@ -109,7 +109,7 @@ describe('Redis unreachable while running', () => {
     expect(all.map((j) => j.data.params.prompt)).toEqual(['a lighthouse in a storm']);
     await expect.poll(() => bot.redis.zcard(bot.keys.tracked()), { timeout: 5000 }).toBe(0);
     // The same command now goes through.
-    await bot.router.handle({ ...req, eventId: 'e3' });
+    await bot.intake.handle({ ...req, eventId: 'e3' });
     expect(chat.statuses).toBe(1);
   }, 120_000);
 
@@ -130,7 +130,7 @@ describe('Redis unreachable while running', () => {
       if (res.ok) { charged++; r.redis().kill(); await sleep(200); }
       return res;
     };
-    await bot.router.handle({ platform: 'probe', workspace: 'w', channel: 'c', thread: 'probe:t1', user: 'jo', text: 'a dog --size 256x256', eventId: 'e1' });
+    await bot.intake.handle({ platform: 'probe', workspace: 'w', channel: 'c', thread: 'probe:t1', user: 'jo', text: 'a dog --size 256x256', eventId: 'e1' });
     expect(charged).toBe(1);
     expect(chat.replies).toEqual([translate('en', 'errors.UNAVAILABLE')]);
     expect(chat.statuses).toBe(0);

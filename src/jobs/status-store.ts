@@ -6,8 +6,8 @@
 import type { IRedisTransaction } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { StatusView } from '../chat/types.js';
-import type { Keys } from '../jobs/keys.js';
-import type { GenerateParams, JobOrigin } from '../jobs/types.js';
+import type { Keys } from './keys.js';
+import type { GenerateParams, JobOrigin } from './types.js';
 
 export interface StatusRecord {
   jobId: string;
@@ -24,6 +24,14 @@ export interface StatusRecord {
   params?: GenerateParams;
   origin?: JobOrigin;
 }
+
+// KEYS: record, tracked, ended. ARGV: job id, the final view shown (JSON), keep (s).
+const CLOSE = `
+if redis.call('hget', KEYS[1], 'final') ~= ARGV[2] then return 0 end
+redis.call('zrem', KEYS[2], ARGV[1])
+redis.call('zrem', KEYS[3], ARGV[1])
+redis.call('expire', KEYS[1], tonumber(ARGV[3]))
+return 1`;
 
 /** Result buttons (regenerate, variations) keep working this long after a job ended. */
 const KEEP_ENDED_S = 30 * 24 * 3600;
@@ -63,9 +71,14 @@ export class StatusStore {
     await this.redis.hset(this.keys.status(jobId), 'message', message);
   }
 
-  /** Record the job's final state; the tracker shows it on the next tick (and keeps tracking until it has). */
-  async finish(jobId: string, view: StatusView, fallback: Omit<StatusRecord, 'final' | 'message'>): Promise<void> {
+  /**
+   * Record the job's final state; the tracker shows it on the next tick (and keeps tracking until it has).
+   * `onlyIfOpen`: only when no final state is recorded yet (an end inferred from the queue must not replace one
+   * that delivery recorded meanwhile) — then returns false and changes nothing if there is one.
+   */
+  async finish(jobId: string, view: StatusView, fallback: Omit<StatusRecord, 'final' | 'message'>, o: { onlyIfOpen?: boolean } = {}): Promise<boolean> {
     const key = this.keys.status(jobId);
+    if (o.onlyIfOpen && !(await this.redis.hsetnx(key, 'final', JSON.stringify(view)))) return false;
     await this.redis.multi()
       .hsetnx(key, 'jobId', fallback.jobId)
       .hsetnx(key, 'platform', fallback.platform)
@@ -77,15 +90,23 @@ export class StatusStore {
       .zadd(this.keys.tracked(), fallback.acceptedAt, jobId)
       .zadd(this.keys.ended(), Date.now(), jobId)
       .exec();
+    return true;
   }
 
-  /** The final edit was made: stop tracking; keep the record (for result buttons) a while. */
-  async close(jobId: string): Promise<void> {
-    await this.redis.multi()
-      .zrem(this.keys.tracked(), jobId)
-      .zrem(this.keys.ended(), jobId)
-      .expire(this.keys.status(jobId), KEEP_ENDED_S)
-      .exec();
+  /**
+   * The final state `shown` is on the status message: stop tracking and keep the record (for result buttons) a
+   * while — unless a different final state was recorded meanwhile (e.g. a failure after a cancel): then the job
+   * stays tracked, and the next tick shows that one. Returns whether it closed.
+   */
+  async close(jobId: string, shown: StatusView): Promise<boolean> {
+    const closed = await this.redis.eval(CLOSE, 3, this.keys.status(jobId), this.keys.tracked(), this.keys.ended(),
+      jobId, JSON.stringify(shown), String(KEEP_ENDED_S));
+    return closed === 1;
+  }
+
+  /** Stop tracking a job whose record is gone. */
+  async forget(jobId: string): Promise<void> {
+    await this.redis.multi().zrem(this.keys.tracked(), jobId).zrem(this.keys.ended(), jobId).exec();
   }
 
   async trackedIds(limit = 5000): Promise<string[]> {
