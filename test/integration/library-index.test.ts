@@ -12,6 +12,8 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isZimageError } from '../../src/errors.js';
 import { openLibraryDb } from '../../src/library/db.js';
+import { lockDataDir } from '../../src/library/dir-lock.js';
+import { createLogger } from '../../src/infra/logger.js';
 import { rowsFromStored, upsertRows } from '../../src/library/image-row.js';
 import { MIGRATIONS, migrate } from '../../src/library/migrations.js';
 import { countImages, getImage, listImages } from '../../src/library/queries.js';
@@ -208,6 +210,22 @@ describe('opening the database', () => {
       const db = await openLibraryDb({ dataDir });
       await db.close();
       expect(existsSync(lockDir)).toBe(false);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('a lock held across its refreshes is released cleanly (nothing else touches the lock directory)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'zimage-lock-'));
+    try {
+      const lines: string[] = [];
+      const log = createLogger('warn', {}, { destination: { write: (l: string) => { lines.push(l); } } });
+      const release = await lockDataDir(join(dataDir, 'db'), log, { refreshMs: 1000 });
+      await new Promise((r) => setTimeout(r, 2600)); // two refreshes of the lock
+      await release();
+      expect(lines.filter((l) => /lock/.test(l))).toEqual([]);
+      expect(existsSync(join(dataDir, 'db.lock'))).toBe(false);
+      await (await lockDataDir(join(dataDir, 'db'), log))();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
