@@ -3,10 +3,11 @@
  * validated against a schema, then frozen. An error names the variable or field and how to fix it.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ZimageError } from './errors.js';
+import { secretValues } from './infra/logger.js';
 import { quotaSchema } from './quota/policy.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -37,6 +38,11 @@ const envSchema = z.object({
   ZIMAGE_SCHEDULE: z.enum(['reference', 'webnn']).default('reference'),
   ZIMAGE_SAFETY_CHECKER: bool.default(false),
   ZIMAGE_TEXT_CACHE_MB: int(0, 65_536).default(256),
+  // The model download (npm run model:download): the Hugging Face repository, revision, mirror and token.
+  ZIMAGE_MODEL_REPO: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name, e.g. webnn/Z-Image-Turbo').optional(),
+  ZIMAGE_MODEL_REVISION: z.string().regex(/^[\w.\/-]{1,200}$/, 'a branch, tag or commit').optional(),
+  HF_ENDPOINT: z.url('a URL such as https://hf-mirror.com').optional(),
+  HF_TOKEN: z.string().min(1).optional(),
   /** Jobs a worker holds at once: 2 lets the engine encode/decode one job while the transformer runs another. */
   WORKER_CONCURRENCY: int(1, 8).default(2),
   WORKER_LOCK_MS: int(1000, 3_600_000).default(30_000),
@@ -133,14 +139,34 @@ const fileSchema = z.object({
 export type EnvConfig = z.infer<typeof envSchema>;
 export type FileConfig = z.infer<typeof fileSchema>;
 
+/** The configuration as read at start, deeply frozen. Settings that change later: SettingsSource. */
 export interface Config {
   env: Readonly<EnvConfig>;
+  /** The settings file as it was at start (the bot reads the live ones from SettingsSource). */
   settings: Readonly<FileConfig>;
   /** Absolute data directory. */
   dataDir: string;
   /** The file the settings came from, if any. */
   settingsFile?: string;
-  defaults: { width: number; height: number; steps: number };
+}
+
+/** Freeze an object and everything in it. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** The values of every secret-looking variable of the process environment (for the log scrubber). */
+export function environmentSecrets(env: NodeJS.ProcessEnv = process.env): string[] {
+  return secretValues(env);
+}
+
+/** The search paths of the operating system (the doctor looks for CUDA libraries and tools on them). */
+export function systemSearchPaths(env: NodeJS.ProcessEnv = process.env): { path: string[]; libraryPath: string[] } {
+  return { path: (env.PATH ?? '').split(delimiter).filter(Boolean), libraryPath: (env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean) };
 }
 
 function describeIssues(issues: z.core.$ZodIssue[], where: (path: PropertyKey[]) => string): string {
@@ -257,13 +283,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const slackProblem = slackSetupProblem(parsed.data);
   if (slackProblem) throw new ZimageError('CONFIG_INVALID', slackProblem);
   const { settings, file } = loadSettingsFile(parsed.data.CONFIG_FILE);
-  const [w, h] = settings.generation.defaultSize.split('x').map(Number) as [number, number];
   const config: Config = {
-    env: Object.freeze(parsed.data),
-    settings: Object.freeze(settings),
+    env: parsed.data,
+    settings,
     dataDir: resolve(parsed.data.DATA_DIR),
-    defaults: Object.freeze({ width: w, height: h, steps: settings.generation.defaultSteps }),
     ...(file ? { settingsFile: file } : {}),
   };
-  return Object.freeze(config);
+  return deepFreeze(config);
 }

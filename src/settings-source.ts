@@ -3,7 +3,7 @@
  * second or two. An invalid edit is logged with its file, line and field, and the working settings stay.
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import { loadSettingsFile, type Config, type FileConfig } from './config.js';
+import { deepFreeze, loadSettingsFile, type Config, type FileConfig } from './config.js';
 import type { Logger } from './infra/logger.js';
 
 export class SettingsSource {
@@ -27,7 +27,7 @@ export class SettingsSource {
     const file = this.config.settingsFile;
     if (!file) return null;
     try {
-      this.settings = Object.freeze(loadSettingsFile(file).settings);
+      this.settings = deepFreeze(loadSettingsFile(file).settings);
     } catch (err) {
       const message = (err as Error).message;
       this.log.error({ file }, `settings file not reloaded, the previous settings stay: ${message}`);

@@ -3,7 +3,7 @@
  * schema alone cannot catch (webhook mode without a verification token, a secret without an app id …) stop
  * the bot at start with a message naming the variable to fix.
  */
-import type { Config } from '../../src/config.js';
+import type { Config, FileConfig } from '../../src/config.js';
 import { ZimageError } from '../../src/errors.js';
 
 export type LarkMode = 'ws' | 'webhook';
@@ -49,7 +49,7 @@ export function resolveDomain(value: string): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
-export function readLarkSettings(config: Config): LarkSettings {
+export function readLarkSettings(config: Config, current?: () => Readonly<FileConfig>): LarkSettings {
   const env = config.env;
   if (!env.LARK_APP_ID) throw invalid('LARK_APP_SECRET is set but LARK_APP_ID is not: set LARK_APP_ID to the App ID (cli_…) from the developer console, or remove LARK_APP_SECRET.');
   if (!env.LARK_APP_SECRET) throw invalid('LARK_APP_ID is set but LARK_APP_SECRET is not: copy the App Secret from the developer console (Credentials & Basic Info).');
@@ -61,7 +61,8 @@ export function readLarkSettings(config: Config): LarkSettings {
   if (mode === 'webhook' && !env.LARK_VERIFICATION_TOKEN) {
     throw invalid('LARK_MODE=webhook needs LARK_VERIFICATION_TOKEN (developer console → Events & Callbacks → Encryption Strategy), so forged requests to /lark/events are refused.');
   }
-  const settings = config.settings;
+  // Read when a reply's language is chosen: a settings reload applies at once.
+  const settings = current ?? (() => config.settings);
   return {
     appId: env.LARK_APP_ID,
     appSecret: env.LARK_APP_SECRET,
@@ -69,6 +70,6 @@ export function readLarkSettings(config: Config): LarkSettings {
     mode,
     ...(env.LARK_VERIFICATION_TOKEN ? { verificationToken: env.LARK_VERIFICATION_TOKEN } : {}),
     ...(env.LARK_ENCRYPT_KEY ? { encryptKey: env.LARK_ENCRYPT_KEY } : {}),
-    localeOf: (tenant) => settings.workspaceLocales[`lark:${tenant}`] ?? env.LARK_LOCALE ?? settings.locale ?? 'zh-CN',
+    localeOf: (tenant) => settings().workspaceLocales[`lark:${tenant}`] ?? env.LARK_LOCALE ?? settings().locale ?? 'zh-CN',
   };
 }

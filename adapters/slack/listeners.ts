@@ -24,7 +24,7 @@ export interface ListenerContext {
   adapter: SlackAdapter;
   inbound: InboundHandlers;
   botUserId: string;
-  modal: ModalDefaults;
+  modal: () => ModalDefaults;
   localeFor: (team: string) => string;
   log: Logger;
 }
@@ -81,7 +81,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
           view: modalView({
             team, channel: command.channel_id, responseUrl: command.response_url, locale,
             channelKind: slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name }),
-          }, ctx.modal),
+          }, ctx.modal()),
         });
         return;
       }

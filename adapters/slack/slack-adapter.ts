@@ -38,7 +38,8 @@ export interface SlackAdapterOptions {
   redis: Redis;
   prefix: string;
   log: Logger;
-  modal: ModalDefaults;
+  /** The form's defaults and limits as the settings say now. */
+  modal: () => ModalDefaults;
   /** Reply language for a workspace (team id). */
   localeFor: (team: string) => string;
   /** Bolt receiver to use instead of the one `mode` implies (embedding the adapter elsewhere, tests). */

@@ -8,8 +8,8 @@ import { larkConfigured, readLarkSettings } from '../../adapters/lark/lark-setti
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
-import { DEFAULT_COMMAND_RULES } from '../commands/index.js';
-import { playgroundAccess, playgroundEnabled, slackMode, type Config } from '../config.js';
+import { playgroundAccess, playgroundEnabled, slackMode, type Config, type FileConfig } from '../config.js';
+import { commandRules } from './command-rules.js';
 import type { AssetGate } from '../http/asset-routes.js';
 import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
@@ -18,6 +18,8 @@ import type { Logger } from '../infra/logger.js';
 
 export interface AdapterContext {
   config: Config;
+  /** The settings file as it is now (hot-reloaded): adapters read it when they need a value. */
+  settings: () => Readonly<FileConfig>;
   http: HttpServer;
   redis: Redis;
   redisUrl: string;
@@ -61,19 +63,21 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
     const pg = playground;
     assetGates.push((req, metadata) => pg.canSeeImage(req, metadata));
   }
+  const settings = ctx.settings;
   if (env.SLACK_BOT_TOKEN) {
-    const { settings, defaults } = ctx.config;
-    const fallback = settings.locale ?? env.LOCALE;
     adapters.push(new SlackAdapter({
       botToken: env.SLACK_BOT_TOKEN, mode: slackMode(env), appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET,
       apiUrl: env.SLACK_API_URL, http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'slack' }),
-      modal: { ...defaults, maxSteps: DEFAULT_COMMAND_RULES.limits.maxSteps, maxCount: settings.generation.maxCount },
-      localeFor: (team) => settings.workspaceLocales[`slack:${team}`] ?? fallback,
+      modal: () => {
+        const rules = commandRules(settings());
+        return { ...rules.defaults, maxSteps: rules.limits.maxSteps, maxCount: rules.limits.maxCount };
+      },
+      localeFor: (team) => settings().workspaceLocales[`slack:${team}`] ?? settings().locale ?? env.LOCALE,
     }));
   }
   if (larkConfigured(ctx.config)) {
     adapters.push(new LarkAdapter({
-      settings: readLarkSettings(ctx.config), http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'lark' }),
+      settings: readLarkSettings(ctx.config, settings), http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'lark' }),
     }));
   }
   return { adapters, connections, assetGates, ...(playground ? { playground } : {}) };

@@ -14,7 +14,7 @@ import { IndexWriter } from '../library/index-writer.js';
 import { ImageLibrary } from '../library/library.js';
 import type { BotAction, BotRequest, ChatAdapter } from '../chat/types.js';
 import { DEFAULT_COMMAND_RULES, type CommandRules } from '../commands/index.js';
-import { isLoopbackHost, listenHost, type Config } from '../config.js';
+import { isLoopbackHost, listenHost, type Config, type FileConfig } from '../config.js';
 import { DeliverWorker } from '../delivery/deliver-worker.js';
 import { FastLane } from '../delivery/fast-lane.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
@@ -44,6 +44,7 @@ import { ScheduleStore } from '../schedules/store.js';
 import { StatusStore } from '../jobs/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
+import { commandRules } from './command-rules.js';
 import { startLine } from './start-line.js';
 import type { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 
@@ -58,13 +59,6 @@ export interface BotAppOptions {
 /** Kept at the end of a shutdown to close the connections (QUIT, then drop). */
 const CLOSE_MS = 300;
 
-export function commandRules(config: Config): CommandRules {
-  const g = config.settings.generation;
-  return {
-    defaults: config.defaults,
-    limits: { ...DEFAULT_COMMAND_RULES.limits, maxCount: g.maxCount, maxPromptChars: g.maxPromptChars },
-  };
-}
 
 export class BotApp {
   readonly http: HttpServer;
@@ -119,7 +113,11 @@ export class BotApp {
     this.library = new ImageLibrary({ dataDir: config.dataDir, assets, audit, log, ...(config.env.DATABASE_URL ? { url: config.env.DATABASE_URL } : {}) });
     this.indexWriter = new IndexWriter({ sink: this.library, redis: this.redis, keys: this.keys, log });
     this.retention = new AssetRetention(assets, config.env.ASSET_RETENTION_DAYS, this.redis, this.keys, log, undefined, this.library);
-    const built = buildAdapters({ config, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log });
+    // The one live source of the settings file: every consumer reads it when it needs a value (hot reload).
+    this.settings = new SettingsSource(config, log);
+    const settings = (): Readonly<FileConfig> => this.settings.current();
+    const defaultLocale = (): string => settings().locale ?? config.env.LOCALE;
+    const built = buildAdapters({ config, settings, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.playground = built.playground;
     this.connections.push(...built.connections);
@@ -127,16 +125,15 @@ export class BotApp {
     registerAssetRoutes(this.http, assets, built.assetGates);
     this.obs = new Observability({
       config, http: this.http, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,
-      defaultLocale: config.settings.locale ?? config.env.LOCALE, log,
+      defaultLocale, log,
     });
-    this.settings = new SettingsSource(config, log);
     let policy = new QuotaPolicy(config.settings.quota);
     this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
     this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
     for (const cmd of quotaCommands({ quota: this.quota, audit, policy: () => policy })) this.subcommands.add(cmd);
-    const rules = commandRules(config);
-    const { minSide, maxSide, sideMultiple } = rules.limits;
+    const rules = (): CommandRules => commandRules(settings());
+    const { minSide, maxSide, sideMultiple } = DEFAULT_COMMAND_RULES.limits;
     const sizeOk = (w: number, h: number): boolean => [w, h].every((x) => x >= minSide && x <= maxSide && x % sideMultiple === 0);
     this.templates = new TemplateLibrary(templatesDir(config), sizeOk, log);
     for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
@@ -151,7 +148,7 @@ export class BotApp {
       onEnded: () => this.tracker.nudge(),
     });
     this.scheduleRunner = new ScheduleRunner({
-      connection: scheduleRedis, prefix, lifecycle: this.lifecycle, schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules: () => rules, log,
+      connection: scheduleRedis, prefix, lifecycle: this.lifecycle, schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log,
     });
     this.subcommands.add(scheduleCommand({
       service: this.schedules, store: scheduleStore, templates: this.templates, quota: this.quota, audit, rules, defaultTz: () => policy.timezone,
@@ -161,15 +158,14 @@ export class BotApp {
     const modelDir = config.env.ZIMAGE_MODEL_DIR;
     this.intake = new Intake({
       keys: this.keys, adapters: this.adapters, lifecycle: this.lifecycle, quota: this.quota, templates: this.templates, subcommands: this.subcommands,
-      rules: () => rules, maxTokens: () => this.settings.current().generation.maxTokens,
-      localeOf: (req) => this.settings.current().workspaceLocales[`${req.platform}:${req.workspace}`] ?? req.locale ?? config.settings.locale ?? config.env.LOCALE,
+      rules, maxTokens: () => settings().generation.maxTokens,
+      localeOf: (req) => settings().workspaceLocales[`${req.platform}:${req.workspace}`] ?? req.locale ?? defaultLocale(),
       tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), hooks: this.obs, log,
     });
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({
       redis: this.redis, keys: this.keys, queue: this.queues.generate, store: this.store, adapters: this.adapters, lifecycle: this.lifecycle,
-      tickMs: config.env.STATUS_TICK_MS, minEditIntervalMs: config.settings.status.minEditIntervalMs,
-      editsPerMinute: config.settings.status.editsPerMinute, hooks: this.obs, log,
+      tickMs: config.env.STATUS_TICK_MS, pacing: () => settings().status, hooks: this.obs, log,
     });
     // Deliveries are on the user's critical path: their own connection keeps them clear of the tracker's reads.
     const deliverRedis = createRedis(o.redisUrl, 'zimage-deliver', { watch });

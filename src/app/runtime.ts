@@ -3,7 +3,7 @@
  * configured REDIS_URL, or a private redis-server under DATA_DIR/redis when none is set — and the bounded
  * shutdown on SIGINT/SIGTERM.
  */
-import { loadConfig, loadDotEnv, type Config } from '../config.js';
+import { environmentSecrets, loadConfig, loadDotEnv, type Config } from '../config.js';
 import { isZimageError } from '../errors.js';
 import { Deadline } from '../infra/deadline.js';
 import { createLogger, scrubSecrets, secretValues, type Logger } from '../infra/logger.js';
@@ -22,7 +22,7 @@ export interface Runtime {
 export async function bootstrap(processName: string, opts: { allowEmbeddedRedis: boolean }): Promise<Runtime> {
   loadDotEnv();
   const config = loadConfig();
-  const log = createLogger(config.env.LOG_LEVEL, { process: processName }, { secrets: [...new Set([...secretValues(config.env), ...secretValues(process.env)])] });
+  const log = createLogger(config.env.LOG_LEVEL, { process: processName }, { secrets: [...new Set([...secretValues(config.env), ...environmentSecrets()])] });
   installLastResort(log);
   if (config.env.REDIS_URL) return { config, log, redisUrl: config.env.REDIS_URL, redisWatch: new RedisWatch(log, redisLabel(config.env.REDIS_URL)) };
   if (!opts.allowEmbeddedRedis) {
@@ -48,7 +48,7 @@ export function exitOnStartupError(err: unknown): void {
   if (shuttingDown) return; // the shutdown handler exits
   const msg = isZimageError(err) || err instanceof Error ? err.message : String(err);
   // A driver's message may quote a URL or a token: the same scrubbing as every log line.
-  process.stderr.write(`zimage-bot could not start: ${scrubSecrets(msg, secretValues(process.env))}\n`);
+  process.stderr.write(`zimage-bot could not start: ${scrubSecrets(msg, environmentSecrets())}\n`);
   process.exit(1);
 }
 

@@ -13,16 +13,23 @@ export type Catalog = ReadonlyMap<string, string>;
 
 const MESSAGES_SUBDIR = join('templates', 'messages');
 
-/** The directory holding `<locale>.yaml`: `ZIMAGE_MESSAGES_DIR`, else `templates/messages` under the nearest ancestor with package.json. */
+let override: string | undefined;
+
+/** Read the catalogues from another directory from now on (tests); `undefined` goes back to the repository's. */
+export function useMessagesDir(dir: string | undefined): void {
+  override = dir;
+  loaded = undefined;
+}
+
+/** The directory holding `<locale>.yaml`: `templates/messages` under the nearest ancestor with package.json (or `useMessagesDir`'s). */
 export function messagesDir(): string {
-  const override = process.env.ZIMAGE_MESSAGES_DIR;
   if (override) return override;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, MESSAGES_SUBDIR))) return join(dir, MESSAGES_SUBDIR);
     const parent = dirname(dir);
     if (parent === dir) {
-      throw new Error(`Cannot find ${MESSAGES_SUBDIR} above ${fileURLToPath(import.meta.url)}; set ZIMAGE_MESSAGES_DIR to its path.`);
+      throw new Error(`Cannot find ${MESSAGES_SUBDIR} above ${fileURLToPath(import.meta.url)}: the repository's templates/messages is missing.`);
     }
     dir = parent;
   }

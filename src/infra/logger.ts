@@ -55,7 +55,7 @@ export interface LoggerOptions {
  * shapes), so a token inside an error message or a URL never reaches the output either.
  */
 export function createLogger(level: string, base: Record<string, unknown> = {}, opts: LoggerOptions = {}): Logger {
-  const secrets = opts.secrets ?? secretValues(process.env);
+  const secrets = opts.secrets ?? [];
   const out = opts.destination ?? pino.destination({ dest: 1, sync: true });
   const scrubbing: DestinationStream = { write: (line: string) => out.write(scrubSecrets(line, secrets)) };
   return pino({ level, base: { pid: process.pid, ...base }, redact: { paths: REDACTED_PATHS, censor: CENSOR } }, scrubbing);

@@ -4,8 +4,8 @@
  * With the embedded database, stop the bot first: that database serves one process at a time.
  */
 import { createAssetStore } from '../assets/create-store.js';
-import { loadConfig, loadDotEnv } from '../config.js';
-import { createLogger, secretValues } from '../infra/logger.js';
+import { environmentSecrets, loadConfig, loadDotEnv } from '../config.js';
+import { createLogger } from '../infra/logger.js';
 import { exitOnStartupError } from '../app/runtime.js';
 import { backfillIndex } from '../library/backfill.js';
 import { openLibraryDb } from '../library/db.js';
@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 async function main(): Promise<void> {
   loadDotEnv();
   const config = loadConfig();
-  const log = createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.env.LOG_LEVEL, { process: 'index-backfill' }, { secrets: secretValues(process.env) });
+  const log = createLogger(config.env.LOG_LEVEL === 'info' ? 'warn' : config.env.LOG_LEVEL, { process: 'index-backfill' }, { secrets: environmentSecrets() });
   const db = await openLibraryDb({ dataDir: config.dataDir, log, ...(config.env.DATABASE_URL ? { url: config.env.DATABASE_URL } : {}) });
   try {
     await migrate(db.kysely as Kysely<unknown>);

@@ -31,7 +31,8 @@ export interface ObservabilityOptions {
   queues: Queues;
   store: StatusStore;
   adapters: ReadonlyMap<string, ChatAdapter>;
-  defaultLocale: string;
+  /** The bot's reply language as the settings say now. */
+  defaultLocale: () => string;
   log: Logger;
 }
 
@@ -53,7 +54,9 @@ export class Observability implements ObservabilityHooks {
     if (e.ALERT_THREAD) {
       this.alerter = new Alerter({
         thread: e.ALERT_THREAD, p95WaitMs: e.ALERT_P95_WAIT_MS, failureRate: e.ALERT_FAILURE_RATE, minJobs: e.ALERT_MIN_JOBS,
-        noWorker: e.ALERT_NO_WORKER, checkMs: e.ALERT_CHECK_MS, repeatMs: e.ALERT_REPEAT_MS, locale: o.defaultLocale,
+        noWorker: e.ALERT_NO_WORKER, checkMs: e.ALERT_CHECK_MS, repeatMs: e.ALERT_REPEAT_MS,
+        // The language follows the settings file (read when an alert is worded).
+        get locale() { return o.defaultLocale(); },
       }, { redis, keys, adapters: o.adapters, snapshot: () => this.snapshot(), log: o.log.child({ component: 'alerts' }) });
     }
   }

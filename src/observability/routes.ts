@@ -18,10 +18,10 @@ export function registerMetricsRoute(http: HttpServer, metrics: BotMetrics, toke
 }
 
 /** `/status?locale=zh-CN` words the summary in that language (default: the bot's). */
-export function registerStatusRoute(http: HttpServer, snapshot: () => Promise<OpsSnapshot>, defaultLocale: string): void {
+export function registerStatusRoute(http: HttpServer, snapshot: () => Promise<OpsSnapshot>, defaultLocale: () => string): void {
   http.app.get<{ Querystring: { locale?: unknown } }>('/status', async (req) => {
     const s = await snapshot();
     const asked = typeof req.query.locale === 'string' ? req.query.locale : undefined;
-    return { ...s, summary: opsSummary(s, normalizeLocale(asked ?? defaultLocale)) };
+    return { ...s, summary: opsSummary(s, normalizeLocale(asked ?? defaultLocale())) };
   });
 }

@@ -23,7 +23,8 @@ export interface ScheduleCommandDeps {
   templates: TemplateLibrary;
   quota: QuotaService;
   audit: AuditLog;
-  rules: CommandRules;
+  /** The grammar's rules as the settings say now. */
+  rules: () => CommandRules;
   defaultTz: () => string;
   /** The least time between two runs of a schedule (settings `schedules.minIntervalMinutes`, read when used). */
   minIntervalMinutes: () => number;
@@ -87,7 +88,7 @@ export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
     // Check every rotation value now, not at 9 a.m. tomorrow.
     const runs = Math.max(1, ...Object.values(rotate).map((l) => l.length));
     for (let run = 1; run <= runs; run++) {
-      const p = prepareTemplate(d.templates, { template, vars: varsForRun(def, run), flags: '' }, d.rules, ctx.locale);
+      const p = prepareTemplate(d.templates, { template, vars: varsForRun(def, run), flags: '' }, d.rules(), ctx.locale);
       if (!p.ok) return ctx.adapter.reply(ctx.request.thread, p.reply).then(() => undefined);
     }
     await d.service.add(def);

@@ -31,10 +31,21 @@ export class EditPacer {
   private readonly windows = new Map<string, number[]>();
   /** Per workspace: edits that may go out now (refilled at perWorkspacePerMinute / 60 s, up to `burst`). */
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
-  private readonly burst: number;
+  private pacing: EditPacing;
+  private burst: number;
 
-  constructor(private readonly pacing: EditPacing) {
-    this.burst = Math.max(3, Math.ceil(pacing.perWorkspacePerMinute / 60));
+  constructor(pacing: EditPacing) {
+    this.pacing = pacing;
+    this.burst = burstOf(pacing);
+  }
+
+  /** The limits in force (a settings reload may change them: see `reconfigure`). */
+  get limits(): EditPacing { return this.pacing; }
+
+  /** New limits from now on; what was sent and what is pending stay as they are. */
+  reconfigure(pacing: EditPacing): void {
+    this.pacing = pacing;
+    this.burst = burstOf(pacing);
   }
 
   /** The candidates to send now, in send order. Call `begin` for each one actually sent. */
@@ -110,4 +121,8 @@ export class EditPacer {
     this.windows.set(workspace, list);
     return list;
   }
+}
+
+function burstOf(pacing: EditPacing): number {
+  return Math.max(3, Math.ceil(pacing.perWorkspacePerMinute / 60));
 }

@@ -41,10 +41,11 @@ export interface TrackerDeps {
   lifecycle: JobLifecycle;
   adapters: ReadonlyMap<string, ChatAdapter>;
   tickMs: number;
-  /** Per-platform override of the minimum interval between edits of one message. */
-  minEditIntervalMs?: Readonly<Record<string, number>>;
-  /** Per-platform override of the edits per workspace per minute. */
-  editsPerMinute?: Readonly<Record<string, number>>;
+  /**
+   * Per-platform overrides of the pacing (settings `status`: the least time between two edits of one message,
+   * edits per workspace per minute), read at every tick so a settings reload applies at once.
+   */
+  pacing?: () => { minEditIntervalMs: Readonly<Record<string, number>>; editsPerMinute: Readonly<Record<string, number>> };
   hooks?: ObservabilityHooks;
   log: Logger;
 }
@@ -117,14 +118,18 @@ export class StatusTracker {
   }
 
   private pacer(platform: string, adapter: ChatAdapter): EditPacer {
+    const overrides = this.deps.pacing?.();
+    const interval = overrides?.minEditIntervalMs[platform];
+    const perMinute = overrides?.editsPerMinute[platform];
+    const want = {
+      minIntervalMs: interval ?? adapter.pacing.minIntervalMs, perWorkspacePerMinute: perMinute ?? adapter.pacing.perWorkspacePerMinute,
+    };
     let p = this.pacers.get(platform);
     if (!p) {
-      const interval = this.deps.minEditIntervalMs?.[platform];
-      const perMinute = this.deps.editsPerMinute?.[platform];
-      p = new EditPacer({
-        ...adapter.pacing, ...(interval !== undefined ? { minIntervalMs: interval } : {}), ...(perMinute !== undefined ? { perWorkspacePerMinute: perMinute } : {}),
-      });
+      p = new EditPacer(want);
       this.pacers.set(platform, p);
+    } else if (p.limits.minIntervalMs !== want.minIntervalMs || p.limits.perWorkspacePerMinute !== want.perWorkspacePerMinute) {
+      p.reconfigure(want);
     }
     return p;
   }

@@ -90,7 +90,7 @@ export class SlackContractDriver extends InboundRecorder {
     this.adapter = new SlackAdapter({
       botToken: 'xoxb-test-token', mode: 'http', signingSecret: SIGNING_SECRET, apiUrl: SLACK_API_URL, http: this.http,
       redis: this.redis, prefix: `contract${randomBytes(4).toString('hex')}`, log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
-      modal: { width: 1024, height: 1024, steps: 8, maxSteps: 16, maxCount: 4 }, localeFor: () => 'en',
+      modal: () => ({ width: 1024, height: 1024, steps: 8, maxSteps: 16, maxCount: 4 }), localeFor: () => 'en',
     });
     this.port = await this.http.listen(0, '127.0.0.1');
     await this.adapter.start(this.inbound);

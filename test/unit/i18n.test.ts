@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
-import { catalogs, messagesDir, placeholdersOf, readCatalog } from '../../src/i18n/catalog.js';
+import { describe, expect, it } from 'vitest';
+import { catalogs, messagesDir, placeholdersOf, readCatalog, useMessagesDir } from '../../src/i18n/catalog.js';
 import { isZimageError } from '../../src/errors.js';
 import { formatDuration, formatEta, hasMessage, interpolate, LOCALES, normalizeLocale, t } from '../../src/i18n/index.js';
 
@@ -88,20 +88,17 @@ describe('t', () => {
     expect(hasMessage('zh', 'status.cancelled')).toBe(true);
   });
 
-  it('falls back to English for a key only English has (catalogues from ZIMAGE_MESSAGES_DIR)', async () => {
+  it('falls back to English for a key only English has (catalogues from another directory)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zimage-messages-'));
     writeFileSync(join(dir, 'en.yaml'), 'greet: "Hello {name}"\nonly:\n  en: "English only"\n');
     writeFileSync(join(dir, 'zh-CN.yaml'), 'greet: "你好，{name}"\n');
-    vi.stubEnv('ZIMAGE_MESSAGES_DIR', dir);
-    vi.resetModules();
+    useMessagesDir(dir);
     try {
-      const fresh = await import('../../src/i18n/index.js');
-      expect(fresh.t('zh', 'greet', { name: '小明' })).toBe('你好，小明');
-      expect(fresh.t('zh-CN', 'only.en')).toBe('English only');
-      expect(fresh.t('fr', 'greet', { name: 'Ana' })).toBe('Hello Ana');
+      expect(t('zh', 'greet', { name: '小明' })).toBe('你好，小明');
+      expect(t('zh-CN', 'only.en')).toBe('English only');
+      expect(t('fr', 'greet', { name: 'Ana' })).toBe('Hello Ana');
     } finally {
-      vi.unstubAllEnvs();
-      vi.resetModules();
+      useMessagesDir(undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -19,6 +19,7 @@ import { ensureDemoModel } from '../engine/demo-model/build.js';
 import type { EngineImage, EngineRequest } from '../engine/engine.js';
 import type { StageStatsSnapshot } from '../engine/stage-stats.js';
 import { ZimagePipeline } from '../engine/zimage-pipeline.js';
+import { loadConfig, loadDotEnv } from '../../src/config.js';
 import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
 import { benchFullModel, fullBenchMarkdown } from './bench-memory.js';
 
@@ -146,10 +147,11 @@ runCli(USAGE, async () => {
     'out-dir': { type: 'string' }, threads: { type: 'string' }, model: { type: 'string' }, sizes: { type: 'string' },
     'max-step-s': { type: 'string' }, 'max-decode-s': { type: 'string' }, help: { type: 'boolean' } }, process.argv.slice(2));
   if (f.help) { process.stdout.write(`${USAGE}\n`); return; }
-  if (f.model) { await benchModelDir(f); return; }
+  loadDotEnv();
+  const { env, dataDir } = loadConfig();
+  if (f.model) { await benchModelDir(f, env.ZIMAGE_EP, dataDir); return; }
   const [width, height] = sizeFlag(f.size, [512, 512]);
-  const ep = (process.env.ZIMAGE_EP ?? 'cpu') as Settings['ep'];
-  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+  const ep: Settings['ep'] = env.ZIMAGE_EP;
   const o: Settings = {
     width, height, steps: intFlag('steps', f.steps, 8, 1, 16), jobs: intFlag('jobs', f.jobs, 20, 1, 1000),
     repeat: intFlag('repeat', f.repeat, 5, 1, 1000), threads: intFlag('threads', f.threads, 0, 0, 256),
@@ -157,7 +159,7 @@ runCli(USAGE, async () => {
   };
   await mkdir(o.outDir, { recursive: true });
   const models: Array<[string, string]> = [['demo', await ensureDemoModel(dataDir)]];
-  if (process.env.ZIMAGE_MODEL_DIR) models.push(['z-image-turbo', resolve(process.env.ZIMAGE_MODEL_DIR)]);
+  if (env.ZIMAGE_MODEL_DIR) models.push(['z-image-turbo', resolve(env.ZIMAGE_MODEL_DIR)]);
   const results: Array<Record<string, unknown>> = [];
   for (const [label, dir] of models) {
     process.stderr.write(`benchmarking ${label} (${dir}) …\n`);
@@ -171,18 +173,18 @@ runCli(USAGE, async () => {
 });
 
 /** `--model DIR`: memory and per-stage time of one (full-size) model. */
-async function benchModelDir(f: Record<string, string | boolean | undefined>): Promise<void> {
+async function benchModelDir(f: Record<string, string | boolean | undefined>, ep: Settings['ep'], dataDir: string): Promise<void> {
   const str = (k: string): string | undefined => (typeof f[k] === 'string' ? f[k] : undefined);
   const sizes = (str('sizes') ?? '256,512,1024').split(',').map((v) => {
     if (!/^\d+$/.test(v) || Number(v) % 16 !== 0 || Number(v) < 16) throw new UsageError(`--sizes takes multiples of 16, e.g. 256,512,1024; got "${v}"`);
     return Number(v);
   });
   const threads = intFlag('threads', str('threads'), 0, 0, 256);
-  const outDir = resolve(str('out-dir') ?? join(resolve(process.env.DATA_DIR ?? './data'), 'bench'));
+  const outDir = resolve(str('out-dir') ?? join(dataDir, 'bench'));
   const result = await benchFullModel({
     modelDir: resolve(str('model')!), sizes, steps: intFlag('steps', str('steps'), 1, 1, 16),
     maxStepS: intFlag('max-step-s', str('max-step-s'), 300, 1, 86_400), maxDecodeS: intFlag('max-decode-s', str('max-decode-s'), 300, 1, 86_400),
-    settings: { executionProvider: (process.env.ZIMAGE_EP ?? 'cpu') as Settings['ep'], ...(threads ? { intraOpThreads: threads } : {}) },
+    settings: { executionProvider: ep, ...(threads ? { intraOpThreads: threads } : {}) },
     log: (line) => process.stderr.write(`${line}\n`),
   });
   await mkdir(outDir, { recursive: true });

@@ -7,6 +7,7 @@ import { statfs } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { DEMO_MODEL_VERSION, ensureDemoModel } from '../engine/demo-model/build.js';
 import { writeReplicaModel } from '../engine/demo-model/replica.js';
+import { loadConfig, loadDotEnv } from '../../src/config.js';
 import { intFlag, parseFlags, runCli, UsageError } from './args.js';
 
 const USAGE = `usage: npm run demo-model                       (env DATA_DIR, default ./data)
@@ -19,7 +20,8 @@ runCli(USAGE, async () => {
     refiners: { type: 'string' }, help: { type: 'boolean' } }, process.argv.slice(2));
   if (f.help) { process.stdout.write(`${USAGE}\n`); return; }
   if (!f.full) {
-    const dir = await ensureDemoModel(resolve(process.env.DATA_DIR ?? './data'));
+    loadDotEnv();
+    const dir = await ensureDemoModel(loadConfig().dataDir);
     process.stdout.write(`${dir}\n`);
     process.stderr.write(`demo model v${DEMO_MODEL_VERSION} ready\n`);
     return;

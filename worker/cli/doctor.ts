@@ -28,7 +28,7 @@ runCli(USAGE, async () => {
   } catch (err) {
     pre.push({ check: 'configuration', status: 'fail', result: (err as Error).message.replace(/\s*\n\s*/g, ' '), fix: 'fix the variable named above (.env or the environment)' });
     env = { ZIMAGE_EP: 'cpu', ZIMAGE_SAFETY_CHECKER: false };
-    dataDir = resolve(process.env.DATA_DIR ?? './data');
+    dataDir = resolve('./data');
   }
   const results = [...pre, ...await runDoctor({ env, dataDir, probes: systemProbes(), smoke: f['no-smoke'] !== true })];
   process.stdout.write(f.json ? `${JSON.stringify({ ok: exitCode(results) === 0, checks: results }, null, 2)}\n` : `${renderTable(results)}\n`);

@@ -4,6 +4,7 @@
  */
 import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
+import { loadConfig, loadDotEnv } from '../../src/config.js';
 import { findDefaultModel } from '../download/manifest.js';
 import { createEngine } from '../engine/create-engine.js';
 import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
@@ -31,21 +32,16 @@ runCli(USAGE, async () => {
   const [width, height] = sizeFlag(flags.size, [512, 512]);
   const steps = intFlag('steps', flags.steps, 8, 1, 16);
   const count = intFlag('count', flags.count, 1, 1, 16);
-  const threads = intFlag('threads', flags.threads ?? process.env.ZIMAGE_THREADS, 0, 0, 256);
-  const schedule = flags.schedule ?? process.env.ZIMAGE_SCHEDULE;
-  if (schedule !== undefined && schedule !== 'reference' && schedule !== 'webnn') {
-    throw new UsageError(`--schedule (or ZIMAGE_SCHEDULE) must be reference or webnn, got "${schedule}"`);
-  }
-  const ep = process.env.ZIMAGE_EP ?? 'cpu';
-  if (ep !== 'cpu' && ep !== 'cuda' && ep !== 'auto') throw new UsageError(`ZIMAGE_EP must be cpu, cuda or auto, got "${ep}"`);
-  const dataDir = resolve(process.env.DATA_DIR ?? './data');
-  const modelDir = process.env.ZIMAGE_MODEL_DIR ? resolve(process.env.ZIMAGE_MODEL_DIR) : (await findDefaultModel(dataDir))?.dir;
+  loadDotEnv();
+  const { env, dataDir } = loadConfig();
+  const threads = intFlag('threads', flags.threads, env.ZIMAGE_THREADS, 0, 256);
+  const schedule = flags.schedule ?? env.ZIMAGE_SCHEDULE;
+  if (schedule !== 'reference' && schedule !== 'webnn') throw new UsageError(`--schedule must be reference or webnn, got "${schedule}"`);
+  const modelDir = env.ZIMAGE_MODEL_DIR ? resolve(env.ZIMAGE_MODEL_DIR) : (await findDefaultModel(dataDir))?.dir;
   const engine = createEngine({
     dataDir,
     ...(modelDir ? { modelDir } : {}),
-    executionProvider: ep, threads,
-    ...(schedule ? { schedule } : {}),
-    safetyChecker: process.env.ZIMAGE_SAFETY_CHECKER === '1' || process.env.ZIMAGE_SAFETY_CHECKER === 'true',
+    executionProvider: env.ZIMAGE_EP, threads, schedule, safetyChecker: env.ZIMAGE_SAFETY_CHECKER,
   });
   try {
     const t0 = performance.now();

@@ -9,6 +9,7 @@ import { DEFAULT_ENDPOINT, DEFAULT_REPO, DEFAULT_REVISION, downloadModel } from 
 import { exitCodeOf } from '../download/errors.js';
 import { DEFAULT_MODEL_SUBDIR } from '../download/manifest.js';
 import { BarProgress, formatBytes, LineProgress, type ProgressSink } from '../download/progress.js';
+import { loadConfig, loadDotEnv } from '../../src/config.js';
 import { intFlag, parseFlags, UsageError } from './args.js';
 
 const USAGE = `usage: npm run model:download -- [--dir DIR] [--repo ${DEFAULT_REPO}] [--revision ${DEFAULT_REVISION.slice(0, 12)}…]
@@ -17,27 +18,26 @@ env: DATA_DIR (default ./data; DIR defaults to DATA_DIR/${DEFAULT_MODEL_SUBDIR})
      HF_TOKEN, ZIMAGE_MODEL_REPO, ZIMAGE_MODEL_REVISION, ZIMAGE_SAFETY_CHECKER=1 (also fetch the safety checker)
 exit: 0 done · 1 other · 2 usage · 3 unreachable · 4 token refused (401/403) · 5 not found (404) · 6 disk space · 7 checksum`;
 
-const truthy = (v: string | undefined): boolean => ['1', 'true', 'yes', 'on'].includes((v ?? '').toLowerCase());
-
 async function main(): Promise<void> {
   const f = parseFlags({ dir: { type: 'string' }, repo: { type: 'string' }, revision: { type: 'string' }, parallel: { type: 'string' },
     'safety-checker': { type: 'boolean' }, progress: { type: 'string' }, help: { type: 'boolean' } }, process.argv.slice(2));
   if (f.help) { process.stdout.write(`${USAGE}\n`); return; }
-  const dataDir = resolve(process.env.DATA_DIR ?? './data');
+  loadDotEnv();
+  const { env, dataDir } = loadConfig();
   const defaultDir = join(dataDir, DEFAULT_MODEL_SUBDIR);
   const dir = resolve(f.dir ?? defaultDir);
   const mode = f.progress ?? (process.stderr.isTTY ? 'bar' : 'lines');
   if (mode !== 'bar' && mode !== 'lines') throw new UsageError(`--progress is bar or lines, got "${mode}"`);
   const progress: ProgressSink = mode === 'bar' ? new BarProgress() : new LineProgress((line) => process.stderr.write(`${line}\n`));
-  const repo = f.repo ?? process.env.ZIMAGE_MODEL_REPO ?? DEFAULT_REPO;
-  const revision = f.revision ?? process.env.ZIMAGE_MODEL_REVISION ?? DEFAULT_REVISION;
-  const endpoint = process.env.HF_ENDPOINT || DEFAULT_ENDPOINT;
+  const repo = f.repo ?? env.ZIMAGE_MODEL_REPO ?? DEFAULT_REPO;
+  const revision = f.revision ?? env.ZIMAGE_MODEL_REVISION ?? DEFAULT_REVISION;
+  const endpoint = env.HF_ENDPOINT ?? DEFAULT_ENDPOINT;
   process.stderr.write(`model:download ${repo}@${revision} from ${endpoint} into ${dir}\n`);
   const t0 = performance.now();
   const result = await downloadModel({
     dir, repo, revision, endpoint, progress, parallel: intFlag('parallel', f.parallel, 4, 1, 16),
-    safetyChecker: f['safety-checker'] === true || truthy(process.env.ZIMAGE_SAFETY_CHECKER),
-    ...(process.env.HF_TOKEN ? { token: process.env.HF_TOKEN } : {}),
+    safetyChecker: f['safety-checker'] === true || env.ZIMAGE_SAFETY_CHECKER,
+    ...(env.HF_TOKEN ? { token: env.HF_TOKEN } : {}),
   });
   const secs = (performance.now() - t0) / 1000;
   const fetched = result.files.filter((x) => x.status !== 'verified').length;

@@ -12,6 +12,7 @@ import { freemem, totalmem } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { systemSearchPaths } from '../../src/config.js';
 
 const run = promisify(execFile);
 
@@ -71,7 +72,7 @@ export function systemProbes(): DoctorProbes {
       }
     },
     async which(binary) {
-      for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) if (await exists(join(dir, binary))) return join(dir, binary);
+      for (const dir of systemSearchPaths().path) if (await exists(join(dir, binary))) return join(dir, binary);
       return undefined;
     },
     async freeDisk(path) {
@@ -90,7 +91,7 @@ export function systemProbes(): DoctorProbes {
       return { dir, files: await readdir(dir).catch(() => []) };
     },
     async findLibrary(soname) {
-      for (const dir of (process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean)) if (await exists(join(dir, soname))) return join(dir, soname);
+      for (const dir of systemSearchPaths().libraryPath) if (await exists(join(dir, soname))) return join(dir, soname);
       const hit = (await (cache ??= ldconfigCache())).get(soname);
       if (hit) return hit;
       for (const dir of CUDA_DIRS) if (await exists(join(dir, soname))) return join(dir, soname);
