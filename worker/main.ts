@@ -1,6 +1,6 @@
 /** `npm run worker`: one generation worker (one per GPU). Needs REDIS_URL shared with the bots. */
 import { bootstrap, exitOnStartupError, onShutdown } from '../src/app/runtime.js';
-import { applyDefaultModel } from './default-model.js';
+import { applyDefaultModel } from '../src/model/default-model.js';
 import { WorkerApp } from './worker-app.js';
 
 async function main(): Promise<void> {

@@ -14,14 +14,25 @@ import { slackChannelKind } from './channel-kind.js';
 import { MODAL_CALLBACK_ID, modalView, parseModalOrigin, submissionText, type ModalDefaults } from './modal.js';
 import { encodeRef, PLATFORM } from './refs.js';
 import { cannotPostExplanation } from './slack-errors.js';
-import type { SlackAdapter } from './slack-adapter.js';
 import { commandText, escapeMrkdwn, plainText } from './text.js';
 
 /** The slash commands this app registers (manifest.yml lists the same; a unit test keeps them in sync). */
 export const SLASH_COMMANDS = ['/zimage'] as const;
 
+/** What the listeners need of the adapter (slack-adapter.ts implements it). */
+export interface SlackConversations {
+  /** Start a thread for a slash command with a channel message saying who asked; the thread reference. */
+  openThread(team: string, channel: string, user: string, request: string, locale: string): Promise<string>;
+  /** Whether this inbound id is new (then it is remembered). */
+  firstSight(id: string): Promise<boolean>;
+  /** An ephemeral message to one person in a conversation. */
+  tellPrivately(channel: string, user: string, text: string, threadTs?: string): Promise<void>;
+  /** A direct message to one person. */
+  tellDirectly(user: string, text: string): Promise<void>;
+}
+
 export interface ListenerContext {
-  adapter: SlackAdapter;
+  adapter: SlackConversations;
   inbound: InboundHandlers;
   botUserId: string;
   modal: () => ModalDefaults;
@@ -106,7 +117,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
       text: submissionText(view.state.values), eventId: `view:${view.id}`,
       tellUser: (msg) => (origin.responseUrl
         ? postJson(origin.responseUrl, { response_type: 'ephemeral', text: escapeMrkdwn(msg) })
-        : ctx.adapter.client.chat.postMessage({ channel: body.user.id, text: escapeMrkdwn(msg) })),
+        : ctx.adapter.tellDirectly(body.user.id, escapeMrkdwn(msg))),
     });
   });
 

@@ -12,7 +12,7 @@ import type { Logger } from '../../src/infra/logger.js';
 import { boltLogger } from './bolt-logger.js';
 import { replyMessage, requestParent, resultMessage, statusMessage, type SlackMessage } from './blocks.js';
 import { SlackHttpReceiver } from './http-receiver.js';
-import { registerListeners } from './listeners.js';
+import { registerListeners, type SlackConversations } from './listeners.js';
 import type { ModalDefaults } from './modal.js';
 import { decodeRef, encodeRef, PLATFORM } from './refs.js';
 import { rateLimitedSeconds, slackErrorCode, toZimageError } from './slack-errors.js';
@@ -48,7 +48,7 @@ export interface SlackAdapterOptions {
   clientOptions?: webApi.WebClientOptions;
 }
 
-export class SlackAdapter implements ChatAdapter {
+export class SlackAdapter implements ChatAdapter, SlackConversations {
   readonly platform = PLATFORM;
   // chat.update is Tier 3 (~50/min per workspace): stay under it with room for retries.
   readonly pacing: EditPacing = { minIntervalMs: 3000, perWorkspacePerMinute: 45 };
@@ -194,6 +194,11 @@ export class SlackAdapter implements ChatAdapter {
   async openThread(team: string, channel: string, user: string, request: string, locale: string): Promise<string> {
     const res = await this.client.chat.postMessage({ channel, ...requestParent(user, request, locale) });
     return encodeRef({ team, channel, ts: String(res.ts) });
+  }
+
+  /** A direct message to one person (the form's answer when its response_url is gone). */
+  async tellDirectly(user: string, text: string): Promise<void> {
+    await this.client.chat.postMessage({ channel: user, text });
   }
 
   /** An ephemeral message to one person in a conversation (used when nothing else can reach them). */

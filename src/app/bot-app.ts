@@ -3,7 +3,6 @@
  * port (health, assets, Playground, webhooks). Stateless apart from Redis: run as many replicas as needed.
  */
 import type { Redis } from 'ioredis';
-import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
 import { createAssetStore } from '../assets/create-store.js';
 import { AssetRetention } from '../assets/retention.js';
 import { ActionRouter } from '../intake/actions.js';
@@ -26,7 +25,7 @@ import { createRedis } from '../infra/redis.js';
 import { closeRedis, redisLabel, RedisWatch, untilReady } from '../infra/redis-health.js';
 import { Keys } from '../jobs/keys.js';
 import { openQueues, type Queues } from '../jobs/queues.js';
-import { loadPromptTokenizer } from '../model/prompt-tokenizer.js';
+import { demoPromptTokenizer, loadPromptTokenizer } from '../model/prompt-tokenizer.js';
 import { Observability } from '../observability/index.js';
 import { AuditLog } from '../quota/audit.js';
 import { quotaCommands } from '../quota/commands.js';
@@ -160,7 +159,7 @@ export class BotApp {
       keys: this.keys, adapters: this.adapters, lifecycle: this.lifecycle, quota: this.quota, templates: this.templates, subcommands: this.subcommands,
       rules, maxTokens: () => settings().generation.maxTokens,
       localeOf: (req) => settings().workspaceLocales[`${req.platform}:${req.workspace}`] ?? req.locale ?? defaultLocale(),
-      tokenizer: async () => loadPromptTokenizer(modelDir ?? (await ensureDemoModel(config.dataDir))), hooks: this.obs, log,
+      tokenizer: async () => (modelDir ? loadPromptTokenizer(modelDir) : demoPromptTokenizer()), hooks: this.obs, log,
     });
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({

@@ -3,7 +3,7 @@
  * Playground, and one worker with the demo model (unless ZIMAGE_MODEL_DIR is set, or `npm run model:download`
  * put a verified model into DATA_DIR/models/z-image-turbo).
  */
-import { applyDefaultModel } from '../../worker/default-model.js';
+import { applyDefaultModel } from '../model/default-model.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import { BotApp } from '../app/bot-app.js';
 import { bootstrap, exitOnStartupError, onShutdown } from '../app/runtime.js';

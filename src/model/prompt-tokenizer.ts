@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ZimageError } from '../errors.js';
+import { buildDemoTokenizer } from './demo-tokenizer.js';
 
 export const PROMPT_PREFIX = '<|im_start|>user\n';
 export const PROMPT_SUFFIX = '<|im_end|>\n<|im_start|>assistant\n';
@@ -103,4 +104,18 @@ async function readTokenizer(dir: string): Promise<PromptTokenizer> {
   } catch (err) {
     throw new ZimageError('MODEL_INVALID', `invalid tokenizer ${jsonPath}: ${(err as Error).message}`, { path: jsonPath });
   }
+}
+
+let demo: PromptTokenizer | undefined;
+
+/**
+ * The demo model's tokenizer, made in memory from the same recipe the worker writes into the demo model's
+ * files (src/model/demo-tokenizer.ts): the bot needs no model directory (and no model builder) to count tokens.
+ */
+export function demoPromptTokenizer(): PromptTokenizer {
+  if (!demo) {
+    const files = buildDemoTokenizer();
+    demo = new PromptTokenizer(new Tokenizer(files.tokenizerJson, files.tokenizerConfig));
+  }
+  return demo;
 }

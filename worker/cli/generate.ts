@@ -5,7 +5,7 @@
 import { extname, resolve } from 'node:path';
 import sharp from 'sharp';
 import { loadConfig, loadDotEnv } from '../../src/config.js';
-import { findDefaultModel } from '../download/manifest.js';
+import { findDefaultModel } from '../../src/model/manifest.js';
 import { createEngine } from '../engine/create-engine.js';
 import { intFlag, parseFlags, runCli, sizeFlag, UsageError } from './args.js';
 

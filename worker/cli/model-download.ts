@@ -7,7 +7,7 @@
 import { join, relative, resolve } from 'node:path';
 import { DEFAULT_ENDPOINT, DEFAULT_REPO, DEFAULT_REVISION, downloadModel } from '../download/downloader.js';
 import { exitCodeOf } from '../download/errors.js';
-import { DEFAULT_MODEL_SUBDIR } from '../download/manifest.js';
+import { DEFAULT_MODEL_SUBDIR } from '../../src/model/manifest.js';
 import { BarProgress, formatBytes, LineProgress, type ProgressSink } from '../download/progress.js';
 import { loadConfig, loadDotEnv } from '../../src/config.js';
 import { intFlag, parseFlags, UsageError } from './args.js';

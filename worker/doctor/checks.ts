@@ -8,7 +8,7 @@ import { checkGraph, readDims, type PortMetadata } from '../engine/contract.js';
 import { ensureDemoModel, readDemoMarker } from '../engine/demo-model/build.js';
 import { inspectModelDir } from '../engine/model-dir.js';
 import { MODEL_FILES, REQUIRED_FILES, SAFETY_FILES, type ModelFileKey } from '../engine/model-files.js';
-import { DEFAULT_MODEL_SUBDIR, findDefaultModel, readManifest } from '../download/manifest.js';
+import { DEFAULT_MODEL_SUBDIR, findDefaultModel, readManifest } from '../../src/model/manifest.js';
 import { formatBytes } from '../download/progress.js';
 import { readGraphHeader } from './onnx-header.js';
 import type { DoctorProbes } from './probes.js';

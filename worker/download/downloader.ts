@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { downloadError, networkReason } from './errors.js';
 import { fetchFile, partialPath } from './fetch-file.js';
 import { selectFiles, type HubEntry, type WantedFile } from './hub-files.js';
-import { writeManifest } from './manifest.js';
+import { writeManifest } from '../../src/model/manifest.js';
 import type { ProgressSink } from './progress.js';
 import { verifyFile } from './verify.js';
 

@@ -5,6 +5,7 @@
  * files by their blob sha1. Pure: no I/O.
  */
 import { MODEL_FILES, REQUIRED_FILES, SAFETY_FILES, type ModelFileKey } from '../engine/model-files.js';
+import type { WantedFile } from '../../src/model/manifest.js';
 
 export interface HubEntry {
   type: string;
@@ -14,14 +15,7 @@ export interface HubEntry {
   lfs?: { oid: string; size: number };
 }
 
-export interface WantedFile {
-  path: string;
-  size: number;
-  /** Content sha256 (LFS files). */
-  sha256?: string;
-  /** Git blob sha1 (files stored in git itself). */
-  gitOid?: string;
-}
+export type { WantedFile } from '../../src/model/manifest.js';
 
 /** Graphs, their `.onnx_data[_k]` shards, and the tokenizer files; the safety checker's only when asked. */
 export function selectFiles(entries: readonly HubEntry[], safetyChecker: boolean): { files: WantedFile[]; missing: string[] } {

@@ -14,7 +14,7 @@ import {
   safetyCheckerGraph, schedulerStepGraph, scPrepGraph, textEncoderGraph, transformerGraph, vaeDecoderGraph, vaePreProcessGraph,
   type DemoGraphParams,
 } from './graphs.js';
-import { buildDemoTokenizer } from './tokenizer-json.js';
+import { buildDemoTokenizer } from '../../../src/model/demo-tokenizer.js';
 
 /** Bump whenever graphs or tokenizer change: existing demo models are then rebuilt. */
 export const DEMO_MODEL_VERSION = 5;

@@ -11,7 +11,7 @@ import { MODEL_FILES } from '../model-files.js';
 import { ExternalDataSink, type ShardedLayout } from './external-data.js';
 import { schedulerStepGraph, vaePreProcessGraph } from './graphs.js';
 import { QWEN3_4B_35, textEncoderGraph } from './text-encoder.js';
-import { buildDemoTokenizer } from './tokenizer-json.js';
+import { buildDemoTokenizer } from '../../../src/model/demo-tokenizer.js';
 import { transformerGraph, ZIMAGE_DIT } from './transformer.js';
 import { FLUX_VAE, vaeDecoderGraph } from './vae-decoder.js';
 import { RandomWeights } from './weights.js';

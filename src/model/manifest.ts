@@ -7,9 +7,18 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { WantedFile } from './hub-files.js';
 
 export const MANIFEST = 'zimage-model.json';
+
+/** One file of the model as the hub describes it. */
+export interface WantedFile {
+  path: string;
+  size: number;
+  /** Content sha256 (LFS files). */
+  sha256?: string;
+  /** Git blob sha1 (files stored in git itself). */
+  gitOid?: string;
+}
 /** Where `model:download` puts the model and where it is looked for, under DATA_DIR. */
 export const DEFAULT_MODEL_SUBDIR = join('models', 'z-image-turbo');
 

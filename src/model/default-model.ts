@@ -5,8 +5,8 @@
  * how to name the model's origin in the start line. No onnxruntime here.
  */
 import { relative } from 'node:path';
-import type { Config } from '../src/config.js';
-import { findDefaultModel } from './download/manifest.js';
+import type { Config } from '../config.js';
+import { findDefaultModel } from './manifest.js';
 
 export interface ModelChoice {
   config: Config;
