@@ -15,7 +15,7 @@ import { DeferredRefunds } from './deferred-refunds.js';
 import type { Keys } from '../jobs/keys.js';
 import { parseLimit, type Limit } from './limits.js';
 import type { QuotaPolicy, RolePolicy } from './policy.js';
-import { QuotaStore, type ReserveOutcome, type Scope } from './store.js';
+import { QuotaStore, type ReserveOutcome } from './store.js';
 import { PERIODS, windowAt, type Period, type Window } from './windows.js';
 
 export interface Identity { platform: string; workspace: string; user: string }

@@ -51,7 +51,7 @@ describe('Playground event streams', () => {
     const ac = new AbortController();
     cleanups.push(() => ac.abort());
     let received = 0;
-    const reading = (async () => {
+    void (async () => {
       const res = await fetch(`${base}/api/playground/events`, { signal: ac.signal });
       const decoder = new TextDecoder();
       let buf = '';

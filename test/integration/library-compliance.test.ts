@@ -24,7 +24,6 @@ import { IMAGES, TABLE, VIEWERS } from '../helpers/visibility-table.js';
 
 const log = createLogger('silent');
 const member: Viewer = { platform: 'slack', workspace: 'T1', user: 'U1', manager: false, audit: false };
-const bob: Viewer = { ...member, user: 'U2' };
 const auditor: Viewer = { ...member, user: 'UAUDIT', audit: true };
 
 const notFound = (e: unknown): boolean => isZimageError(e, 'IMAGE_NOT_FOUND');

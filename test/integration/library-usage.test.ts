@@ -3,7 +3,6 @@
  * on PGlite and PostgreSQL, and the chart rendered from them: a PNG of the expected size with real content.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

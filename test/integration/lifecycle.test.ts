@@ -100,7 +100,7 @@ async function stopAndWait(app: AppProcess, boundMs: number): Promise<number> {
 
 describe('npm start: group SIGTERM during a running job', () => {
   it('the job finishes inside the bound, is delivered, and everything (the private Redis last) stops', async () => {
-    const { s, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' }, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
+    const { s, app, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '250', SHUTDOWN_TIMEOUT_MS: '6000' }, '/zimage a lighthouse --size 256x256 --steps 6 --seed 1');
     const ms = await stopAndWait(app, 6000);
     expect(ms).toBeLessThan(6000 + EXIT_SLACK_MS);
     expect(logLines(app.output(), /^generated$/), app.output().slice(-4000)).toHaveLength(1); // finished before the exit
@@ -112,7 +112,7 @@ describe('npm start: group SIGTERM during a running job', () => {
   }, 120_000);
 
   it('with the private Redis SIGTERMed at the same moment: exits within the bound; the job is delivered once after the next start', async () => {
-    const { s, redisDir, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '2500' }, '/zimage a storm at sea --size 256x256 --steps 10 --seed 2');
+    const { s, redisDir, app, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '400', SHUTDOWN_TIMEOUT_MS: '2500' }, '/zimage a storm at sea --size 256x256 --steps 10 --seed 2');
     const [redisPid] = redisServersOn(redisDir);
     expect(redisPid).toBeDefined();
     killPid(redisPid!, 'SIGTERM'); // what systemd's default KillMode=control-group does to every process of the unit
@@ -128,7 +128,7 @@ describe('npm start: group SIGTERM during a running job', () => {
 
 describe('npm start: its private Redis SIGKILLed mid-job', () => {
   it('/readyz says 503 within 1 s; npm start starts Redis again on the same port and data; the job is delivered once', async () => {
-    const { s, redisDir, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '3000' }, '/zimage a windmill --size 256x256 --steps 10 --seed 7');
+    const { redisDir, app, pg, threadId } = await startedWithJob({ DEMO_STEP_DELAY_MS: '200', SHUTDOWN_TIMEOUT_MS: '3000' }, '/zimage a windmill --size 256x256 --steps 10 --seed 7');
     const [dead] = redisServersOn(redisDir);
     killPid(dead!, 'SIGKILL');
     const t0 = Date.now();

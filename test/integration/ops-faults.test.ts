@@ -16,7 +16,7 @@ import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js'
 import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import {
-  finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv, type TestEnv,
+  finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv,
 } from '../helpers/harness.js';
 import { pgPost } from '../helpers/playground-http.js';
 
