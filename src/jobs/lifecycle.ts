@@ -76,17 +76,21 @@ export class JobLifecycle {
    */
   async submit(origin: JobOrigin, params: GenerateParams, o: SubmitOptions = {}): Promise<{ jobId: string }> {
     const jobId = o.jobId ?? newJobId();
+    let first: boolean;
     try {
-      await this.write(jobId, origin, params, o);
+      first = await this.write(jobId, origin, params, o);
     } catch (err) {
-      await this.d.quota.refundOrDefer(jobId, async () => !(await this.d.store.exists(jobId)), () => this.unqueue(origin, jobId));
+      await this.d.quota.refundOrDefer(jobId, async () => !(await this.d.store.exists(jobId)), () => this.unqueue(origin, jobId))
+        .catch((e: unknown) => this.d.log.warn({ err: e, jobId }, 'could not give back what a job that was not written took'));
       throw err;
     }
-    await this.postStatus(jobId, origin, params);
+    // Submitting the same job again (a retried call) changes nothing and posts nothing a second time.
+    if (first) await this.postStatus(jobId, origin, params);
     return { jobId };
   }
 
-  private async write(jobId: string, origin: JobOrigin, params: GenerateParams, o: SubmitOptions): Promise<void> {
+  /** Write the job and its record in one transaction; false when this job had been written before. */
+  private async write(jobId: string, origin: JobOrigin, params: GenerateParams, o: SubmitOptions): Promise<boolean> {
     const acceptedAt = Date.now();
     // Scheduled runs wait in their own lane, below people: they take no one's turn and count for no one.
     const lane = o.lane ?? 'people';
@@ -95,6 +99,7 @@ export class JobLifecycle {
     const data: GenerateJobData = { params, origin, acceptedAt, ...o.extra, ...(o.charge ? { charge: o.charge } : {}) };
     const job = new Job(queue, 'generate', data, { ...generateJobOptions, jobId, priority: jobPriority(rank, lane) }, jobId);
     const tx = (await queue.getBackend().client).multi();
+    this.d.store.claimIn(tx, jobId, acceptedAt);
     await job.addJob(tx);
     this.d.store.openIn(tx, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt, params, origin,
@@ -102,6 +107,7 @@ export class JobLifecycle {
     const results = await tx.exec();
     if (!results) throw new Error('the job transaction was discarded');
     for (const [err] of results) if (err) throw err;
+    return results[0]![1] === 1;
   }
 
   /** Give back the waiting entries (fair-share.ts and the charge script) of a job that was not written. */

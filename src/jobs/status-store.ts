@@ -46,6 +46,11 @@ export class StatusStore {
   }
 
   /** The same as `open`, as commands of a transaction (the job is written in the same one: neither exists alone). */
+  /** First command of a job's transaction: marks its record as submitted (its result 1 the first time, else 0). */
+  claimIn(tx: IRedisTransaction, jobId: string, at: number): void {
+    tx.runCommand('hsetnx', [this.keys.status(jobId), 'submittedAt', String(at)]);
+  }
+
   openIn(tx: IRedisTransaction, rec: Omit<StatusRecord, 'final'>): void {
     const { key, fields } = this.recordOf(rec);
     tx.hset(key, fields).runCommand('zadd', [this.keys.tracked(), rec.acceptedAt, rec.jobId]);

@@ -222,9 +222,11 @@ export class QuotaService {
    * write cut off in flight may have landed after all).
    */
   async refundOrDefer(jobId: string, notWritten: () => Promise<boolean>, alsoUndo?: () => Promise<unknown>): Promise<void> {
+    // Both halves are idempotent and independent: neither waits for the other to succeed.
     const giveBack = async (): Promise<void> => {
-      await alsoUndo?.();
-      await this.refund(jobId);
+      const done = await Promise.allSettled([this.refund(jobId), alsoUndo?.()]);
+      const failed = done.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     };
     try {
       await giveBack();
