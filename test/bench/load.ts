@@ -8,17 +8,22 @@
  *
  * Scenarios: 20 / 100 / 500 users on the SYNTHETIC engine (fixed 1 s per image, like a GPU; see
  * worker/engine/synthetic-engine.ts) and 20 users on the demo model (real ONNX Runtime on the CPU).
- * Writes data/bench/load-<time>.json and .md. Options: --only 20,100,500,demo  --duration <s>  --warmup <s>  --out <dir>.
+ * Plus two bursts (test/bench/burst.ts): 500 people send a command at the same instant, through the Playground API and
+ * as signed Slack slash commands.
+ * Writes data/bench/load-<time>.json and .md. Options: --only 20,100,500,demo,burst-playground,burst-slack  --duration <s>
+ * --warmup <s>  --out <dir>.
  */
 import { PLAYGROUND_PACING } from '../../adapters/playground/playground-adapter.js';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { request } from 'node:http';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { httpJson, metricValue, openSession, type Json } from './bench-http.js';
+import { spawnNode, stopChild } from './bench-processes.js';
+import { BURSTS, runBurst, type BurstResult } from './burst.js';
 import { renderMarkdown } from './report.js';
 import { busyFraction, jain, mean, percentile } from './stats.js';
 
@@ -84,40 +89,6 @@ export interface ScenarioResult {
   errors: string[];
 }
 
-type Json = Record<string, unknown>;
-
-/** Each virtual user is a browser of its own: its Playground session cookie (a name speaks only for its session). */
-const sessions = new Map<string, string>();
-
-function httpJson(base: string, method: string, path: string, body?: unknown, as?: string): Promise<{ status: number; json: Json | null; text: string }> {
-  return new Promise((ok, fail) => {
-    const data = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const cookie = as ? sessions.get(as) : undefined;
-    const req = request(`${base}${path}`, {
-      method, agent: keepAlive, headers: {
-        ...(data ? { 'content-type': 'application/json', 'content-length': data.length } : {}), ...(cookie ? { cookie } : {}),
-      },
-    }, (res) => {
-      const set = (res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]!).find((c) => c.startsWith('zimage_pg='));
-      if (as && set) sessions.set(as, set);
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Json | null = null;
-        try { json = JSON.parse(text) as Json; } catch { json = null; }
-        ok({ status: res.statusCode ?? 0, json, text });
-      });
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-    req.on('error', fail);
-    if (data) req.write(data);
-    req.end();
-  });
-}
-
-const keepAlive = new Agent({ keepAlive: true, maxSockets: 256 });
-
 interface PgMsg { id: string; threadId: string; user: string; text: string; imageUrl?: string; metadata?: Json; status?: { phase: string } }
 
 /** The Playground's server-sent events: calls `onMessage` for new messages and edits. */
@@ -143,35 +114,6 @@ function openEvents(base: string, onEvent: (type: string, m: PgMsg) => void): ()
   });
   req.end();
   return () => req.destroy();
-}
-
-function metricValue(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (labels && !rest.includes(labels)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function spawnNode(script: string, env: NodeJS.ProcessEnv, tag: string): ChildProcess {
-  // BENCH_BOT_NODE_ARGS / BENCH_WORKER_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profile the bot / the workers.
-  const extra = ((tag === 'bot' ? process.env.BENCH_BOT_NODE_ARGS : process.env.BENCH_WORKER_NODE_ARGS) ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...extra, resolve(script)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stderr?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
-  child.stdout?.on('data', (d: Buffer) => { if (process.env.BENCH_DEBUG) process.stderr.write(`[${tag}] ${d.toString()}`); });
-  return child;
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise<void>((ok) => child.once('exit', () => ok()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(15_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
 }
 
 /** Not measured at the start of each scenario by default (see `measureFrom`; `--warmup 0` counts everything). */
@@ -263,7 +205,7 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
       maxInFlight = Math.max(maxInFlight, inFlight);
       try {
         const text = `/zimage user ${user} picture ${n}, a lighthouse at dusk --size ${s.size} --steps ${s.steps} --seed ${user * 1000 + n}`;
-        if (!sessions.has(`vu${user}`)) await httpJson(base, 'GET', '/api/playground/threads/m0', undefined, `vu${user}`);
+        await openSession(base, `vu${user}`);
         const res = await httpJson(base, 'POST', '/api/playground/messages', { user: `vu${user}`, text }, `vu${user}`);
         sample.ackMs = Date.now() - sample.sentAt;
         if (res.status !== 201 || !res.json) { sample.error = `HTTP ${res.status}`; return; }
@@ -366,31 +308,39 @@ export async function runScenario(s: Scenario, redisUrl: string, modelDir: strin
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const opt = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
-  const only = (opt('only') ?? '20,100,500,demo').split(',').map((x) => x.trim()).filter(Boolean);
+  const only = (opt('only') ?? `20,100,500,demo,${Object.keys(BURSTS).join(',')}`).split(',').map((x) => x.trim()).filter(Boolean);
   const outDir = resolve(opt('out') ?? 'data/bench');
   const duration = opt('duration');
   const warmupMs = opt('warmup') === undefined ? WARMUP_MS : Number(opt('warmup')) * 1000;
   if (!(warmupMs >= 0)) throw new Error('--warmup takes a number of seconds (0 counts every command)');
-  for (const k of only) if (!SCENARIOS[k]) throw new Error(`unknown scenario ${k}; choose from ${Object.keys(SCENARIOS).join(', ')}`);
+  for (const k of only) if (!SCENARIOS[k] && !BURSTS[k]) throw new Error(`unknown scenario ${k}; choose from ${[...Object.keys(SCENARIOS), ...Object.keys(BURSTS)].join(', ')}`);
   const modelDir = await ensureDemoModel(join(tmpdir(), 'zimage-bench-model'));
   const results: ScenarioResult[] = [];
+  const bursts: BurstResult[] = [];
   for (const [i, k] of only.entries()) {
-    const s = { ...SCENARIOS[k]!, ...(duration ? { durationMs: Number(duration) * 1000 } : {}) };
-    process.stderr.write(`running: ${s.name} for ${s.durationMs / 1000} s …\n`);
+    const burst = BURSTS[k];
+    const s = burst ? undefined : { ...SCENARIOS[k]!, ...(duration ? { durationMs: Number(duration) * 1000 } : {}) };
+    process.stderr.write(`running: ${burst ? burst.name : `${s!.name} for ${s!.durationMs / 1000} s`} …\n`);
     // Each scenario on a fresh Redis: one run's data (and its append-only-file rewrite) must not slow the next.
     const redisDir = mkdtempSync(join(tmpdir(), 'zimage-bench-redis-'));
     const redis = await startEmbeddedRedis({ dir: redisDir });
     try {
-      const r = await runScenario(s, redis.url, modelDir, i, warmupMs);
-      results.push(r);
-      process.stderr.write(`  ${r.completed}/${r.requests} ok, ack p99 ${r.ackMs.p99} ms, overhead p50 ${r.overheadMs.p50} ms p99 ${r.overheadMs.p99} ms, busy ${r.engineBusy ?? '–'}\n`);
+      if (burst) {
+        const b = await runBurst(burst, redis.url, modelDir, i);
+        bursts.push(b);
+        process.stderr.write(`  ${b.queued}/${b.sent} queued, ack p99 ${b.ackMs.p99} ms, admission ${b.admissionPerS ?? '–'} commands/s\n`);
+      } else {
+        const r = await runScenario(s!, redis.url, modelDir, i, warmupMs);
+        results.push(r);
+        process.stderr.write(`  ${r.completed}/${r.requests} ok, ack p99 ${r.ackMs.p99} ms, overhead p50 ${r.overheadMs.p50} ms p99 ${r.overheadMs.p99} ms, busy ${r.engineBusy ?? '–'}\n`);
+      }
     } finally {
       await redis.stop();
       rmSync(redisDir, { recursive: true, force: true });
     }
   }
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', memGb: Math.round(totalmem() / 1024 ** 3), node: process.version };
-  const report = { at: new Date().toISOString(), machine, warmupS: warmupMs / 1000, results };
+  const report = { at: new Date().toISOString(), machine, warmupS: warmupMs / 1000, results, bursts };
   mkdirSync(outDir, { recursive: true });
   const stamp = report.at.replace(/[:.]/g, '-');
   writeFileSync(join(outDir, `load-${stamp}.json`), JSON.stringify(report, null, 2));

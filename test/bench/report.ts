@@ -1,7 +1,8 @@
 /** The load benchmark's markdown: the seed guide's table (same rows and layout) with our column, then every scenario. */
+import type { BurstResult } from './burst.js';
 import type { ScenarioResult } from './load.js';
 
-interface Report { at: string; machine: { cpus: number; cpuModel: string; memGb: number; node: string }; warmupS: number; results: ScenarioResult[] }
+interface Report { at: string; machine: { cpus: number; cpuModel: string; memGb: number; node: string }; warmupS: number; results: ScenarioResult[]; bursts?: BurstResult[] }
 
 const ms = (x: number | null | undefined): string => (x === null || x === undefined ? '–' : x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : `${Math.round(x)} ms`);
 const pct = (x: number): string => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)} %`;
@@ -13,14 +14,23 @@ const change = (seed: number, ours: number): string => {
 
 export function renderMarkdown(r: Report): string {
   const res = r.results;
+  const lines: string[] = [];
+  lines.push(`# Load benchmark — ${r.at}`, '');
+  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine. ${r.warmupS > 0 ? `Ack latency and overhead are measured on the commands sent after each scenario's first ${r.warmupS} s (fresh processes warming up); every other figure counts every command.` : 'Every figure counts every command, from the first (cold processes included).'}`, '');
+  if (res.length) sustained(lines, res);
+  if (r.bursts?.length) burstSection(lines, r.bursts);
+  const errs = [...res, ...(r.bursts ?? [])].flatMap((x) => x.errors.map((e) => `${x.scenario.name}: ${e}`));
+  if (errs.length) lines.push('', 'First errors:', ...errs.slice(0, 10).map((e) => `- ${e}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The sustained-load scenarios: the guide's table, every scenario, the goals. */
+function sustained(lines: string[], res: ScenarioResult[]): void {
   const by = (users: number, engine = 'synthetic'): ScenarioResult | undefined => res.find((x) => x.scenario.users === users && x.scenario.engine === engine);
   const twenty = by(20) ?? res[0];
   const stable = res.filter((x) => x.failures === 0);
   const maxStable = stable.length ? Math.max(...stable.map((x) => x.maxInFlight)) : 0;
   const worstFail = res.length ? Math.max(...res.map((x) => x.failureRate)) : 0;
-  const lines: string[] = [];
-  lines.push(`# Load benchmark — ${r.at}`, '');
-  lines.push(`Machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGb} GB, Node ${r.machine.node}. Everything on 127.0.0.1: redis-server, the bot, the workers and the load generator share the machine. ${r.warmupS > 0 ? `Ack latency and overhead are measured on the commands sent after each scenario's first ${r.warmupS} s (fresh processes warming up); every other figure counts every command.` : 'Every figure counts every command, from the first (cold processes included).'}`, '');
   lines.push('## Against the deployment guide (20 simulated users)', '');
   lines.push('| 指标 Metric | 优化前 Seed before | 优化后 Seed after | zimage-bot | vs. seed after |', '|---|---|---|---|---|');
   lines.push(`| 最大稳定并发数 Max stable concurrency (requests in flight, 0 failures) | 6 | 28 | ${maxStable} | ${change(28, maxStable)} |`);
@@ -61,7 +71,27 @@ export function renderMarkdown(r: Report): string {
   lines.push(`- ${mark(oh50 === null ? null : oh50 <= 10)} orchestration overhead p50 ≤ 10 ms (worst): ${ms(oh50)}`);
   lines.push(`- ${mark(oh99 === null ? null : oh99 <= 50)} orchestration overhead p99 ≤ 50 ms (worst): ${ms(oh99)}`);
   lines.push(`- ${mark(busy === null ? null : busy >= 0.95)} engine busy ≥ 95 % under backlog (500 users): ${busy === null ? '–' : pct(busy)}`);
-  const errs = res.flatMap((x) => x.errors.map((e) => `${x.scenario.name}: ${e}`));
-  if (errs.length) lines.push('', 'First errors:', ...errs.slice(0, 10).map((e) => `- ${e}`));
-  return `${lines.join('\n')}\n`;
+}
+
+/** The bursts: everyone at once. */
+function burstSection(lines: string[], bursts: BurstResult[]): void {
+  lines.push('', '## Bursts: everyone at the same instant', '');
+  lines.push('No workers run (every admitted job stays in line to be counted); each burst follows a warm-up burst of other people. Admission: the burst\'s instant → the job written to the queue (quota, grammar, fair-share place, status record).', '');
+  const head = ['', ...bursts.map((x) => x.scenario.name)];
+  const row = (label: string, f: (x: BurstResult) => string): string => `| ${label} | ${bursts.map(f).join(' | ')} |`;
+  lines.push(`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`);
+  lines.push(row('commands acked / queued / sent', (x) => `${x.acked} / ${x.queued} / ${x.sent}`));
+  lines.push(row('ack latency p50 / p95 / p99 / max', (x) => `${ms(x.ackMs.p50)} / ${ms(x.ackMs.p95)} / ${ms(x.ackMs.p99)} / ${ms(x.ackMs.max)}`));
+  lines.push(row('sent → queued per person p50 / p99 / max', (x) => `${ms(x.admitMs.p50)} / ${ms(x.admitMs.p99)} / ${ms(x.admitMs.max)}`));
+  lines.push(row('whole burst queued in', (x) => ms(x.spanMs)));
+  lines.push(row('admission throughput', (x) => (x.admissionPerS === null ? '–' : `${x.admissionPerS} commands/s`)));
+  lines.push(row('load generator: all requests sent within', (x) => ms(x.sendSpanMs)));
+  lines.push(row('bot memory, RSS after the burst', (x) => `${x.botRssMb ?? '–'} MB`));
+  lines.push('', '### Burst goals', '');
+  for (const b of bursts) {
+    const okAck = b.ackMs.p99 !== null && b.ackMs.p99 <= 150;
+    const okAdm = b.admissionPerS !== null && b.admissionPerS >= 1000 && b.queued === b.sent;
+    lines.push(`- ${okAck ? '✅' : '❌'} ${b.scenario.name}: ack p99 ≤ 150 ms: ${ms(b.ackMs.p99)}`);
+    lines.push(`- ${okAdm ? '✅' : '❌'} ${b.scenario.name}: admission ≥ 1 000 commands/s, all queued: ${b.admissionPerS ?? '–'} commands/s, ${b.queued} of ${b.sent}`);
+  }
 }
