@@ -103,6 +103,8 @@ export interface PgMessage {
   metadata?: Record<string, unknown> & { seed: number; jobId: string; prompt: string };
   status?: { phase: string; position?: number; total?: number; step?: number; steps?: number };
   fields?: Array<{ label: string; value: string }>;
+  privateTo?: string;
+  file?: { url: string; name: string; title: string };
 }
 
 export class PlaygroundClient {

@@ -15,6 +15,8 @@ export interface SentMessage {
   root: string;
   /** For top-level messages (im.message.create). */
   chat?: string;
+  /** For direct messages (im.message.create by open_id): the person. */
+  to?: string;
   msgType: string;
   content: Record<string, unknown>;
   uuid?: string;
@@ -76,6 +78,14 @@ export class FakeLark {
       const id = `om_fake${String(this.next++).padStart(6, '0')}`;
       this.sent.push({ id, root: '', chat: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
       return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: b.receive_id } }];
+    });
+    scope.post('/open-apis/im/v1/messages').query({ receive_id_type: 'open_id' }).reply(async (req: Request) => {
+      const b = (await req.json()) as Record<string, unknown>;
+      const id = `om_fake${String(this.next++).padStart(6, '0')}`;
+      // The person's direct chat with the bot: one per person.
+      const chat = `oc_p2p${createHash('sha256').update(String(b.receive_id)).digest('hex').slice(0, 26)}`;
+      this.sent.push({ id, root: '', chat, to: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
+      return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: chat } }];
     });
     scope.get(/^\/open-apis\/contact\/v3\/users\/[^/?]+/).query(true).reply(async (req: Request) => {
       const url = new URL(req.url);
