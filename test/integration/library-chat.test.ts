@@ -111,6 +111,33 @@ describe('the image library in chat', () => {
     expect(refused.replies.map((m) => m.text)).toEqual(['Only managers can do that. Ask a manager or an admin.']);
   });
 
+  it('generate again from the gallery: a new Playground thread, same prompt and seed, charged to whoever asked', async () => {
+    const bob = new GalleryBrowser(base);
+    await bob.signIn(await bot.gallery.signInLink({ platform: 'playground', workspace: 'local', user: 'bob', userName: 'Bob' }));
+    const { body } = await bob.json<{ images: Array<{ id: string; prompt: string; user: string }> }>('/api/gallery/images?q=fox');
+    const fox = body.images[0]!;
+    expect(fox.user).toBe('alice');
+    const id = { platform: 'playground', workspace: 'local', user: 'bob' };
+    const before = (await bot.quota.standing(id)).used;
+    const res = await bob.json<{ ok: boolean; message: string; jobId: string }>(`/api/gallery/images/${fox.id}/again`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    expect(res.body.message).toMatch(/posted in a new Playground thread/);
+    let thread: PgMessage | undefined;
+    for (const until = Date.now() + 10_000; !thread && Date.now() < until; await sleep(50)) {
+      const top = ((await (await pgFetch(pg.base, '/api/playground/messages', {}, 'Bob')).json()) as { messages: PgMessage[] }).messages;
+      thread = top.find((m) => m.text === 'Generate again (from the gallery): a red fox poster');
+    }
+    const [image] = (await pg.waitFor(thread!.id, finished(1), 60_000)).filter((m) => m.imageUrl);
+    expect(image!.metadata).toMatchObject({ prompt: 'a red fox poster', seed: 3, width: 256, height: 256, user: 'bob', channelKind: 'playground' });
+    expect((await bot.quota.standing(id)).used).toBe(before + 1);
+    // Over quota: refused with the quota's words, in the answer and in the new thread; nothing charged.
+    await bot.quota.store.setOverride({ platform: 'playground', workspace: 'local' }, 'user:bob', { unlimited: false, amount: before + 1, period: 'day' });
+    const refused = await bob.json<{ error: { code: string; message: string } }>(`/api/gallery/images/${fox.id}/again`, { method: 'POST' });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/^Over quota: this needs 1 image, and you have used \d+ of \d+ today\./);
+    expect((await bot.quota.standing(id)).used).toBe(before + 1);
+  });
+
   it('a scheduled usage report posts last week\'s figures and chart into a new thread', async () => {
     // Last week's images, as the index has them.
     const lastWeek = windowAt('week', 'UTC', windowAt('week', 'UTC', Date.now()).start - 1);
