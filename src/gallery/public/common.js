@@ -85,7 +85,7 @@ export async function start(tab) {
 
 /** Fill a <select> with "All" and the given [value, label] pairs, keeping a chosen value. */
 export function options(select, pairs, chosen = '') {
-  select.replaceChildren(new Option(T('any'), ''));
+  select.replaceChildren(new Option(T(select.dataset.any || 'any'), ''));
   for (const [value, label] of pairs) select.append(new Option(label, value));
   if (chosen && ![...select.options].some((o) => o.value === chosen)) select.append(new Option(chosen, chosen));
   select.value = chosen;

@@ -30,7 +30,7 @@ function facts(image) {
     ['f_generation', seconds(image.timings.generationMs)],
     ['f_step', image.timings.stepMs === null ? '—' : `${image.timings.stepMs} ms`],
     ['f_job', `${image.jobId} #${image.index}`],
-    ...(charge ? [['f_charge', `${charge.cost} · ${charge.limit === null ? '∞' : `${charge.used}/${charge.limit}`} (${charge.period})`]] : []),
+    ...(charge ? [['f_charge', charge.limit === null ? `${charge.cost} · ∞` : `${charge.cost} · ${charge.used}/${charge.limit} (${charge.period})`]] : []),
     ['f_file', image.assetKey],
   ];
   const dl = el('dl', 'meta');
@@ -112,7 +112,7 @@ export async function openDetail(id, o = {}) {
     o.onClose?.();
     return;
   }
-  const bar = el('div', 'bar');
+  const bar = el('div', 'dhead');
   const title = el('h2', '', image.prompt);
   title.id = 'detail-title';
   const close = el('button', 'linkish', T('close'));

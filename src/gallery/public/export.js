@@ -66,7 +66,6 @@ if (!me.audit) {
   const people = [...form.elements.person.options].slice(1).map((o) => [o.value, o.textContent]);
   const hold = document.getElementById('hold');
   options(hold.elements.user, people);
-  hold.elements.user.options[0].value = '';
   document.getElementById('count').addEventListener('click', () => count().catch(failed));
   form.addEventListener('submit', (e) => { e.preventDefault(); download().catch(failed); });
   hold.addEventListener('submit', (e) => {

@@ -14,6 +14,9 @@ const MAX_SEARCH = 200;
 
 const me = await start('images');
 document.getElementById('deleted-box').hidden = !me.audit;
+// Phones: the filters beyond the search box fold away behind one button.
+const toggle = document.getElementById('more-toggle');
+toggle.addEventListener('click', () => toggle.setAttribute('aria-expanded', String(form.classList.toggle('open'))));
 
 let next = null;
 let loading = false;
@@ -44,8 +47,7 @@ function card(image) {
   const p = el('div', 'p');
   if (image.legalHold) p.append(el('span', 'tag', T('held')));
   p.append(image.prompt);
-  const where = channelLabel(image.channelKind, image.channel);
-  cap.append(p, el('div', 'm', `${image.userName || image.user} · ${when(image.createdAt)} · ${where}`));
+  cap.append(p, el('div', 'm', `${image.userName || image.user} · ${when(image.createdAt)}`), el('div', 'm', channelLabel(image.channelKind, image.channel)));
   b.append(img, cap);
   b.addEventListener('click', () => show(image.id));
   return b;

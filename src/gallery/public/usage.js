@@ -24,7 +24,7 @@ if (!me.manager && !me.audit) {
 function table(id, head, rows) {
   const t = document.getElementById(id);
   const tr = el('tr');
-  for (const h of head) tr.append(el('th', '', h));
+  head.forEach((h, i) => tr.append(el('th', i > 0 ? 'n' : '', h)));
   t.replaceChildren(tr);
   for (const row of rows) {
     const r = el('tr');
