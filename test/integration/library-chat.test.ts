@@ -62,7 +62,7 @@ describe('the image library in chat', () => {
     const { threadId, replies: [answer] } = await ask('Alice', '/zimage history');
     expect(answer!.privateTo).toBe('alice');
     const lines = answer!.text.split('\n');
-    expect(lines[0]).toBe('Your last 2 images (of 2):');
+    expect(lines[0]).toBe('Your latest images — 2 of 2:');
     expect(lines[1]).toMatch(/^• \d{4}-\d\d-\d\d \d\d:\d\d · the Playground · 蓝色科技感手机海报$/);
     expect(lines[2]).toMatch(new RegExp(`^  ${base}/gallery\\?image=j[0-9a-z]+-0$`));
     expect(lines[3]).toMatch(/· a red fox poster$/);
