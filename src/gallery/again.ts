@@ -31,19 +31,12 @@ export interface AgainDeps extends Omit<SubmitDeps, 'adapter'> {
 const TITLE_PROMPT_MAX = 120;
 
 export function registerAgainRoute(http: HttpServer, ctx: GalleryContext, d: AgainDeps): void {
-  http.app.post<{ Params: { id: string } }>('/api/gallery/images/:id/again', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
+  http.app.post<{ Params: { id: string } }>('/api/gallery/images/:id/again', (req, reply) => ctx.changing(req, reply, async (a) => {
     const L = a.locale;
     const who = a.session.identity;
     const adapter = d.adapters.get(who.platform);
     if (!adapter?.startThread) return reply.code(409).send(errorBody('AGAIN_UNAVAILABLE', t(L, 'gallery.again_unavailable')));
-    let image;
-    try {
-      image = await d.library.get(a.viewer, req.params.id);
-    } catch (err) {
-      return ctx.refuse(reply, err, L);
-    }
+    const image = await d.library.get(a.viewer, req.params.id);
     // Counted like a command (idempotency mark and the per-minute limit), before anything is posted.
     const key = (headerOf(req, 'idempotency-key') ?? '').replace(/[^\w-]/g, '').slice(0, 64) || randomUUID();
     const eventId = `gallery:${a.session.id}:${key}`;
@@ -74,5 +67,5 @@ export function registerAgainRoute(http: HttpServer, ctx: GalleryContext, d: Aga
     }
     d.log.info({ jobId: outcome.jobId, from: image.id, user: who.user, platform: who.platform }, 'queued again from the gallery');
     return { ok: true, jobId: outcome.jobId, message: t(L, place.channelKind === 'playground' ? 'gallery.again_queued_playground' : 'gallery.again_queued_dm') };
-  });
+  }));
 }

@@ -44,112 +44,61 @@ export function cardOf(r: ImageRecord, viewer: Viewer) {
 export function registerGalleryApi(http: HttpServer, ctx: GalleryContext, d: ApiDeps): void {
   const app = http.app;
 
-  app.get('/api/gallery/me', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    const id = a.session.identity;
-    return {
-      identity: id, manager: a.viewer.manager, audit: a.viewer.audit, csrf: ctx.sessions.csrfToken(a.session),
-      expiresAt: new Date(a.session.expiresAt).toISOString(), locale: a.locale, timezone: d.timezone(), texts: pageTexts(a.locale),
-    };
-  });
+  app.get('/api/gallery/me', (req, reply) => ctx.reading(req, reply, async (a) => ({
+    identity: a.session.identity, manager: a.viewer.manager, audit: a.viewer.audit, csrf: ctx.sessions.csrfToken(a.session),
+    expiresAt: new Date(a.session.expiresAt).toISOString(), locale: a.locale, timezone: d.timezone(), texts: pageTexts(a.locale),
+  })));
 
-  app.post('/api/gallery/signout', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
+  app.post('/api/gallery/signout', (req, reply) => ctx.changing(req, reply, async (a) => {
     await ctx.sessions.revoke(reply, a.session);
     return reply.code(204).send();
-  });
+  }));
 
-  app.get<Q>('/api/gallery/images', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
+  app.get<Q>('/api/gallery/images', (req, reply) => ctx.reading(req, reply, async (a) => {
     const filter = filterOf(req.query, d.timezone());
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
     const limit = Number(req.query.limit ?? 60);
-    try {
-      const [page, total] = await Promise.all([
-        d.library.list(a.viewer, filter, { limit: Number.isFinite(limit) ? limit : 60, ...(cursor ? { cursor } : {}) }),
-        // The count only with the first page: it does not change as one scrolls.
-        cursor ? Promise.resolve(undefined) : d.library.count(a.viewer, filter),
-      ]);
-      return { images: page.images.map((r) => cardOf(r, a.viewer)), next: page.next, ...(total !== undefined ? { total } : {}) };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+    const [page, total] = await Promise.all([
+      d.library.list(a.viewer, filter, { limit: Number.isFinite(limit) ? limit : 60, ...(cursor ? { cursor } : {}) }),
+      // The count only with the first page: it does not change as one scrolls.
+      cursor ? Promise.resolve(undefined) : d.library.count(a.viewer, filter),
+    ]);
+    return { images: page.images.map((r) => cardOf(r, a.viewer)), next: page.next, ...(total !== undefined ? { total } : {}) };
+  }));
 
-  app.get<IdParams>('/api/gallery/images/:id', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    try {
-      const image = await d.library.get(a.viewer, req.params.id, { includeDeleted: true });
-      return { image: await detailOf(image, a.viewer, d) };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+  app.get<IdParams>('/api/gallery/images/:id', (req, reply) => ctx.reading(req, reply, async (a) => ({
+    image: await detailOf(await d.library.get(a.viewer, req.params.id, { includeDeleted: true }), a.viewer, d),
+  })));
 
-  app.get('/api/gallery/filters', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    try {
-      const [people, facets] = await Promise.all([d.library.people(a.viewer), d.library.facets(a.viewer)]);
-      return { people, ...facets };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+  app.get('/api/gallery/filters', (req, reply) => ctx.reading(req, reply, async (a) => {
+    const [people, facets] = await Promise.all([d.library.people(a.viewer), d.library.facets(a.viewer)]);
+    return { people, ...facets };
+  }));
 
-  app.delete<IdParams>('/api/gallery/images/:id', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
-    try {
-      return { image: cardOf(await d.library.delete(a.viewer, req.params.id), a.viewer) };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+  app.delete<IdParams>('/api/gallery/images/:id', (req, reply) => ctx.changing(req, reply, async (a) => ({
+    image: cardOf(await d.library.delete(a.viewer, req.params.id), a.viewer),
+  })));
 
-  app.post<IdParams>('/api/gallery/images/:id/hold', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
+  app.post<IdParams>('/api/gallery/images/:id/hold', (req, reply) => ctx.changing(req, reply, async (a) => {
     const body = jsonBody(req);
     if (typeof body.on !== 'boolean') return reply.code(400).send(errorBody('BAD_HOLD', '"on" must be true or false'));
-    try {
-      const image = await d.library.holdImage(a.viewer, req.params.id, body.on, reasonOf(body));
-      return { image: cardOf(image, a.viewer) };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+    return { image: cardOf(await d.library.holdImage(a.viewer, req.params.id, body.on, reasonOf(body)), a.viewer) };
+  }));
 
-  app.get('/api/gallery/holds', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    try {
-      const holds = await d.library.holds(a.viewer);
-      return { images: holds.images.map((r) => cardOf(r, a.viewer)), people: holds.people };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+  app.get('/api/gallery/holds', (req, reply) => ctx.reading(req, reply, async (a) => {
+    const holds = await d.library.holds(a.viewer);
+    return { images: holds.images.map((r) => cardOf(r, a.viewer)), people: holds.people };
+  }));
 
-  app.post('/api/gallery/holds/people', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
+  app.post('/api/gallery/holds/people', (req, reply) => ctx.changing(req, reply, async (a) => {
     const body = jsonBody(req);
     const user = typeof body.user === 'string' ? body.user.trim() : '';
     if (typeof body.on !== 'boolean' || user === '' || user.length > 200) {
       return reply.code(400).send(errorBody('BAD_HOLD', '"user" (a user id) and "on" (true or false) are required'));
     }
-    try {
-      await d.library.holdPerson(a.viewer, user, body.on, reasonOf(body));
-      return { ok: true };
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+    await d.library.holdPerson(a.viewer, user, body.on, reasonOf(body));
+    return { ok: true };
+  }));
 }
 
 function reasonOf(body: Record<string, unknown>): string {

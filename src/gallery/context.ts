@@ -74,6 +74,26 @@ export class GalleryContext {
     return asker;
   }
 
+  /** A read by a signed-in asker: what `fn` answers, or the HTTP answer of a library refusal. */
+  reading<T>(req: FastifyRequest, reply: FastifyReply, fn: (a: Asker) => Promise<T>): Promise<T | FastifyReply | undefined> {
+    return this.answer(req, reply, false, fn);
+  }
+
+  /** The same for a change (same origin and CSRF token first, `changer`). */
+  changing<T>(req: FastifyRequest, reply: FastifyReply, fn: (a: Asker) => Promise<T>): Promise<T | FastifyReply | undefined> {
+    return this.answer(req, reply, true, fn);
+  }
+
+  private async answer<T>(req: FastifyRequest, reply: FastifyReply, change: boolean, fn: (a: Asker) => Promise<T>): Promise<T | FastifyReply | undefined> {
+    const a = change ? await this.changer(req, reply) : await this.asker(req, reply);
+    if (!a) return undefined;
+    try {
+      return await fn(a);
+    } catch (err) {
+      return this.refuse(reply, err, a.locale);
+    }
+  }
+
   /** Answer a library refusal (its code, the catalogue's words), or rethrow what is not one. */
   refuse(reply: FastifyReply, err: unknown, locale: string): FastifyReply {
     if (!isZimageError(err) || STATUS_OF[err.code] === undefined) throw err;

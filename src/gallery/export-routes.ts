@@ -43,39 +43,25 @@ function revived(f: Record<string, unknown>): ImageFilter {
 }
 
 export function registerExportRoutes(http: HttpServer, ctx: GalleryContext, d: ExportDeps): void {
-  http.app.post('/api/gallery/export', async (req, reply) => {
-    const a = await ctx.changer(req, reply);
-    if (!a) return;
+  http.app.post('/api/gallery/export', (req, reply) => ctx.changing(req, reply, async (a) => {
     const body = jsonBody(req);
     if (!a.viewer.audit) return reply.code(403).send(errorBody('LIBRARY_FORBIDDEN', t(a.locale, 'library.LIBRARY_FORBIDDEN')));
     const format = body.format === 'jsonl' ? 'jsonl' : body.format === 'csv' || body.format === undefined ? 'csv' : null;
     if (!format) return reply.code(400).send(errorBody('BAD_FORMAT', '"format" must be csv or jsonl'));
     const filter: ImageFilter = { includeDeleted: true, ...filterOf(body, d.timezone()) };
-    let rows: number;
-    try {
-      rows = await d.library.count(a.viewer, filter);
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
+    const rows = await d.library.count(a.viewer, filter);
     const ticket = randomBytes(24).toString('base64url');
     const stored: Ticket = { session: a.session.id, format, filter: storable(filter), rows };
     await d.redis.set(ticketKey(d.root, ticket), JSON.stringify(stored), 'PX', TICKET_TTL_MS);
     return { rows, url: `/api/gallery/export/${ticket}`, expiresInS: TICKET_TTL_MS / 1000 };
-  });
+  }));
 
-  http.app.get<{ Params: { ticket: string } }>('/api/gallery/export/:ticket', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
+  http.app.get<{ Params: { ticket: string } }>('/api/gallery/export/:ticket', (req, reply) => ctx.reading(req, reply, async (a) => {
     const raw = /^[A-Za-z0-9_-]{32}$/.test(req.params.ticket) ? await d.redis.getdel(ticketKey(d.root, req.params.ticket)) : null;
     const ticket = raw ? (JSON.parse(raw) as Ticket) : null;
     // Someone else's ticket is no ticket (and is used up: it was meant for one download).
     if (!ticket || ticket.session !== a.session.id) return reply.code(404).send(errorBody('NOT_FOUND', 'this download link is used or expired; export again'));
-    let result;
-    try {
-      result = d.library.export(a.viewer, revived(ticket.filter), ticket.format);
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
+    const result = d.library.export(a.viewer, revived(ticket.filter), ticket.format);
     const who = a.session.identity;
     void result.done.then(({ rows, complete }) => d.audit.record({
       platform: who.platform, workspace: who.workspace, channel: '', actor: who.user, action: 'library.export',
@@ -84,5 +70,5 @@ export function registerExportRoutes(http: HttpServer, ctx: GalleryContext, d: E
     result.stream.on('error', (err) => d.log.warn({ err }, 'gallery: an export stopped with an error'));
     return reply.header('content-type', result.contentType).header('content-disposition', `attachment; filename="${result.filename}"`)
       .header('x-row-count', String(ticket.rows)).send(result.stream);
-  });
+  }));
 }

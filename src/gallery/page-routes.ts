@@ -15,7 +15,12 @@ import { sameOrigin } from './same-origin.js';
 import { GallerySessions } from './sessions.js';
 import type { SignInCodes } from './sign-in-codes.js';
 
-const PAGES: Record<string, string> = { '/gallery': 'index.html', '/gallery/usage': 'usage.html', '/gallery/export': 'export.html' };
+/** Each page: its part of the shared page (public/page.html: head, header, tabs) and its script. */
+const PAGES: Record<string, { main: string; script: string }> = {
+  '/gallery': { main: 'images.html', script: 'gallery.js' },
+  '/gallery/usage': { main: 'usage.html', script: 'usage.js' },
+  '/gallery/export': { main: 'export.html', script: 'export.js' },
+};
 /** Where a sign-in may lead: a gallery page (with its query), nothing else. */
 const NEXT = /^\/gallery(?:\/usage|\/export)?(?:\?[\w.~%=&+-]{0,500})?$/;
 
@@ -27,11 +32,12 @@ export function safeNext(value: unknown): string {
 
 export function registerGalleryPages(http: HttpServer, ctx: GalleryContext, codes: SignInCodes): void {
   const app = http.app;
-  for (const [path, file] of Object.entries(PAGES)) {
+  for (const [path, page] of Object.entries(PAGES)) {
     app.get(path, async (req, reply) => {
       const session = await ctx.sessions.read(req);
       if (!session) return sendPage(reply, 401, signedOutPage(ctx.localeOf(req)));
-      return sendPage(reply, 200, await readFile(join(publicDir(), file), 'utf8'));
+      const [shell, main] = await Promise.all([readFile(join(publicDir(), 'page.html'), 'utf8'), readFile(join(publicDir(), page.main), 'utf8')]);
+      return sendPage(reply, 200, shell.replace('<!-- main -->', () => main).replace('<!-- script -->', page.script));
     });
   }
   app.get('/gallery/static/base.css', (_req, reply) => serveFile(reply, join(repoRoot(), 'adapters', 'playground', 'public'), 'style.css'));

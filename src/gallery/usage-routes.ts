@@ -32,23 +32,9 @@ function dayAfter(d: { y: number; m: number; d: number }): { y: number; m: numbe
 }
 
 export function registerUsageRoutes(http: HttpServer, ctx: GalleryContext, library: ImageLibrary, timezone: () => string): void {
-  http.app.get('/api/gallery/usage', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    try {
-      return await library.usage(a.viewer, usageQueryOf(req, timezone()));
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
-  http.app.get('/api/gallery/usage.png', async (req, reply) => {
-    const a = await ctx.asker(req, reply);
-    if (!a) return;
-    try {
-      const png = await library.usageChart(a.viewer, usageQueryOf(req, timezone()), { locale: a.locale });
-      return reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=60').send(png);
-    } catch (err) {
-      return ctx.refuse(reply, err, a.locale);
-    }
-  });
+  http.app.get('/api/gallery/usage', (req, reply) => ctx.reading(req, reply, (a) => library.usage(a.viewer, usageQueryOf(req, timezone()))));
+  http.app.get('/api/gallery/usage.png', (req, reply) => ctx.reading(req, reply, async (a) => {
+    const png = await library.usageChart(a.viewer, usageQueryOf(req, timezone()), { locale: a.locale });
+    return reply.header('content-type', 'image/png').header('cache-control', 'private, max-age=60').send(png);
+  }));
 }

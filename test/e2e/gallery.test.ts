@@ -4,16 +4,16 @@
  * narrows it (Chinese too), the detail view shows the provenance, and deleting one's own image removes it.
  * Screenshots at desktop and phone widths go to ZIMAGE_SCREENSHOT_DIR (default: the test's data directory).
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
+import { launchChromium } from '../helpers/browser.js';
 import { seedImage } from '../helpers/gallery-browser.js';
-import { finished, PlaygroundClient, startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+import { finished, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PROMPTS: Array<[string, string]> = [
   ['Alice', 'a ginger cat on a windowsill, morning light'],
   ['Alice', '蓝色科技感手机海报'],
@@ -31,12 +31,8 @@ describe('the gallery in a real browser', () => {
   let shots: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
-    const t0 = await testEnv();
-    const file = join(t0.dataDir, 'zimage.yml');
     // Alice is an admin: the Usage and Export pages are hers too.
-    writeFileSync(file, 'quota:\n  admins: ["playground:local:alice"]\n');
-    t = await testEnv({ CONFIG_FILE: file, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, DATABASE_URL: t0.env.DATABASE_URL! });
+    t = await testEnvWithSettings('quota:\n  admins: ["playground:local:alice"]\n');
     bot = await startBot(t);
     worker = await startWorker(t);
     const pg = new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`);
@@ -46,10 +42,7 @@ describe('the gallery in a real browser', () => {
     }
     shots = process.env.ZIMAGE_SCREENSHOT_DIR ?? join(t.dataDir, 'screenshots');
     mkdirSync(shots, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -65,6 +65,13 @@ export class GalleryBrowser {
     return { page, html, answer };
   }
 
+  /** Press the sign-in button with this code, as the sign-in page's form would send it. */
+  press(code: string): Promise<Response> {
+    return this.fetch('/gallery/signin', {
+      method: 'POST', body: new URLSearchParams({ code }).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' }, csrf: null,
+    });
+  }
+
   /** Who this browser is signed in as (and its CSRF token), or null. */
   async me(): Promise<Me | null> {
     const res = await this.fetch('/api/gallery/me');

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -57,6 +57,15 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<T
       void database?.drop().catch(() => undefined);
     },
   };
+}
+
+/** A test's environment with a settings file of its own (`yaml`, in its data directory), e.g. admins or roles. */
+export async function testEnvWithSettings(yaml: string, overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const first = await testEnv(overrides);
+  const file = join(first.dataDir, 'zimage.yml');
+  writeFileSync(file, yaml);
+  const t = await testEnv({ ...first.env, CONFIG_FILE: file });
+  return { ...t, cleanup: () => { t.cleanup(); first.cleanup(); } };
 }
 
 export async function startBot(t: TestEnv): Promise<BotApp> {

@@ -120,6 +120,21 @@ export class FakeLark {
   }
 }
 
+/** Only loopback traffic goes out; open.feishu.cn is this fake (undo with `nock.cleanAll(); nock.enableNetConnect()`). */
+export function installFakeLark(): FakeLark {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  return new FakeLark('https://open.feishu.cn').install();
+}
+
+/** The bot's environment for Lark in webhook mode against this fake (verification token `v-token-123`, no Playground). */
+export function larkWebhookEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PLAYGROUND: 'false', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook',
+    LARK_VERIFICATION_TOKEN: 'v-token-123', LARK_DOMAIN: 'feishu', LARK_LOCALE: 'en', ...overrides,
+  };
+}
+
 export const THROTTLED: Canned = [400, { code: 230020, msg: 'This operation triggers the frequency limit.' }];
 
 let seq = 0;

@@ -4,14 +4,14 @@
  * workspace; CSRF on delete (missing or wrong token, foreign or missing Origin → 403 and nothing changed; then
  * the same request done right); and bad input — searches of any size and script, unknown filter values.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import { sidecarKey, thumbnailKey } from '../../src/assets/asset-store.js';
 import type { StoredImage } from '../../src/jobs/types.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
-import { startBot, testEnv, type TestEnv } from '../helpers/harness.js';
+import { startBot, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 import { IMAGES, TABLE } from '../helpers/visibility-table.js';
 
 const ROLES = [
@@ -31,10 +31,7 @@ describe('the gallery API and image URLs', () => {
   const images = new Map<string, Map<string, StoredImage>>();
 
   beforeAll(async () => {
-    const t0 = await testEnv();
-    const file = join(t0.dataDir, 'zimage.yml');
-    writeFileSync(file, 'quota:\n  roles:\n    compliance: { audit: true }\n');
-    t = await testEnv({ CONFIG_FILE: file, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, DATABASE_URL: t0.env.DATABASE_URL! });
+    t = await testEnvWithSettings('quota:\n  roles:\n    compliance: { audit: true }\n');
     bot = await startBot(t);
     base = `http://localhost:${bot.boundPort}`;
     await bot.quota.store.setRole({ platform: 'slack', workspace: 'T1' }, 'UMAN', 'manager');

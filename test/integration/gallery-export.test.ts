@@ -4,15 +4,13 @@
  * (once, for the session that asked), the file itself with its row count, the audit log entry — and a client
  * that stops reading a large export stops the reading of the database (the stream is bounded).
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import { AuditLog } from '../../src/quota/audit.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
-import { startBot, testEnv, type TestEnv } from '../helpers/harness.js';
+import { startBot, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 import { storedImage } from '../helpers/library-fixtures.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -26,10 +24,7 @@ describe('gallery export', () => {
   let audit: AuditLog;
 
   beforeAll(async () => {
-    const t0 = await testEnv();
-    const file = join(t0.dataDir, 'zimage.yml');
-    writeFileSync(file, 'quota:\n  roles:\n    compliance: { audit: true }\n');
-    t = await testEnv({ CONFIG_FILE: file, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, DATABASE_URL: t0.env.DATABASE_URL! });
+    t = await testEnvWithSettings('quota:\n  roles:\n    compliance: { audit: true }\n');
     bot = await startBot(t);
     base = `http://localhost:${bot.boundPort}`;
     audit = new AuditLog(bot.redis, bot.keys);
@@ -89,7 +84,7 @@ describe('gallery export', () => {
     expect(rows.map((r) => r.id).sort()).toEqual(['jexp0-0', 'jexp1-0']);
     // The DM image is there (auditors see everything), and a formula-looking prompt is defused.
     expect(rows.find((r) => r.id === 'jexp0-0')!.channel_kind).toBe('dm');
-    expect(rows[0]!.prompt.startsWith("'=")).toBe(true);
+    expect(rows[0]!.prompt!.startsWith("'=")).toBe(true);
     expect((await auditor.fetch(again.body.url)).status).toBe(404);
     await sleep(100);
     expect((await exports()).some((e) => e.actor === 'UAUD' && /^2 of 2 rows · /.test(e.detail))).toBe(true);

@@ -12,7 +12,7 @@ import type { WorkerApp } from '../../worker/worker-app.js';
 import { slashCommand, TEAM } from '../helpers/fake-slack.js';
 import { GalleryBrowser } from '../helpers/gallery-browser.js';
 import { startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
-import { APP_ID, botMention, FakeLark, messageEvent, postWebhook, TENANT } from '../helpers/lark-fake.js';
+import { botMention, FakeLark, installFakeLark, larkWebhookEnv, messageEvent, postWebhook, TENANT } from '../helpers/lark-fake.js';
 import { FORM, startSlackBot, type SlackTestBot } from '../helpers/slack-bot.js';
 
 async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
@@ -98,13 +98,8 @@ describe('the gallery on Lark', () => {
   let base: string;
 
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-    lark = new FakeLark('https://open.feishu.cn').install();
-    t = await testEnv({
-      PLAYGROUND: 'false', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook', HOST: '127.0.0.1',
-      LARK_VERIFICATION_TOKEN: 'v-token-123', LARK_DOMAIN: 'feishu', LARK_LOCALE: 'en',
-    });
+    lark = installFakeLark();
+    t = await testEnv(larkWebhookEnv({ HOST: '127.0.0.1' }));
     bot = await startBot(t);
     base = `http://127.0.0.1:${bot.boundPort}`;
   });

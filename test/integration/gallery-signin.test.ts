@@ -83,9 +83,7 @@ describe('gallery sign-in through chat', () => {
     const again = await b.fetch(link);
     expect(again.status).toBe(410);
     expect(await again.text()).toContain('This sign-in link has been used already');
-    const pressed = await b.fetch('/gallery/signin', {
-      method: 'POST', body: `code=${new URL(link).searchParams.get('code')}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, csrf: null,
-    });
+    const pressed = await b.press(new URL(link).searchParams.get('code')!);
     expect(pressed.status).toBe(410);
     expect(b.jar.has('zimage_gallery')).toBe(false);
     expect(await b.me()).toBeNull();
@@ -102,9 +100,7 @@ describe('gallery sign-in through chat', () => {
     const page = await a.fetch(link);
     expect(page.status).toBe(410);
     expect(await page.text()).toContain('Type /zimage gallery in Slack, Lark or the Playground to get a new one.');
-    const pressed = await a.fetch('/gallery/signin', {
-      method: 'POST', body: `code=${new URL(link).searchParams.get('code')}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, csrf: null,
-    });
+    const pressed = await a.press(new URL(link).searchParams.get('code')!);
     expect(pressed.status).toBe(410);
     expect(await a.me()).toBeNull();
     // A code nobody made, and one that is not even a code: the same page.
@@ -136,9 +132,7 @@ describe('gallery sign-in through chat', () => {
   it('the sign-in button works only from the bot\'s own page (Origin), so no other site can sign a browser in', async () => {
     const link = await bot.gallery.signInLink(alice);
     const c = new GalleryBrowser(base, 'https://evil.example');
-    const res = await c.fetch('/gallery/signin', {
-      method: 'POST', body: `code=${new URL(link).searchParams.get('code')}`, headers: { 'content-type': 'application/x-www-form-urlencoded' }, csrf: null,
-    });
+    const res = await c.press(new URL(link).searchParams.get('code')!);
     expect(res.status).toBe(403);
     expect(c.jar.has('zimage_gallery')).toBe(false);
     // The code was not used: the right page still signs in with it.

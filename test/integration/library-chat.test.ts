@@ -4,15 +4,13 @@
  * matching images and gallery links; `/zimage usage week` posts the usage chart in the thread; a manager's
  * scheduled usage report posts last week's figures and chart into a new thread.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import { windowAt } from '../../src/quota/windows.js';
 import { GalleryBrowser } from '../helpers/gallery-browser.js';
-import { finished, startBot, startWorker, testEnv, type PgMessage, type PlaygroundClient, PlaygroundClient as Client, type TestEnv } from '../helpers/harness.js';
+import { finished, startBot, startWorker, testEnvWithSettings, type PgMessage, type PlaygroundClient, PlaygroundClient as Client, type TestEnv } from '../helpers/harness.js';
 import { storedImage } from '../helpers/library-fixtures.js';
 import { pgFetch } from '../helpers/playground-http.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
@@ -25,10 +23,7 @@ describe('the image library in chat', () => {
   let base: string;
 
   beforeAll(async () => {
-    const t0 = await testEnv();
-    const file = join(t0.dataDir, 'zimage.yml');
-    writeFileSync(file, 'quota:\n  admins: ["playground:local:boss"]\n');
-    t = await testEnv({ CONFIG_FILE: file, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, DATABASE_URL: t0.env.DATABASE_URL! });
+    t = await testEnvWithSettings('quota:\n  admins: ["playground:local:boss"]\n');
     bot = await startBot(t);
     worker = await startWorker(t);
     pg = new Client(`http://127.0.0.1:${bot.boundPort}`);
