@@ -53,15 +53,15 @@ describe('the gallery in a real browser', () => {
 
   const cards = (page: Page) => page.locator('#grid .card');
 
-  async function signedIn(viewport: { width: number; height: number }, mobile = false): Promise<Page> {
-    const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1 });
+  async function signedIn(viewport: { width: number; height: number }, mobile = false, locale = 'en-US'): Promise<Page> {
+    const context = await browser.newContext({ viewport, isMobile: mobile, hasTouch: mobile, deviceScaleFactor: mobile ? 2 : 1, locale });
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('response', (r) => { if (r.status() >= 400) errors.push(`${r.status()} ${new URL(r.url()).pathname}`); });
     (page as Page & { errors: string[] }).errors = errors;
     await page.goto(await bot.gallery.signInLink({ platform: 'playground', workspace: 'local', user: 'alice', userName: 'Alice' }));
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('form button[type="submit"]').click();
     await page.waitForURL(/\/gallery$/);
     return page;
   }
@@ -150,10 +150,12 @@ describe('the gallery in a real browser', () => {
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
   });
 
-  it('works on a phone: two columns of previews, the detail view full screen', async () => {
-    const page = await signedIn({ width: 390, height: 844 }, true);
+  it('works on a phone (in Chinese): two columns of previews, the detail view full screen', async () => {
+    const page = await signedIn({ width: 390, height: 844 }, true, 'zh-CN');
     await page.goto(`${new URL(page.url()).origin}/gallery?person=alice`);
     await expect.poll(() => cards(page).count(), { timeout: 15_000 }).toBe(3);
+    expect(await page.locator('#who-name').textContent()).toBe('已登录：Alice');
+    expect(await page.locator('#count').textContent()).toBe('3 张图片');
     const widths = await cards(page).evaluateAll((cs) => cs.slice(0, 2).map((c) => Math.round(c.getBoundingClientRect().width)));
     expect(widths[0]).toBeGreaterThan(150);
     expect(widths[0]).toBeLessThan(195);
