@@ -154,8 +154,8 @@ export class BotApp {
     // The image library's gallery, chat commands and usage charts (src/app/library-wiring.ts).
     const lib = wireLibrary({
       config, http: this.http, redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, library: this.library, quota: this.quota,
-      audit, adapters: this.adapters, hooks: this.obs, defaultLocale: config.settings.locale ?? config.env.LOCALE, log,
-      workspaceLocale: (platform, workspace) => this.settings.current().workspaceLocales[`${platform}:${workspace}`],
+      audit, adapters: this.adapters, hooks: this.obs, defaultLocale, log,
+      workspaceLocale: (platform, workspace) => settings().workspaceLocales[`${platform}:${workspace}`],
     });
     this.gallery = lib.gallery;
     built.assetGates.push(lib.gallery.assetGate);

@@ -9,7 +9,7 @@ import { larkChatLink } from '../../adapters/lark/links.js';
 import { larkConfigured, readLarkSettings } from '../../adapters/lark/lark-settings.js';
 import { CHANNEL as PLAYGROUND_CHANNEL, PLATFORM as PLAYGROUND } from '../../adapters/playground/routes.js';
 import { slackChatLink } from '../../adapters/slack/links.js';
-import type { SubcommandContext, SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import type { ChatAdapter } from '../chat/types.js';
 import type { Config } from '../config.js';
 import type { ChatLink } from '../gallery/chat-links.js';
@@ -19,32 +19,33 @@ import type { HttpServer } from '../http/server.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
-import type { Queues } from '../jobs/queues.js';
+import type { JobLifecycle } from '../jobs/lifecycle.js';
 import { libraryCommands } from '../library/commands.js';
 import type { AuditSink } from '../library/holds.js';
 import type { ImageLibrary } from '../library/library.js';
 import { postUsageChart, postUsageReport, windowRange } from '../library/usage-report.js';
 import { canReadUsage } from '../library/visibility.js';
-import type { ObservabilityHooks } from '../observability/hooks.js';
+import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { QuotaService } from '../quota/service.js';
 import type { Period } from '../quota/windows.js';
 import type { ScheduleDef } from '../schedules/store.js';
-import type { StatusStore } from '../status/status-store.js';
+import type { StatusStore } from '../jobs/status-store.js';
 
 export interface LibraryWiringDeps {
   config: Config;
   http: HttpServer;
   redis: Redis;
   keys: Keys;
-  queues: Queues;
   store: StatusStore;
+  lifecycle: JobLifecycle;
   library: ImageLibrary;
   quota: QuotaService;
   audit: AuditSink;
   adapters: ReadonlyMap<string, ChatAdapter>;
   hooks?: ObservabilityHooks;
   workspaceLocale: (platform: string, workspace: string) => string | undefined;
-  defaultLocale: string;
+  /** The bot's language (settings `locale`, else LOCALE), read when needed. */
+  defaultLocale: () => string;
   log: Logger;
 }
 
@@ -67,7 +68,7 @@ export function wireLibrary(d: LibraryWiringDeps): LibraryWiring {
   const env = d.config.env;
   const log = d.log.child({ component: 'library' });
   const gallery = new Gallery({
-    http: d.http, redis: d.redis, keys: d.keys, queues: d.queues, store: d.store, library: d.library, quota: d.quota, audit: d.audit,
+    http: d.http, redis: d.redis, keys: d.keys, lifecycle: d.lifecycle, library: d.library, quota: d.quota, audit: d.audit,
     adapters: d.adapters, ...(d.hooks ? { hooks: d.hooks } : {}), log: d.log, chatLinks: chatLinks(d),
     threadOf: async (jobId) => (await d.store.get(jobId))?.thread,
     placeFor: (who) => (who.platform === PLAYGROUND ? { channel: PLAYGROUND_CHANNEL, channelKind: 'playground' } : { channel: who.user, channelKind: 'dm' }),

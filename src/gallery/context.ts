@@ -30,7 +30,8 @@ export interface GalleryContextOptions {
   publicUrl?: string;
   /** The configured language of a workspace (settings `workspaceLocales`), if any. */
   workspaceLocale: (platform: string, workspace: string) => string | undefined;
-  defaultLocale: string;
+  /** The bot's language (settings `locale`, else LOCALE), read when needed. */
+  defaultLocale: () => string;
   log: Logger;
 }
 
@@ -43,7 +44,7 @@ export class GalleryContext {
   localeOf(req: FastifyRequest, identity?: ChatIdentity): string {
     const configured = identity ? this.o.workspaceLocale(identity.platform, identity.workspace) : undefined;
     const browser = headerOf(req, 'accept-language')?.split(',')[0]?.split(';')[0]?.trim();
-    return normalizeLocale(configured ?? (browser || this.o.defaultLocale));
+    return normalizeLocale(configured ?? (browser || this.o.defaultLocale()));
   }
 
   /** The signed-in asker, or undefined after answering 401. */

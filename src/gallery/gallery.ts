@@ -38,7 +38,8 @@ export interface GalleryOptions extends Omit<AgainDeps, 'library' | 'adapters'> 
   publicBase: () => string;
   publicUrl?: string;
   workspaceLocale: (platform: string, workspace: string) => string | undefined;
-  defaultLocale: string;
+  /** The bot's language (settings `locale`, else LOCALE), read when needed. */
+  defaultLocale: () => string;
   log: Logger;
 }
 

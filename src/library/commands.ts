@@ -5,7 +5,7 @@
  * so they go through the adapter's `replyPrivately` (Slack: ephemeral, Lark: a direct message, Playground:
  * shown to that browser session only); without it, only a direct message with the bot is answered.
  */
-import type { SubcommandContext, SubcommandHandler } from '../bot/subcommand.js';
+import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { isZimageError } from '../errors.js';
 import { t } from '../i18n/index.js';
 import type { ImageRecord } from './image-row.js';
