@@ -8,13 +8,15 @@ import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as lark from '@larksuiteoapi/node-sdk';
 import type { Redis } from 'ioredis';
-import type { ActionResult, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
+import type { ActionResult, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, StatusView } from '../../src/chat/types.js';
+import type { Conversation } from '../../src/jobs/types.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { t } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { postContent, resultCard, statusCard } from './cards.js';
 import { parseCardAction, parseMessageEvent, type CardActionEvent, type MessageEvent } from './inbound.js';
 import { LarkApi, sdkLogger } from './lark-api.js';
+import { linkedPostContent } from './linked-post.js';
 import { toLarkError, type RetryPolicy } from './lark-errors.js';
 import type { LarkSettings } from './lark-settings.js';
 import { decodeMessage, decodeThread, encodeMessage, encodeThread, PLATFORM, threadOf, type MessageRef } from './refs.js';
@@ -105,10 +107,34 @@ export class LarkAdapter implements ChatAdapter {
     return this.api.departments(user);
   }
 
-  /** A new thread for scheduled runs: a top-level message in the chat; its replies form the thread. */
+  /**
+   * A new thread for scheduled runs: a top-level message in the chat; its replies form the thread. A person's
+   * open_id (`ou_…`) as the channel starts it in their direct chat with the bot.
+   */
   async startThread(workspace: string, channel: string, text: string): Promise<string> {
+    if (channel.startsWith('ou_')) {
+      const sent = await this.api.sendDirect(channel, 'post', postContent(text), randomUUID());
+      return encodeThread({ tenant: workspace, chat: sent.chat, root: sent.message });
+    }
     const id = await this.api.send(channel, 'post', postContent(text), randomUUID());
     return encodeThread({ tenant: workspace, chat: channel, root: id });
+  }
+
+  /** A direct message from the bot (in the thread itself when the conversation is that direct chat); links clickable. */
+  async replyPrivately(to: Conversation, text: string): Promise<'here' | 'direct'> {
+    if (to.channelKind === 'dm') {
+      await this.api.reply(decodeThread(to.thread).root, 'post', linkedPostContent(text), randomUUID());
+      return 'here';
+    }
+    await this.api.sendDirect(to.user, 'post', linkedPostContent(text), randomUUID());
+    return 'direct';
+  }
+
+  /** An image that is not a job result (the usage chart) in the thread; Lark shows no title with an image. */
+  async postFile(thread: string, file: PostedFile, _locale: string): Promise<void> {
+    const ref = decodeThread(thread);
+    const imageKey = await this.api.uploadImage(file.bytes, file.filename);
+    await this.api.reply(ref.root, 'image', { image_key: imageKey }, randomUUID());
   }
 
   async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {

@@ -93,6 +93,19 @@ export class LarkApi {
     return id;
   }
 
+  /** A direct message to a person (their open_id) from the bot; returns the message and its p2p chat. */
+  async sendDirect(openId: string, msgType: MessageType, content: unknown, uuid: string): Promise<{ message: string; chat: string }> {
+    const what = `sending a direct message to ${openId}`;
+    const body = await withRetries(what, async () => checkBody(await this.client.im.message.create({
+      params: { receive_id_type: 'open_id' },
+      data: { receive_id: openId, msg_type: msgType, content: JSON.stringify(content), uuid },
+    }), what), this.retry, this.o.log);
+    const message = body.data?.message_id;
+    const chat = body.data?.chat_id;
+    if (!message || !chat) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id or chat_id' }, what);
+    return { message, chat };
+  }
+
   /** The open department ids (`od-…`) a person belongs to (needs the contact permission for departments). */
   async departments(openId: string): Promise<string[]> {
     const what = `reading the departments of ${openId}`;

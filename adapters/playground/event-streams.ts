@@ -20,7 +20,7 @@ export const DEFAULT_EVENT_STREAM_LIMITS: EventStreamLimits = Object.freeze({
   maxClients: 200, maxPerAddress: 20, maxBufferedBytes: 256 * 1024, keepAliveMs: 15_000,
 });
 
-interface Stream { res: ServerResponse; address: string }
+interface Stream { res: ServerResponse; address: string; session: string | undefined }
 
 export class EventStreams {
   private readonly streams = new Set<Stream>();
@@ -45,8 +45,11 @@ export class EventStreams {
     this.keepAlive.unref();
   }
 
-  /** Open a stream for this request, or refuse it (503 when full, 429 when this address has its share). */
-  open(req: FastifyRequest, reply: FastifyReply): void {
+  /**
+   * Open a stream for this request, or refuse it (503 when full, 429 when this address has its share). The
+   * browser session it belongs to receives the events addressed to that session alone.
+   */
+  open(req: FastifyRequest, reply: FastifyReply, session?: string): void {
     const address = req.ip;
     if (this.streams.size >= this.limits.maxClients) {
       void reply.code(503).header('retry-after', '30').send(errorBody('TOO_MANY_STREAMS', 'too many open event streams; try again shortly'));
@@ -60,7 +63,7 @@ export class EventStreams {
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
     res.write('retry: 2000\n\n');
-    const stream: Stream = { res, address };
+    const stream: Stream = { res, address, session };
     this.streams.add(stream);
     this.perAddress.set(address, (this.perAddress.get(address) ?? 0) + 1);
     const forget = (): void => this.forget(stream);
@@ -68,13 +71,14 @@ export class EventStreams {
     res.once('error', forget);
   }
 
-  /** Send one event to every stream. */
-  broadcast(event: string, data: unknown): void {
-    this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** Send one event to every stream, or only to the streams of one browser session. */
+  broadcast(event: string, data: unknown, onlySession?: string): void {
+    this.send(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`, onlySession);
   }
 
-  private send(chunk: string): void {
+  private send(chunk: string, onlySession?: string): void {
     for (const s of this.streams) {
+      if (onlySession !== undefined && s.session !== onlySession) continue;
       if (s.res.writableLength + chunk.length > this.limits.maxBufferedBytes) {
         this.dropped++;
         this.forget(s);

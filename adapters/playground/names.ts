@@ -80,6 +80,14 @@ export class NameClaims {
     this.perSession = o.perSession ?? 20;
   }
 
+  /** The session that holds a normalised name's live claim, if any (who may read a private message to it). */
+  async holder(name: string, now = Date.now()): Promise<string | undefined> {
+    const raw = await this.redis.hget(`${this.prefix}:playground:names`, nameKey(name));
+    if (!raw) return undefined;
+    const c = JSON.parse(raw) as { name: string; session: string; at: number };
+    return c.name === name && now - c.at < this.ttlMs ? c.session : undefined;
+  }
+
   /** Claim (or renew) `name` for `session`, unless another session holds it or its look belongs to another name. */
   async claim(name: string, session: string, now = Date.now()): Promise<ClaimOutcome> {
     const key = nameKey(name);

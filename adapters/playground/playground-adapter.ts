@@ -6,10 +6,10 @@
  */
 import type { Redis } from 'ioredis';
 import { metadataLines, statusHeadline } from '../../src/chat/status-text.js';
-import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
+import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, StatusView } from '../../src/chat/types.js';
 import type { FastifyRequest, HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
-import type { ImageMetadata } from '../../src/jobs/types.js';
+import type { Conversation, ImageMetadata } from '../../src/jobs/types.js';
 import { PlaygroundAccess, type PlaygroundAccessOptions } from './access.js';
 import { DEFAULT_EVENT_STREAM_LIMITS, EventStreams, type EventStreamLimits } from './event-streams.js';
 import { NameClaims } from './names.js';
@@ -47,6 +47,7 @@ export class PlaygroundAdapter implements ChatAdapter {
   readonly store: PlaygroundStore;
   readonly access: PlaygroundAccess;
   readonly streams: EventStreams;
+  private readonly names: NameClaims;
   private inbound: InboundHandlers | undefined;
   private trimTimer: NodeJS.Timeout | undefined;
 
@@ -54,8 +55,9 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.store = new PlaygroundStore(o.redis, o.prefix, o.history);
     this.access = new PlaygroundAccess({ ...o.access, redis: o.redis, prefix: o.prefix });
     this.streams = new EventStreams(o.streams ?? DEFAULT_EVENT_STREAM_LIMITS);
+    this.names = new NameClaims(o.redis, o.prefix);
     new PlaygroundRoutes({
-      http: o.http, access: this.access, names: new NameClaims(o.redis, o.prefix), store: this.store, streams: this.streams,
+      http: o.http, access: this.access, names: this.names, store: this.store, streams: this.streams,
       inbound: () => this.inbound, log: o.log,
     });
   }
@@ -86,7 +88,11 @@ export class PlaygroundAdapter implements ChatAdapter {
   }
 
   private fanOut(ev: PlaygroundEvent): void {
-    this.streams.broadcast(ev.type, ev.message);
+    const to = ev.message.privateTo;
+    if (to === undefined) return this.streams.broadcast(ev.type, ev.message);
+    // A private reply reaches only the pages of the session that holds the name (none, if nobody does).
+    this.names.holder(to).then((session) => { if (session) this.streams.broadcast(ev.type, ev.message, session); })
+      .catch((err: unknown) => this.o.log.warn({ err }, 'playground: could not deliver a private reply to its page'));
   }
 
   async stop(): Promise<void> {
@@ -114,6 +120,19 @@ export class PlaygroundAdapter implements ChatAdapter {
 
   async updateStatus(message: string, view: StatusView, locale: string): Promise<void> {
     await this.store.update(idOf(message), { text: statusHeadline(view, locale), status: view });
+  }
+
+  /** A reply in the thread that only the browser session holding the person's name is shown. */
+  async replyPrivately(to: Conversation, text: string): Promise<'here'> {
+    await this.store.add({ user: BOT_USER, text, threadId: idOf(to.thread), privateTo: to.user });
+    return 'here';
+  }
+
+  /** An image that is not a job result (the usage chart), kept as long as the history and shown in the thread. */
+  async postFile(thread: string, file: PostedFile, _locale: string): Promise<void> {
+    const ext = /\.(jpe?g|webp)$/i.exec(file.filename)?.[1]?.toLowerCase().replace('jpeg', 'jpg') as 'jpg' | 'webp' | undefined;
+    const id = await this.store.putFile(file.bytes, ext ?? 'png');
+    await this.store.add({ user: BOT_USER, text: file.title, threadId: idOf(thread), file: { url: `/api/playground/files/${id}`, name: file.filename, title: file.title } });
   }
 
   async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {

@@ -4,6 +4,7 @@
  * `playground:local:<normalised name>`, never a string a caller typed as it typed it.
  */
 import { randomUUID } from 'node:crypto';
+import { contentTypeOf } from '../../src/assets/asset-store.js';
 import type { ActionKind, BotRequest, InboundHandlers } from '../../src/chat/types.js';
 import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
 import { normalizeLocale, t } from '../../src/i18n/index.js';
@@ -13,7 +14,7 @@ import type { PlaygroundAccess } from './access.js';
 import type { EventStreams } from './event-streams.js';
 import { checkName, type NameClaims } from './names.js';
 import { serveStatic } from './static.js';
-import { BOT_USER, newMessageId, type PlaygroundStore } from './store.js';
+import { BOT_USER, newMessageId, type PlaygroundMessage, type PlaygroundStore } from './store.js';
 
 export const PLATFORM = 'playground';
 export const WORKSPACE = 'local';
@@ -54,15 +55,32 @@ export class PlaygroundRoutes {
     const opts = { onRequest: guard };
     app.get('/', opts, (_req, reply) => serveStatic(reply, 'index.html'));
     app.get<{ Params: { '*': string } }>('/playground/*', opts, (req, reply) => serveStatic(reply, req.params['*'] ?? ''));
-    app.get('/api/playground/messages', opts, async () => ({ messages: await d.store.channel() }));
+    app.get('/api/playground/messages', opts, async (req) => ({ messages: await this.visible(req, await d.store.channel()) }));
     app.get<{ Params: { threadId: string } }>('/api/playground/threads/:threadId', opts, async (req, reply) => {
       const messages = await d.store.thread(req.params.threadId);
       if (!messages) return reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${req.params.threadId}`));
-      return { threadId: req.params.threadId, messages };
+      return { threadId: req.params.threadId, messages: await this.visible(req, messages) };
     });
-    app.get('/api/playground/events', opts, (req, reply) => d.streams.open(req, reply));
+    app.get('/api/playground/events', opts, (req, reply) => d.streams.open(req, reply, this.sessions.get(req)));
+    app.get<{ Params: { id: string } }>('/api/playground/files/:id', opts, async (req, reply) => {
+      const bytes = await d.store.file(req.params.id);
+      if (!bytes) return reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
+      return reply.header('content-type', contentTypeOf(req.params.id)).header('cache-control', 'private, max-age=86400').send(bytes);
+    });
     app.post('/api/playground/messages', opts, (req, reply) => this.postMessage(req, reply));
     app.post('/api/playground/actions', opts, (req, reply) => this.postAction(req, reply));
+  }
+
+  /** The messages this browser session may read: private replies only for the session holding their name. */
+  private async visible<M extends PlaygroundMessage>(req: FastifyRequest, messages: M[]): Promise<M[]> {
+    const session = this.sessions.get(req);
+    const holders = new Map<string, Promise<string | undefined>>();
+    const holder = (name: string) => {
+      if (!holders.has(name)) holders.set(name, this.d.names.holder(name));
+      return holders.get(name)!;
+    };
+    const keep = await Promise.all(messages.map(async (m) => !m.privateTo || (session !== undefined && (await holder(m.privateTo)) === session)));
+    return messages.filter((_, i) => keep[i]);
   }
 
   /** The name a request speaks as, if this browser session may use it (else the request is answered). */

@@ -1,23 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize } from 'node:path';
-import { errorBody, type FastifyReply } from '../../src/http/server.js';
+import { join } from 'node:path';
+import type { FastifyReply } from '../../src/http/server.js';
+import { serveFile } from '../../src/http/static-files.js';
 import { repoRoot } from '../../src/infra/paths.js';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon',
-};
-
 /** The page's own files (adapters/playground/public): a fixed list of types, no directory escapes. */
-export async function serveStatic(reply: FastifyReply, file: string): Promise<void> {
-  const rel = normalize(file).replace(/^([/\\])+/, '');
-  const type = TYPES[extname(rel)];
-  if (!type || rel.startsWith('..') || rel.includes('\0')) return void reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
-  let body: Buffer;
-  try {
-    body = await readFile(join(repoRoot(), 'adapters', 'playground', 'public', rel));
-  } catch {
-    return void reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
-  }
-  void reply.header('content-type', type).header('cache-control', 'no-cache').send(body);
+export function serveStatic(reply: FastifyReply, file: string): Promise<void> {
+  return serveFile(reply, join(repoRoot(), 'adapters', 'playground', 'public'), file);
 }

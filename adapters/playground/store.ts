@@ -84,6 +84,10 @@ export interface PlaygroundMessage {
   metadata?: ImageMetadata;
   /** Label/value pairs shown under an image, in the requester's language. */
   fields?: Array<{ label: string; value: string }>;
+  /** A private reply: shown only to the browser session that holds this (normalised) name. */
+  privateTo?: string;
+  /** An image file that is not a job result (the usage chart), served at `url`. */
+  file?: { url: string; name: string; title: string };
 }
 
 /**
@@ -113,12 +117,26 @@ export class PlaygroundStore {
 
   private readonly k: { msgs: string; channel: string; events: string; thread: (id: string) => string };
 
+  private readonly fileKey: (id: string) => string;
+
   constructor(private readonly redis: Redis, prefix: string, private readonly history: HistoryLimits = DEFAULT_HISTORY) {
     const root = `${prefix}:playground`;
     this.k = {
       msgs: `${root}:msgs`, channel: `${root}:channel`, events: `${root}:events`,
       thread: (id) => `${root}:thread:${id}`,
     };
+    this.fileKey = (id) => `${root}:file:${id}`;
+  }
+
+  /** Keep a posted image file's bytes as long as the history keeps messages; returns its id (`<random>.<ext>`). */
+  async putFile(bytes: Buffer, ext: 'png' | 'jpg' | 'webp'): Promise<string> {
+    const id = `${randomBytes(16).toString('base64url')}.${ext}`;
+    await this.redis.set(this.fileKey(id), bytes, 'PX', this.history.maxAgeMs);
+    return id;
+  }
+
+  async file(id: string): Promise<Buffer | null> {
+    return /^[A-Za-z0-9_-]{22}\.(png|jpg|webp)$/.test(id) ? this.redis.getBuffer(this.fileKey(id)) : null;
   }
 
   get eventsChannel(): string { return this.k.events; }

@@ -5,13 +5,15 @@
  */
 import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
-import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, StatusView } from '../../src/chat/types.js';
+import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, StatusView } from '../../src/chat/types.js';
+import type { Conversation } from '../../src/jobs/types.js';
 import { ZimageError } from '../../src/errors.js';
 import type { HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { boltLogger } from './bolt-logger.js';
 import { replyMessage, requestParent, resultMessage, statusMessage, type SlackMessage } from './blocks.js';
 import { SlackHttpReceiver } from './http-receiver.js';
+import { linkedTextMessage } from './linked-text.js';
 import { registerListeners, type SlackConversations } from './listeners.js';
 import type { ModalDefaults } from './modal.js';
 import { decodeRef, encodeRef, PLATFORM } from './refs.js';
@@ -180,13 +182,38 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     return (await this.o.redis.set(`${this.o.prefix}:slack:seen:${id}`, '1', 'EX', SEEN_TTL_S, 'NX')) === 'OK';
   }
 
-  /** A new thread in a channel for an unprompted run (scheduled generations): a short channel message as its parent. */
+  /**
+   * A new thread in a channel for an unprompted run (scheduled generations): a short channel message as its
+   * parent. A user id as the channel posts into the person's direct messages with the bot (Slack answers with
+   * the DM's own channel id, which the thread reference keeps).
+   */
   async startThread(workspace: string, channel: string, text: string): Promise<string> {
     try {
       const res = await this.client.chat.postMessage({ channel, ...replyMessage(text) });
-      return encodeRef({ team: workspace, channel, ts: String(res.ts) });
+      return encodeRef({ team: workspace, channel: String(res.channel ?? channel), ts: String(res.ts) });
     } catch (err) {
       throw toZimageError(err, 'scheduled thread');
+    }
+  }
+
+  /** An ephemeral message to the person in the conversation's thread: only they see it (links clickable). */
+  async replyPrivately(to: Conversation, text: string): Promise<'here'> {
+    const ref = decodeRef(to.thread);
+    try {
+      await this.client.chat.postEphemeral({ channel: ref.channel, user: to.user, thread_ts: ref.ts, ...linkedTextMessage(text) });
+    } catch (err) {
+      throw toZimageError(err, 'private reply');
+    }
+    return 'here';
+  }
+
+  /** An image that is not a job result (the usage chart) uploaded into the thread. */
+  async postFile(thread: string, file: PostedFile, _locale: string): Promise<void> {
+    const ref = decodeRef(thread);
+    try {
+      await this.client.filesUploadV2({ channel_id: ref.channel, thread_ts: ref.ts, file: file.bytes, filename: file.filename, title: clip(file.title, 250) });
+    } catch (err) {
+      throw toZimageError(err, 'file upload');
     }
   }
 

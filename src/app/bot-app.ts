@@ -44,6 +44,8 @@ import { StatusStore } from '../jobs/status-store.js';
 import { StatusTracker } from '../status/tracker.js';
 import { buildAdapters } from './adapters.js';
 import { commandRules } from './command-rules.js';
+import { wireLibrary } from './library-wiring.js';
+import type { Gallery } from '../gallery/gallery.js';
 import { startLine } from './start-line.js';
 import type { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 
@@ -81,6 +83,8 @@ export class BotApp {
   readonly obs: Observability;
   /** The image index (src/library): gallery, search, compliance, usage charts. Open once `start` resolved. */
   readonly library: ImageLibrary;
+  /** The gallery (src/gallery): pages, API, sign-in through chat. */
+  readonly gallery: Gallery;
   private readonly indexWriter: IndexWriter;
   private readonly retention: AssetRetention;
   private readonly tracker: StatusTracker;
@@ -130,7 +134,8 @@ export class BotApp {
     this.settings.onChange((s) => { policy = new QuotaPolicy(s.quota); });
     this.quota = new QuotaService(this.redis, this.keys, () => policy, this.adapters, log);
     this.subcommands.add(this.obs.statusCommand(async (r) => (await this.quota.roleOf(r)).manager));
-    for (const cmd of quotaCommands({ quota: this.quota, audit, policy: () => policy })) this.subcommands.add(cmd);
+    // After the figures, the usage chart (the library's wiring below).
+    for (const cmd of quotaCommands({ quota: this.quota, audit, policy: () => policy, afterUsage: (ctx, period) => lib.afterUsage(ctx, period) })) this.subcommands.add(cmd);
     const rules = (): CommandRules => commandRules(settings());
     const { minSide, maxSide, sideMultiple } = DEFAULT_COMMAND_RULES.limits;
     const sizeOk = (w: number, h: number): boolean => [w, h].every((x) => x >= minSide && x <= maxSide && x % sideMultiple === 0);
@@ -146,8 +151,17 @@ export class BotApp {
       // With several replicas the tracker may run elsewhere; then its next tick shows the final state.
       onEnded: () => this.tracker.nudge(),
     });
+    // The image library's gallery, chat commands and usage charts (src/app/library-wiring.ts).
+    const lib = wireLibrary({
+      config, http: this.http, redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, library: this.library, quota: this.quota,
+      audit, adapters: this.adapters, hooks: this.obs, defaultLocale, log,
+      workspaceLocale: (platform, workspace) => settings().workspaceLocales[`${platform}:${workspace}`],
+    });
+    this.gallery = lib.gallery;
+    built.assetGates.push(lib.gallery.assetGate);
+    for (const cmd of lib.commands) this.subcommands.add(cmd);
     this.scheduleRunner = new ScheduleRunner({
-      connection: scheduleRedis, prefix, lifecycle: this.lifecycle, schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log,
+      connection: scheduleRedis, prefix, lifecycle: this.lifecycle, schedules: scheduleStore, adapters: this.adapters, templates: this.templates, rules, log, usageReport: lib.usageReport,
     });
     this.subcommands.add(scheduleCommand({
       service: this.schedules, store: scheduleStore, templates: this.templates, quota: this.quota, audit, rules, defaultTz: () => policy.timezone,
@@ -212,6 +226,7 @@ export class BotApp {
     // answers: a first PGlite start (initdb) holds the event loop for seconds, which a stop must not wait out.
     const library = this.library.open();
     library.catch(() => undefined);
+    await this.gallery.start();
     const loaded = await this.templates.reload();
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();

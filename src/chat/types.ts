@@ -67,6 +67,14 @@ export interface DeliveredImage {
   assetKey: string;
 }
 
+/** An image file to post that is not a job result (ChatAdapter.postFile). */
+export interface PostedFile {
+  bytes: Buffer;
+  /** e.g. `usage-2026-11-24.png`; its extension gives the type (png, jpg, webp). */
+  filename: string;
+  title: string;
+}
+
 /** How often the status tracker may edit messages on this platform. */
 export interface EditPacing {
   /** Minimum time between two edits of the same message. */
@@ -94,9 +102,25 @@ export interface ChatAdapter {
   postImage(thread: string, image: DeliveredImage, locale: string): Promise<void>;
   /**
    * Start a new thread in a channel with a short top-level message (scheduled runs post there);
-   * returns the thread reference. Adapters that cannot post unprompted leave it out.
+   * returns the thread reference. Adapters that cannot post unprompted leave it out. `channel` may also be
+   * a person's user id: the thread then starts in their direct messages with the bot (Slack, Lark; the
+   * Playground has one channel and starts it there).
    */
   startThread?(workspace: string, channel: string, text: string): Promise<string>;
+  /**
+   * Optional: a message only `to.user` can read (a sign-in link, someone's image history). Slack: an
+   * ephemeral message in the conversation's thread; Lark: a direct message from the bot (in the thread when
+   * the conversation is that direct chat already); Playground: a reply in the thread shown only to the
+   * browser session that holds the name. Links in the text are clickable; nothing else in it is markup.
+   * Resolves to where it went: `here` (in the conversation) or `direct` (a direct message elsewhere — the
+   * caller may say so in the thread).
+   */
+  replyPrivately?(to: Conversation, text: string): Promise<'here' | 'direct'>;
+  /**
+   * Optional: post an image file that is not a job result (e.g. the usage chart, PNG) into a thread, with
+   * a title where the platform shows one. No buttons, no metadata.
+   */
+  postFile?(thread: string, file: PostedFile, locale: string): Promise<void>;
   /**
    * Optional: the directory groups a user belongs to (Slack user group ids, Lark department ids), so a
    * role can be bound to a group in the settings file. Adapters without a directory leave it out.

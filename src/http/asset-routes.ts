@@ -1,6 +1,7 @@
 /**
  * `GET /assets/YYYY/MM/DD/<job>-<i>.png` (and its `.json` sidecar). Assets are private: an image is served
- * only to a request that one of the gates entitles to it (the Playground session for Playground images);
+ * only to a request that one of the gates entitles to it (the Playground session for Playground images, a
+ * gallery session for the images its person may see);
  * anything else — a missing key, an image of another platform, no entitlement — is the same 404, so a
  * guessed key tells nothing. Slack and Lark get their images by upload and need no URL at all.
  */
@@ -9,8 +10,8 @@ import { contentTypeOf, isValidKey } from '../assets/asset-store.js';
 import type { ImageMetadata } from '../jobs/types.js';
 import { errorBody, type FastifyRequest, type HttpServer } from './server.js';
 
-/** Whether this request may see an image with this provenance. */
-export type AssetGate = (req: FastifyRequest, metadata: ImageMetadata) => boolean | Promise<boolean>;
+/** Whether this request may see the asset `key` (an image, its preview or its sidecar) with this provenance. */
+export type AssetGate = (req: FastifyRequest, metadata: ImageMetadata, key: string) => boolean | Promise<boolean>;
 
 export function registerAssetRoutes(http: HttpServer, assets: AssetStore, gates: readonly AssetGate[]): void {
   http.app.get<{ Params: { '*': string } }>('/assets/*', async (req, reply) => {
@@ -20,7 +21,7 @@ export function registerAssetRoutes(http: HttpServer, assets: AssetStore, gates:
     const metadata = await provenanceOf(assets, key);
     if (!metadata) return notFound();
     let entitled = false;
-    for (const gate of gates) if (!entitled && (await gate(req, metadata))) entitled = true;
+    for (const gate of gates) if (!entitled && (await gate(req, metadata, key))) entitled = true;
     if (!entitled) return notFound();
     let body: Buffer;
     try {

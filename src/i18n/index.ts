@@ -1,5 +1,5 @@
 /** User-facing texts in every supported language. See templates/messages/*.yaml. */
 export { t, hasMessage, messageText, interpolate, type MessageParams } from './translate.js';
 export { normalizeLocale, LOCALES, DEFAULT_LOCALE, type Locale } from './locale.js';
-export { placeholdersOf } from './catalog.js';
+export { catalogs, placeholdersOf } from './catalog.js';
 export { formatDuration, formatEta } from './duration.js';

@@ -11,6 +11,7 @@ import type { StoredImage } from '../jobs/types.js';
 import { openLibraryDb, type DbKind, type LibraryDb } from './db.js';
 import { deleteOwnImage } from './deletion.js';
 import { exportImages, type ExportFormat, type ExportResult } from './export.js';
+import { facetsOf, type Facets } from './facets.js';
 import { heldBefore, listHolds, setImageHold, setPersonHold, tombstoneExpired, type AuditSink, type PersonHold } from './holds.js';
 import { rowsFromStored, upsertRows, type ImageDetail, type ImageRecord } from './image-row.js';
 import { migrate } from './migrations.js';
@@ -91,6 +92,8 @@ export class ImageLibrary implements RetentionHolds {
   /** The image an asset key (the file or its preview) belongs to, if the viewer may see it: for direct file URLs. */
   ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.kysely, viewer, key); }
   people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.kysely, viewer); }
+  /** The channels, templates and models of the images the viewer may see (the gallery's filters). */
+  facets(viewer: Viewer): Promise<Facets> { return facetsOf(this.kysely, viewer); }
 
   export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.kysely, viewer, filter, format); }
   holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.kysely, this.o.audit, viewer, id, on, reason); }

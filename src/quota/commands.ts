@@ -17,10 +17,13 @@ export interface QuotaCommandDeps {
   quota: QuotaService;
   audit: AuditLog;
   policy: () => QuotaPolicy;
+  /** After the figures of `/zimage usage`: e.g. the usage chart in the thread (src/library/usage-report.ts). */
+  afterUsage?: (ctx: SubcommandContext, period: Period) => Promise<void>;
 }
 
 const idOf = (ctx: SubcommandContext): Identity => ({ platform: ctx.request.platform, workspace: ctx.request.workspace, user: ctx.request.user });
-const PERIOD_WORDS: Record<string, Period> = { today: 'day', day: 'day', week: 'week', month: 'month', 今天: 'day', 本周: 'week', 本月: 'month' };
+/** The words of `/zimage usage [today|week|month]` (and of a scheduled usage report). */
+export const PERIOD_WORDS: Record<string, Period> = { today: 'day', day: 'day', week: 'week', month: 'month', 今天: 'day', 本周: 'week', 本月: 'month' };
 
 export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
   const reply = (ctx: SubcommandContext, key: string, params?: Record<string, string | number>) =>
@@ -131,6 +134,7 @@ export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
         t(ctx.locale, 'quota.usage_channels'), ...channels.map((c) => `  ${c.id} — ${c.amount}`),
       ];
       await ctx.adapter.reply(ctx.request.thread, lines.join('\n'));
+      await d.afterUsage?.(ctx, period);
     },
   };
 

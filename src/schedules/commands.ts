@@ -6,7 +6,9 @@
 import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { t } from '../i18n/index.js';
 import type { AuditLog } from '../quota/audit.js';
+import { PERIOD_WORDS } from '../quota/commands.js';
 import type { QuotaService } from '../quota/service.js';
+import type { Period } from '../quota/windows.js';
 import { assertTimeZone } from '../quota/windows.js';
 import { parseArgs } from '../templates/invocation.js';
 import type { TemplateLibrary } from '../templates/library.js';
@@ -41,8 +43,21 @@ export function formatWhen(at: number, tz: string): string {
 }
 
 export function describeSchedule(def: ScheduleDef): string {
+  if (def.kind === 'usage') return `${USAGE_REPORT} ${def.usage?.period ?? 'week'}`;
   const vars = [...Object.entries(def.vars).map(([k, v]) => `${k}="${v}"`), ...Object.entries(def.rotate).map(([k, v]) => `${k}="${v.join('|')}"`)];
   return `${def.template} ${vars.join(' ')}`.trim();
+}
+
+/** The word that schedules a usage report instead of a template. */
+export const USAGE_REPORT = 'usage';
+
+/** `week [tz=…]` after `usage`: the period (default week) and what follows it; null for an unknown period. */
+export function usageReportOf(text: string): { period: Period; rest: string } | null {
+  const m = /^(\S*)\s*([\s\S]*)$/.exec(text.trim())!;
+  const word = m[1]!.toLowerCase();
+  if (word === '' || word.includes('=')) return { period: 'week', rest: text };
+  const period = PERIOD_WORDS[word];
+  return period ? { period, rest: m[2]! } : null;
 }
 
 export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
@@ -63,7 +78,9 @@ export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
     const m = /^(\S+)\s*([\s\S]*)$/.exec(rest.trim());
     if (!m) return reply(ctx, 'schedules.usage');
     const template = m[1]!.toLowerCase();
-    const args = parseArgs(m[2]!);
+    // `usage [today|week|month]`: a usage report, not a template.
+    const report = template === USAGE_REPORT ? usageReportOf(m[2]!) : undefined;
+    const args = report === null ? null : parseArgs(report ? report.rest : m[2]!);
     if (!args || args.flags) return reply(ctx, 'schedules.usage');
     const tz = args.vars.tz ?? d.defaultTz();
     delete args.vars.tz;
@@ -84,9 +101,10 @@ export function scheduleCommand(d: ScheduleCommandDeps): SubcommandHandler {
       ...(channel === ctx.request.channel && ctx.request.channelKind ? { channelKind: ctx.request.channelKind } : {}),
       owner: ctx.request.user, ...(ctx.request.userName ? { ownerName: ctx.request.userName } : {}), locale: ctx.locale,
       cron, tz, template, vars, rotate, paused: false, createdAt: Date.now(),
+      ...(report ? { kind: 'usage' as const, usage: { period: report.period } } : {}),
     };
     // Check every rotation value now, not at 9 a.m. tomorrow.
-    const runs = Math.max(1, ...Object.values(rotate).map((l) => l.length));
+    const runs = report ? 0 : Math.max(1, ...Object.values(rotate).map((l) => l.length));
     for (let run = 1; run <= runs; run++) {
       const p = prepareTemplate(d.templates, { template, vars: varsForRun(def, run), flags: '' }, d.rules(), ctx.locale);
       if (!p.ok) return ctx.adapter.reply(ctx.request.thread, p.reply).then(() => undefined);

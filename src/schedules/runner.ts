@@ -2,6 +2,7 @@
  * Runs a schedule: renders its template (rotating variables advance one value per run), opens a new
  * thread in the schedule's channel, and queues the job below every person's (lane "scheduled"). Scheduled
  * runs are not charged to the owner's quota. Problems are reported in the channel, addressed to the owner.
+ * A usage report (kind `usage`) posts the figures and chart of the previous window into its thread instead.
  */
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -27,6 +28,8 @@ export interface RunnerDeps {
   /** The grammar's rules, read at each run (they follow the settings file). */
   rules: () => CommandRules;
   log: Logger;
+  /** Posts a usage report (schedule kind `usage`) into its new thread (src/library/usage-report.ts, wired by the bot). */
+  usageReport?: (def: ScheduleDef, thread: string, adapter: ChatAdapter) => Promise<void>;
 }
 
 /** The variables of run number `run` (1-based): fixed ones plus the rotating ones' current values. */
@@ -65,6 +68,11 @@ export class ScheduleRunner {
     const L = def.locale;
     const title = t(L, 'schedules.run_title', { template: def.template, id: def.id, run });
     const thread = await adapter.startThread(def.workspace, def.channel, title);
+    if (def.kind === 'usage') {
+      await this.d.usageReport?.(def, thread, adapter);
+      this.d.log.info({ scheduleId: def.id, run }, 'scheduled usage report posted');
+      return null;
+    }
     const prepared = prepareTemplate(this.d.templates, { template: def.template, vars: varsForRun(def, run), flags: '' }, this.d.rules(), L);
     if (!prepared.ok) {
       await adapter.reply(thread, t(L, 'schedules.run_failed', { owner: def.ownerName ?? def.owner, id: def.id, reason: prepared.reply }));

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
 import type { ChannelKind } from '../jobs/types.js';
+import type { Period } from '../quota/windows.js';
 
 export interface ScheduleDef {
   id: string;
@@ -23,6 +24,9 @@ export interface ScheduleDef {
   rotate: Record<string, string[]>;
   paused: boolean;
   createdAt: number;
+  /** A usage report (`schedule add "0 9 * * 1" usage week #managers`) instead of a generation: the previous window's figures and chart. */
+  kind?: 'usage';
+  usage?: { period: Period };
 }
 
 export class ScheduleStore {

@@ -1,12 +1,10 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
+import { launchChromium } from '../helpers/browser.js';
 import { startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
 import { pgPost } from '../helpers/playground-http.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('Playground in a real browser', () => {
   let t: TestEnv;
@@ -15,15 +13,11 @@ describe('Playground in a real browser', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
     // A visible pace so the page can be seen queueing and generating.
     t = await testEnv({ DEMO_STEP_DELAY_MS: '150' });
     bot = await startBot(t);
     worker = await startWorker(t);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

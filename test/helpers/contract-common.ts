@@ -18,6 +18,10 @@ export interface ShownMessage {
   edits: number;
 }
 export interface ShownImage { thread: string; bytes?: Buffer; assetKey?: string }
+/** A message only one person can read (ChatAdapter.replyPrivately): to whom, where (null: a direct chat), what they read, its links. */
+export interface ShownPrivate { to: string; thread: string | null; text: string; links: string[]; markup: string[] }
+/** A file posted into a thread (ChatAdapter.postFile), with the bytes the platform received. */
+export interface ShownFile { thread: string; bytes: Buffer; title?: string }
 
 /** Records what an adapter hands to the core; clicks are answered with `answer`. */
 export class InboundRecorder {

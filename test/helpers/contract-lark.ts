@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
+import { InboundRecorder, until, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
 import { REDIS_URL } from './harness.js';
 import { APP_ID, botMention, cardActionEvent, FakeLark, messageEvent, postWebhook, TENANT } from './lark-fake.js';
 
@@ -73,6 +73,19 @@ export function renderContent(msgType: string, content: Node): Pick<ShownMessage
     walk((content.body as Node | undefined)?.elements);
   }
   return { text: texts.join('\n'), markup, buttons };
+}
+
+/** A rich-text post whose `a` nodes are links: what a reader sees, the links, and any other markup. */
+function renderLinkedPost(content: Node): { text: string; links: string[]; markup: string[] } {
+  const body = (content.zh_cn ?? content.en_us ?? content) as { content?: Node[][] };
+  const links: string[] = [];
+  const markup: string[] = [];
+  const lines = (body.content ?? []).map((paragraph) => paragraph.map((n) => {
+    if (n.tag === 'a') { links.push(String(n.href)); return String(n.text ?? n.href); }
+    if (n.tag !== 'text' || n.un_escape === true) markup.push(`<${String(n.tag)}>`);
+    return typeof n.text === 'string' ? n.text : '';
+  }).join(''));
+  return { text: lines.join('\n'), links, markup };
 }
 
 export class LarkContractDriver extends InboundRecorder {
@@ -137,7 +150,8 @@ export class LarkContractDriver extends InboundRecorder {
   }
 
   async messages(): Promise<ShownMessage[]> {
-    return this.fake.sent.filter((m) => m.msgType !== 'image').map((m) => {
+    // Direct messages to one person (`to`) are not in any conversation others read: privateMessages().
+    return this.fake.sent.filter((m) => m.msgType !== 'image' && !m.to).map((m) => {
       const patches = this.fake.patches.filter((p) => p.id === m.id);
       const latest = patches.at(-1);
       if (m.chat) this.chatOf.set(m.id, m.chat);
@@ -153,6 +167,16 @@ export class LarkContractDriver extends InboundRecorder {
       const bytes = this.uploaded.get(String(m.content.image_key));
       return { thread: m.root, ...(bytes ? { bytes } : {}) };
     });
+  }
+
+  /** Direct messages from the bot (im.message.create by open_id): only that person reads them. */
+  async privateMessages(): Promise<ShownPrivate[]> {
+    return this.fake.sent.filter((m) => m.to).map((m) => ({ to: m.to!, thread: null, ...renderLinkedPost(m.content) }));
+  }
+
+  /** Images posted into threads that are no job's result, with their bytes. */
+  async files(): Promise<ShownFile[]> {
+    return this.fake.ofType('image').map((m) => ({ thread: m.root, bytes: this.uploaded.get(String(m.content.image_key)) ?? Buffer.alloc(0) }));
   }
 
   /** A card button click as Lark calls back (card.action.trigger on the webhook); the toast the clicker sees. */

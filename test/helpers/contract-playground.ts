@@ -11,11 +11,12 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 import type { ActionResult, BotRequest } from '../../src/chat/types.js';
+import { splitLinks } from '../../src/chat/text-links.js';
 import { HttpServer } from '../../src/http/server.js';
 import { pgFetch, pgPost } from './playground-http.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
+import { InboundRecorder, until, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
 import { REDIS_URL, type PgMessage } from './harness.js';
 
 const ACTIVE = new Set(['queued', 'generating', 'finishing']);
@@ -70,6 +71,22 @@ export class PlaygroundContractDriver extends InboundRecorder {
     return (await this.all()).filter((m) => m.imageUrl).map((m) => ({ thread: m.threadId, assetKey: m.imageUrl!.replace(/^\/assets\//, '') }));
   }
 
+  /** Private replies, as the page of the person they are for shows them (Ann's browser session). */
+  async privateMessages(): Promise<ShownPrivate[]> {
+    return (await this.all('Ann')).filter((m) => m.privateTo).map((m) => ({
+      // The page links URLs by the same rule (public/app.js appendLinked); the rest is set as text.
+      to: m.privateTo!, thread: m.threadId, text: m.text, links: splitLinks(m.text).flatMap((p) => ('url' in p ? [p.url] : [])), markup: [],
+    }));
+  }
+
+  /** Files posted into threads, fetched as the page does. */
+  async files(): Promise<ShownFile[]> {
+    const posted = (await this.all()).filter((m) => m.file);
+    return Promise.all(posted.map(async (m) => ({
+      thread: m.threadId, title: m.file!.title, bytes: Buffer.from(await (await pgFetch(this.base, m.file!.url)).arrayBuffer()),
+    })));
+  }
+
   /** A button click as the page sends it; the answer the page shows (a toast). */
   async click(message: ShownMessage, button: ShownButton): Promise<string | undefined> {
     const raw = button.raw as { kind: string; jobId: string; threadId: string };
@@ -90,10 +107,11 @@ export class PlaygroundContractDriver extends InboundRecorder {
     };
   }
 
-  private async all(): Promise<Array<PgMessage & { updatedAt?: number }>> {
-    const top = (await (await pgFetch(this.base, '/api/playground/messages')).json()) as { messages: PgMessage[] };
+  /** Every message, as the page of `person`'s browser session shows them (by default a session of nobody in particular). */
+  private async all(person = ''): Promise<Array<PgMessage & { updatedAt?: number }>> {
+    const top = (await (await pgFetch(this.base, '/api/playground/messages', {}, person)).json()) as { messages: PgMessage[] };
     const threads = await Promise.all(top.messages.map(async (t) => {
-      const res = await pgFetch(this.base, `/api/playground/threads/${t.threadId}`);
+      const res = await pgFetch(this.base, `/api/playground/threads/${t.threadId}`, {}, person);
       return ((await res.json()) as { messages: Array<PgMessage & { updatedAt?: number }> }).messages;
     }));
     return threads.flat();

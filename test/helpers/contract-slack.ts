@@ -15,13 +15,23 @@ import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { buttonClick, FakeSlack, mentionEvent, SIGNING_SECRET, SLACK_API_URL, signedHeaders, TEAM } from './fake-slack.js';
 import { REDIS_URL } from './harness.js';
-import { InboundRecorder, until, type ShownButton, type ShownImage, type ShownMessage } from './contract-common.js';
+import { InboundRecorder, until, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
 
 const FILES_HOST = 'https://files.slack.test';
 const CHANNEL = 'C0CHAN';
 
 type TextObject = { type?: string; text?: string };
 type Block = { type?: string; text?: TextObject; fields?: TextObject[]; accessory?: Record<string, unknown>; elements?: Array<Record<string, unknown>> };
+type RichElement = { type?: string; text?: string; url?: string; elements?: RichElement[] };
+
+/** A rich_text block as a reader sees it: text elements literal, link elements clickable (their text is the URL unless labelled). */
+function renderRichText(elements: RichElement[], texts: string[], links: string[]): void {
+  for (const e of elements) {
+    if (e.type === 'text') texts.push(e.text ?? '');
+    else if (e.type === 'link') { links.push(e.url ?? ''); texts.push(e.text ?? e.url ?? ''); }
+    else if (e.elements) renderRichText(e.elements, texts, links);
+  }
+}
 
 /** mrkdwn that Slack would act on: `<…>` (mentions, links, @channel), *bold*, _italic_, ~strike~, `code`. */
 function liveMrkdwn(text: string): string[] {
@@ -31,11 +41,12 @@ function liveMrkdwn(text: string): string[] {
 const unescape = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** Block Kit as a reader sees it. */
-export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'markup' | 'buttons'> {
+export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'markup' | 'buttons'> & { links: string[] } {
   const blocks = JSON.parse(blocksJson || '[]') as Block[];
   const texts: string[] = [];
   const markup: string[] = [];
   const buttons: ShownButton[] = [];
+  const links: string[] = [];
   const text = (o: TextObject | undefined): void => {
     if (!o?.text) return;
     if (o.type === 'mrkdwn') {
@@ -49,6 +60,12 @@ export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'm
     if (kind) buttons.push({ kind, jobId: String(e.value), raw: { action_id: e.action_id, value: e.value } });
   };
   for (const b of blocks) {
+    if (b.type === 'rich_text') {
+      const parts: string[] = [];
+      renderRichText((b.elements ?? []) as RichElement[], parts, links);
+      texts.push(parts.join(''));
+      continue;
+    }
     text(b.text);
     for (const f of b.fields ?? []) text(f);
     button(b.accessory);
@@ -57,7 +74,7 @@ export function renderBlocks(blocksJson: string): Pick<ShownMessage, 'text' | 'm
       else button(e);
     }
   }
-  return { text: texts.join('\n'), markup, buttons };
+  return { text: texts.join('\n'), markup, buttons, links };
 }
 
 export class SlackContractDriver extends InboundRecorder {
@@ -121,11 +138,13 @@ export class SlackContractDriver extends InboundRecorder {
       if (c.status !== 200 || c.reply?.ok !== true) continue;
       if (c.method === 'chat.postMessage') {
         const id = `${c.body.channel}/${String(c.reply.ts)}`;
-        out.set(id, { thread: c.body.thread_ts ? `${c.body.channel}/${c.body.thread_ts}` : null, messageId: id, edits: 0, ...renderBlocks(c.body.blocks) });
+        const { links: _links, ...shown } = renderBlocks(c.body.blocks);
+        out.set(id, { thread: c.body.thread_ts ? `${c.body.channel}/${c.body.thread_ts}` : null, messageId: id, edits: 0, ...shown });
       } else if (c.method === 'chat.update') {
         const id = `${c.body.channel}/${c.body.ts}`;
         const m = out.get(id);
-        if (m) out.set(id, { ...m, ...renderBlocks(c.body.blocks), edits: m.edits + 1 });
+        const { links: _links, ...shown } = renderBlocks(c.body.blocks);
+        if (m) out.set(id, { ...m, ...shown, edits: m.edits + 1 });
       }
     }
     return [...out.values()];
@@ -138,6 +157,22 @@ export class SlackContractDriver extends InboundRecorder {
       const bytes = this.uploaded.get(urlOf.get(f.id) ?? '');
       return { thread: `${c.body.channel_id}/${c.body.thread_ts}`, ...(bytes ? { bytes } : {}) };
     }));
+  }
+
+  /** Ephemeral messages (chat.postEphemeral): only `user` sees them, in the conversation's thread. */
+  async privateMessages(): Promise<ShownPrivate[]> {
+    return this.fake.of('chat.postEphemeral').map((c) => {
+      const { text, markup, links } = renderBlocks(c.body.blocks);
+      return { to: String(c.body.user), thread: c.body.thread_ts ? `${c.body.channel}/${c.body.thread_ts}` : `${c.body.channel}`, text, markup, links };
+    });
+  }
+
+  /** Files uploaded into threads, with their bytes and title. */
+  async files(): Promise<ShownFile[]> {
+    const urlOf = new Map(this.fake.of('files.getUploadURLExternal').map((c) => [String(c.reply!.file_id), new URL(String(c.reply!.upload_url)).pathname]));
+    return this.fake.of('files.completeUploadExternal').flatMap((c) => (JSON.parse(c.body.files ?? '[]') as Array<{ id: string; title?: string }>).map((f) => ({
+      thread: `${c.body.channel_id}/${c.body.thread_ts}`, bytes: this.uploaded.get(urlOf.get(f.id) ?? '') ?? Buffer.alloc(0), ...(f.title ? { title: f.title } : {}),
+    })));
   }
 
   /** Click a button of a message as Slack delivers it (signed block_actions); what the clicker is told (ephemeral). */

@@ -121,7 +121,8 @@ export class FakeSlack {
     const ts = `1700000000.${String(++this.seq).padStart(6, '0')}`;
     switch (method) {
       case 'auth.test': return { ok: true, user_id: BOT_USER, bot_id: 'B0BOT', team_id: TEAM, team: 'Test', user: 'zimage' };
-      case 'chat.postMessage': return { ok: true, channel: body.channel, ts, message: { ts, text: body.text } };
+      // A user id as the channel posts into the app's DM with that person, which Slack names by its own id.
+      case 'chat.postMessage': return { ok: true, channel: body.channel.startsWith('U') ? `D${body.channel.slice(1)}` : body.channel, ts, message: { ts, text: body.text } };
       case 'chat.update': return { ok: true, channel: body.channel, ts: body.ts };
       case 'chat.postEphemeral': return { ok: true, message_ts: ts };
       case 'files.getUploadURLExternal': return { ok: true, upload_url: `${FILES_HOST}/upload/v1/F${this.seq}`, file_id: `F${this.seq}` };

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +59,15 @@ export async function testEnv(overrides: Record<string, string> = {}): Promise<T
   };
 }
 
+/** A test's environment with a settings file of its own (`yaml`, in its data directory), e.g. admins or roles. */
+export async function testEnvWithSettings(yaml: string, overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const first = await testEnv(overrides);
+  const file = join(first.dataDir, 'zimage.yml');
+  writeFileSync(file, yaml);
+  const t = await testEnv({ ...first.env, CONFIG_FILE: file });
+  return { ...t, cleanup: () => { t.cleanup(); first.cleanup(); } };
+}
+
 export async function startBot(t: TestEnv): Promise<BotApp> {
   const bot = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger(t.config.env.LOG_LEVEL) });
   await bot.start();
@@ -103,6 +112,8 @@ export interface PgMessage {
   metadata?: Record<string, unknown> & { seed: number; jobId: string; prompt: string };
   status?: { phase: string; position?: number; total?: number; step?: number; steps?: number };
   fields?: Array<{ label: string; value: string }>;
+  privateTo?: string;
+  file?: { url: string; name: string; title: string };
 }
 
 export class PlaygroundClient {

@@ -15,6 +15,8 @@ export interface SentMessage {
   root: string;
   /** For top-level messages (im.message.create). */
   chat?: string;
+  /** For direct messages (im.message.create by open_id): the person. */
+  to?: string;
   msgType: string;
   content: Record<string, unknown>;
   uuid?: string;
@@ -77,6 +79,14 @@ export class FakeLark {
       this.sent.push({ id, root: '', chat: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
       return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: b.receive_id } }];
     });
+    scope.post('/open-apis/im/v1/messages').query({ receive_id_type: 'open_id' }).reply(async (req: Request) => {
+      const b = (await req.json()) as Record<string, unknown>;
+      const id = `om_fake${String(this.next++).padStart(6, '0')}`;
+      // The person's direct chat with the bot: one per person.
+      const chat = `oc_p2p${createHash('sha256').update(String(b.receive_id)).digest('hex').slice(0, 26)}`;
+      this.sent.push({ id, root: '', chat, to: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
+      return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: chat } }];
+    });
     scope.get(/^\/open-apis\/contact\/v3\/users\/[^/?]+/).query(true).reply(async (req: Request) => {
       const url = new URL(req.url);
       const id = url.pathname.split('/')[5]!;
@@ -108,6 +118,21 @@ export class FakeLark {
   static title(card: Record<string, unknown>): string {
     return String(((card.header as { title?: { content?: string } } | undefined)?.title?.content) ?? '');
   }
+}
+
+/** Only loopback traffic goes out; open.feishu.cn is this fake (undo with `nock.cleanAll(); nock.enableNetConnect()`). */
+export function installFakeLark(): FakeLark {
+  nock.disableNetConnect();
+  nock.enableNetConnect(/127\.0\.0\.1|localhost/);
+  return new FakeLark('https://open.feishu.cn').install();
+}
+
+/** The bot's environment for Lark in webhook mode against this fake (verification token `v-token-123`, no Playground). */
+export function larkWebhookEnv(overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    PLAYGROUND: 'false', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook',
+    LARK_VERIFICATION_TOKEN: 'v-token-123', LARK_DOMAIN: 'feishu', LARK_LOCALE: 'en', ...overrides,
+  };
 }
 
 export const THROTTLED: Canned = [400, { code: 230020, msg: 'This operation triggers the frequency limit.' }];

@@ -9,11 +9,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusHeadline } from '../../src/chat/status-text.js';
-import type { ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/types.js';
+import type { BotRequest, ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/types.js';
 import { isZimageError, type ErrorCode, type ZimageError } from '../../src/errors.js';
 import { LarkContractDriver } from '../helpers/contract-lark.js';
 import { PlaygroundContractDriver } from '../helpers/contract-playground.js';
-import { until, type ShownMessage } from '../helpers/contract-common.js';
+import { until, type ShownFile, type ShownMessage, type ShownPrivate } from '../helpers/contract-common.js';
 import { SlackContractDriver } from '../helpers/contract-slack.js';
 
 const L = 'en';
@@ -34,8 +34,10 @@ interface ContractDriver {
   answer: { ok: boolean; message: string };
   setup(): Promise<void>;
   teardown(): Promise<void>;
-  newThread(): Promise<{ ref: string; key: string }>;
+  newThread(): Promise<{ ref: string; key: string; request: BotRequest }>;
   messages(): Promise<ShownMessage[]>;
+  privateMessages(): Promise<ShownPrivate[]>;
+  files(): Promise<ShownFile[]>;
   images(): Promise<Array<{ thread: string; bytes?: Buffer; assetKey?: string }>>;
   click(message: ShownMessage, button: ShownMessage['buttons'][number]): Promise<string | undefined>;
 }
@@ -166,6 +168,36 @@ describe.each(drivers)('ChatAdapter contract: $name', ({ make }) => {
       expect(told).toBe(`Done ${b.kind}`);
     }
     expect(new Set(d.actions.map((a) => a.eventId)).size).toBe(3);
+  });
+
+  it('replyPrivately reaches only the person who asked: links clickable, the rest shown as it is', async () => {
+    const { key, request } = await d.newThread();
+    expect(d.adapter.replyPrivately).toBeTypeOf('function');
+    const url = 'https://bot.example.test/gallery/signin?code=Zq3-xY_09abc';
+    const text = `Your sign-in link (works once, within 10 minutes): ${url}.\nKeep it to yourself — *not bold* <@U1> \`x\``;
+    const where = await d.adapter.replyPrivately!(request, text);
+    const privates = await d.privateMessages();
+    expect(privates).toHaveLength(1);
+    const [mine] = privates;
+    expect(mine).toMatchObject({ to: d.user, text, links: [url], markup: [] });
+    // In the conversation itself, or in a direct chat with the bot (Lark, from a group): the caller is told which.
+    if (where === 'here') expect(mine!.thread).toBe(key);
+    else expect([where, mine!.thread]).toEqual(['direct', null]);
+    // Nobody else sees anything: no message in the conversation.
+    expect((await d.messages()).filter((m) => m.text.includes('sign-in'))).toEqual([]);
+  });
+
+  it('postFile puts the image file into the thread with its bytes, and nothing else', async () => {
+    const { ref, key } = await d.newThread();
+    expect(d.adapter.postFile).toBeTypeOf('function');
+    const png = Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), randomBytes(200)]);
+    await d.adapter.postFile!(ref, { bytes: png, filename: 'usage-2026-11-24.png', title: 'Usage this week' }, L);
+    const files = await d.files();
+    expect(files).toHaveLength(1);
+    expect(files[0]!.thread).toBe(key);
+    expect(files[0]!.bytes.equals(png)).toBe(true);
+    if (files[0]!.title !== undefined) expect(files[0]!.title).toBe('Usage this week');
+    expect((await d.messages()).filter((m) => m.buttons.length > 0)).toEqual([]);
   });
 
   it('startThread returns a thread reference that postStatus accepts', async () => {

@@ -51,6 +51,11 @@ function templates(): Template[] {
     { method: 'POST', path: '/slack/events', type: 'application/x-www-form-urlencoded', body: form, headers: slackSigned(form) },
     { method: 'POST', path: '/slack/events', type: 'application/json', body: JSON.stringify({ type: 'event_callback', event_id: 'Ev1', event: { type: 'app_mention', text: 'hi' } }) },
     { method: 'POST', path: '/lark/events', type: 'application/json', body: JSON.stringify({ schema: '2.0', header: { event_id: 'e1', token: 'wrong', create_time: String(Date.now()) }, event: {} }) },
+    { method: 'GET', path: '/gallery' }, { method: 'GET', path: '/gallery/static/gallery.js' }, { method: 'GET', path: `/gallery/signin?code=${'c'.repeat(43)}` },
+    { method: 'POST', path: '/gallery/signin', type: 'application/x-www-form-urlencoded', body: `code=${'c'.repeat(43)}&next=%2Fgallery`, headers: { origin: 'http://127.0.0.1' } },
+    { method: 'GET', path: '/api/gallery/images?q=%E6%B5%B7%E6%8A%A5&from=2026-11-01&cursor=abc' },
+    { method: 'DELETE', path: '/api/gallery/images/jx-0', headers: { origin: 'http://127.0.0.1', 'x-csrf-token': 'x' } },
+    { method: 'POST', path: '/api/gallery/export', type: 'application/json', body: JSON.stringify({ format: 'csv', from: '2026-11-01' }), headers: { origin: 'http://127.0.0.1' } },
   ];
 }
 

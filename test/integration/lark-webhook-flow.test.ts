@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
-import { APP_ID, botMention, FakeLark, messageEvent, postWebhook, THROTTLED } from '../helpers/lark-fake.js';
+import { botMention, FakeLark, installFakeLark, larkWebhookEnv, messageEvent, postWebhook, THROTTLED } from '../helpers/lark-fake.js';
 
 const TOKEN = 'v-token-123';
 
@@ -26,13 +26,8 @@ describe('Lark webhook: a mention becomes a status card, its patches and the ima
   let base: string;
 
   beforeAll(async () => {
-    nock.disableNetConnect();
-    nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-    lark = new FakeLark('https://open.feishu.cn').install();
-    t = await testEnv({
-      PLAYGROUND: 'false', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook',
-      LARK_VERIFICATION_TOKEN: TOKEN, LARK_DOMAIN: 'feishu', LARK_LOCALE: 'en', LOG_LEVEL: process.env.LARK_TEST_LOG ?? 'silent',
-    });
+    lark = installFakeLark();
+    t = await testEnv(larkWebhookEnv({ LARK_VERIFICATION_TOKEN: TOKEN, LOG_LEVEL: process.env.LARK_TEST_LOG ?? 'silent' }));
     bot = await startBot(t);
     worker = await startWorker(t);
     base = `http://127.0.0.1:${bot.boundPort}`;

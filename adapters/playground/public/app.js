@@ -23,6 +23,23 @@ function el(tag, cls, text) {
   return e;
 }
 
+// Bot messages may carry links (a gallery sign-in link): those become anchors, the rest stays text.
+const URL_RE = /https?:\/\/[^\s<>"]+/g;
+function appendLinked(parent, text) {
+  let at = 0;
+  for (const m of text.matchAll(URL_RE)) {
+    const url = m[0].replace(/[.,;:!?'")\]}»」』。，、；：！？]+$/u, '');
+    if (m.index > at) parent.append(text.slice(at, m.index));
+    const a = el('a', '', url);
+    a.href = url;
+    a.target = '_blank';
+    a.rel = 'noopener';
+    parent.append(a);
+    at = m.index + url.length;
+  }
+  if (at < text.length) parent.append(text.slice(at));
+}
+
 function timeOf(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }
@@ -80,9 +97,23 @@ function renderBody(msg) {
     if (msg.metadata) {
       body.append(buttons(msg.threadId, msg.metadata.jobId, [['regenerate', 'Regenerate'], ['variations', 'Variations ×4']]));
     }
+  } else if (msg.file) {
+    // An image the bot posted that is not a result (the usage chart): shown at its size, opened full-size on click.
+    const fig = el('figure', 'result file');
+    const link = el('a');
+    link.href = msg.file.url;
+    link.target = '_blank';
+    const img = el('img');
+    img.src = msg.file.url;
+    img.alt = msg.file.title;
+    link.append(img);
+    fig.append(link, el('figcaption', 'text', msg.file.title));
+    body.append(fig);
   } else {
-    const text = el('div', msg.status ? `text status phase-${msg.status.phase}` : 'text', msg.text);
+    const text = el('div', msg.status ? `text status phase-${msg.status.phase}` : 'text');
+    appendLinked(text, msg.text);
     body.append(text);
+    if (msg.privateTo) body.append(el('div', 'private-note', 'Only you can see this.'));
     const p = progressOf(msg.status);
     if (msg.status && msg.status.phase !== 'done' && msg.status.phase !== 'failed' && msg.status.phase !== 'cancelled') {
       const bar = el('div', p === null ? 'bar waiting' : 'bar');
