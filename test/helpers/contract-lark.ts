@@ -22,7 +22,8 @@ const CHAT = 'oc_group00000000000000000000000001';
 type Node = Record<string, unknown>;
 
 const LISTS: Record<LarkEndpoint, (f: FakeLark) => Canned[]> = {
-  reply: (f) => f.replyFailures, create: (f) => f.createFailures, patch: (f) => f.patchFailures, upload: (f) => f.uploadFailures, contact: (f) => f.contactFailures,
+  reply: (f) => f.replyFailures, create: (f) => f.createFailures, patch: (f) => f.patchFailures, upload: (f) => f.uploadFailures,
+  contact: (f) => f.contactFailures, botInfo: (f) => f.botInfoFailures,
 };
 const answer = (endpoint: LarkEndpoint, canned: Canned, says: string, retryAfterMs?: number) => (f: FakeLark): FaultSpec => ({
   endpoint, says, ...(retryAfterMs ? { retryAfterMs } : {}), inject: () => { LISTS[endpoint](f).push(canned); },

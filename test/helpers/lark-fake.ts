@@ -28,7 +28,7 @@ export interface Patch { id: string; card: Record<string, unknown>; at: number }
 export type Canned = [number, Record<string, unknown>] | [number, Record<string, unknown>, Record<string, string>] | 'network';
 
 /** The endpoints the fake records every request to (failed ones included). */
-export type LarkEndpoint = 'reply' | 'create' | 'patch' | 'upload' | 'contact';
+export type LarkEndpoint = 'reply' | 'create' | 'patch' | 'upload' | 'contact' | 'botInfo';
 
 /** nock 15 hands a reply function the Fetch Request (a second parameter would make it callback-style). */
 const pathOf = (req: Request): string => new URL(req.url).pathname;
@@ -51,6 +51,7 @@ export class FakeLark {
   readonly uploadFailures: Canned[] = [];
   readonly createFailures: Canned[] = [];
   readonly contactFailures: Canned[] = [];
+  readonly botInfoFailures: Canned[] = [];
   /** Every request to the recorded endpoints, in order, with the status it got (0: no answer). */
   readonly requests: Array<{ endpoint: LarkEndpoint; at: number; status: number }> = [];
   private next = 1;
@@ -64,7 +65,8 @@ export class FakeLark {
       this.tokenCalls++;
       return [200, { code: 0, msg: 'ok', tenant_access_token: 't-fake-tenant-token', expire: 7200 }];
     });
-    scope.get('/open-apis/bot/v3/info').reply(200, { code: 0, msg: 'ok', bot: { open_id: BOT_OPEN_ID, app_name: 'zimage', activate_status: 2 } });
+    scope.get('/open-apis/bot/v3/info').reply(() => this.failure('botInfo', this.botInfoFailures)
+      ?? [200, { code: 0, msg: 'ok', bot: { open_id: BOT_OPEN_ID, app_name: 'zimage', activate_status: 2 } }]);
     scope.post(/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/).reply(async (req: Request) => {
       const b = (await req.json()) as Record<string, unknown>;
       this.replyUuids.push(String(b.uuid));

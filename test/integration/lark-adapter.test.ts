@@ -189,3 +189,33 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     expect(fake.tokenCalls).toBe(1);
   });
 });
+
+describe('Lark adapter start: the bot-info call (and with it the first tenant token)', () => {
+  const fake = new FakeLark('https://open.feishu.cn');
+  beforeAll(() => {
+    nock.disableNetConnect();
+    fake.install();
+  });
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+  const make = () => new LarkAdapter({
+    settings: readLarkSettings(loadConfig({ CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_DOMAIN: 'feishu' })),
+    http: new HttpServer(createLogger('silent')), log: createLogger('silent'), openConnection: async () => ({ close: () => undefined }),
+  });
+  const inbound = { onRequest: async () => undefined, onAction: async () => ({ ok: true, message: '' }) };
+
+  it('a passing outage is tried again (three tries in all); a refusal stops the start at once', async () => {
+    fake.botInfoFailures.push([503, { msg: 'service unavailable' }]);
+    const adapter = make();
+    await adapter.start(inbound);
+    await adapter.stop();
+    expect(fake.requestsTo('botInfo').map((r) => r.status)).toEqual([503, 200]);
+    fake.botInfoFailures.push('network', [502, { msg: 'bad gateway' }], [503, { msg: 'service unavailable' }]);
+    await expect(make().start(inbound)).rejects.toMatchObject({ code: 'PLATFORM_UNAVAILABLE' });
+    fake.botInfoFailures.push([400, { code: 10014, msg: 'app secret invalid' }]);
+    await expect(make().start(inbound)).rejects.toMatchObject({ code: 'PLATFORM_REJECTED', message: expect.stringContaining('app secret invalid') });
+    expect(fake.requestsTo('botInfo').map((r) => r.status)).toEqual([503, 200, 0, 502, 503, 400]);
+  });
+});
