@@ -18,7 +18,7 @@ import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
 import type { RedisWatch } from '../infra/redis-health.js';
 import type { Logger } from '../infra/logger.js';
-import type { RateLimitedOperation } from '../observability/metrics.js';
+import type { RateLimitedOperation } from '../jobs/hooks.js';
 
 export interface AdapterContext {
   config: Config;
