@@ -28,5 +28,14 @@ export function withReplyRetry<A extends ChatAdapter>(adapter: A, retry: ReplyRe
       bound.set(prop, { fn: value, bound: fn });
       return fn;
     },
+    // Replacing `reply` on the core's view replaces the retrying one (which keeps calling the adapter's own);
+    // anything else is set on the adapter itself.
+    set(target, prop, value) {
+      if (Object.hasOwn(own, prop)) {
+        own[prop as keyof ChatAdapter] = value;
+        return true;
+      }
+      return Reflect.set(target, prop, value, target);
+    },
   });
 }

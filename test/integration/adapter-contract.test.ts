@@ -12,8 +12,11 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusHeadline } from '../../src/chat/status-text.js';
 import type { PlatformErrorCode } from '../../src/chat/platform-errors.js';
+import { ReplyRetry } from '../../src/chat/reply-retry.js';
+import { withReplyRetry } from '../../src/chat/retrying-adapter.js';
 import type { ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/types.js';
 import { isZimageError, ZimageError, type ErrorCode } from '../../src/errors.js';
+import { createLogger } from '../../src/infra/logger.js';
 import { LARK_FAULTS, LarkContractDriver } from '../helpers/contract-lark.js';
 import { PlaygroundContractDriver } from '../helpers/contract-playground.js';
 import { faultCases, until, type FaultSpec, type PortCall, type ShownMessage } from '../helpers/contract-common.js';
@@ -171,6 +174,27 @@ describe.each(drivers)('ChatAdapter contract: $name', ({ make }) => {
       expect(told).toBe(`Done ${b.kind}`);
     }
     expect(new Set(d.actions.map((a) => a.eventId)).size).toBe(3);
+  });
+
+  it('the core\'s view of the adapter (behind the reply retry) is the adapter: same fields, calls and optional methods', async () => {
+    const core = withReplyRetry(d.adapter, new ReplyRetry({ log: createLogger('silent') }));
+    expect(core.platform).toBe(d.adapter.platform);
+    expect(core.pacing).toEqual(d.adapter.pacing);
+    expect(typeof core.startThread).toBe(typeof d.adapter.startThread);
+    expect(typeof core.userGroups).toBe(typeof d.adapter.userGroups);
+    const { ref } = await d.newThread();
+    const job = jobId();
+    const message = await core.postStatus(ref, queued(job), L);
+    await core.updateStatus(message, done(job), L);
+    await core.reply(ref, 'through the view');
+    // Replacing a method on the view (as a spy does) takes effect, and calling the old one does not loop back.
+    const spied: string[] = [];
+    const before = core.reply;
+    core.reply = async (thread, text) => { spied.push(text); return before(thread, text); };
+    await core.reply(ref, 'spied on');
+    expect(spied).toEqual(['spied on']);
+    const texts = (await d.messages()).map((m) => m.text);
+    expect(texts).toEqual([expect.stringContaining(statusHeadline(done(job), L)), 'through the view', 'spied on']);
   });
 
   it('startThread returns a thread reference that postStatus accepts', async () => {
