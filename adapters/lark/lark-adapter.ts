@@ -3,12 +3,12 @@
  * the webhook on the bot's HTTP port; handlers hand requests to the core without waiting (Lark re-pushes
  * after 3 s; the core drops repeats by event id). Replies go into the message's thread: a Card JSON 2.0
  * status card patched as the job moves, then the image and a result card with Regenerate / Variations.
+ * Calls fail at once with platform-neutral codes (lark-errors.ts); the core retries.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as lark from '@larksuiteoapi/node-sdk';
-import type { Redis } from 'ioredis';
-import type { ActionResult, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, StatusView } from '../../src/chat/types.js';
+import type { ActionResult, ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, PostStatusOptions, StatusView } from '../../src/chat/types.js';
 import type { Conversation } from '../../src/jobs/types.js';
 import type { HttpServer } from '../../src/http/server.js';
 import { t } from '../../src/i18n/index.js';
@@ -17,12 +17,13 @@ import { postContent, resultCard, statusCard } from './cards.js';
 import { parseCardAction, parseMessageEvent, type CardActionEvent, type MessageEvent } from './inbound.js';
 import { LarkApi, sdkLogger } from './lark-api.js';
 import { linkedPostContent } from './linked-post.js';
-import { toLarkError, type RetryPolicy } from './lark-errors.js';
+import { LarkApiError, toLarkError } from './lark-errors.js';
 import type { LarkSettings } from './lark-settings.js';
-import { decodeMessage, decodeThread, encodeMessage, encodeThread, PLATFORM, threadOf, type MessageRef } from './refs.js';
+import { decodeMessage, decodeThread, encodeMessage, encodeThread, PLATFORM, threadOf } from './refs.js';
+import { RetrySendIds } from './retry-send-ids.js';
 import { WEBHOOK_PATH, webhookHandler } from './webhook.js';
 
-/** Cards can be patched for 14 days; keep an hour's margin and post a fresh card after that. */
+/** Cards can be patched for 14 days; keep an hour's margin: after that an edit is MESSAGE_NOT_EDITABLE. */
 export const EDIT_WINDOW_MS = 14 * 24 * 3600_000 - 3600_000;
 /** Card callbacks must be answered within 3 s; answer with "working on it" a little before that. */
 const ACTION_ANSWER_MS = 2500;
@@ -32,10 +33,7 @@ export interface LongConnection { close(): void }
 export interface LarkAdapterOptions {
   settings: LarkSettings;
   http: HttpServer;
-  redis: Redis;
-  prefix: string;
   log: Logger;
-  retry?: RetryPolicy;
   /** Opens the long connection (LARK_MODE=ws); defaults to the SDK's WSClient. */
   openConnection?: (dispatcher: lark.EventDispatcher) => Promise<LongConnection>;
   actionAnswerMs?: number;
@@ -59,11 +57,13 @@ export class LarkAdapter implements ChatAdapter {
   private botOpenId = '';
   private connection: LongConnection | undefined;
   private readonly now: () => number;
+  private readonly sendIds: RetrySendIds;
 
   constructor(private readonly o: LarkAdapterOptions) {
     const s = o.settings;
     this.now = o.now ?? Date.now;
-    this.api = new LarkApi({ settings: s, log: o.log, ...(o.retry ? { retry: o.retry } : {}) });
+    this.sendIds = new RetrySendIds(this.now);
+    this.api = new LarkApi({ settings: s, log: o.log });
     this.dispatcher = new lark.EventDispatcher({ logger: sdkLogger(o.log, [s.appSecret]), loggerLevel: lark.LoggerLevel.warn })
       .register({ 'im.message.receive_v1': async (data) => this.onMessage(data as MessageEvent) })
       // Missing from the SDK's typed handles, but dispatched (facts §2).
@@ -98,7 +98,7 @@ export class LarkAdapter implements ChatAdapter {
 
   async reply(thread: string, text: string): Promise<string> {
     const ref = decodeThread(thread);
-    const id = await this.api.reply(ref.root, 'post', postContent(text), randomUUID());
+    const id = await this.sendIds.send(['reply', thread, text], (uuid) => this.api.reply(ref.root, 'post', postContent(text), uuid));
     return encodeMessage({ ...ref, message: id, sentAt: this.now() });
   }
 
@@ -113,20 +113,21 @@ export class LarkAdapter implements ChatAdapter {
    */
   async startThread(workspace: string, channel: string, text: string): Promise<string> {
     if (channel.startsWith('ou_')) {
-      const sent = await this.api.sendDirect(channel, 'post', postContent(text), randomUUID());
+      const sent = await this.sendIds.send(['direct-thread', channel, text], (uuid) => this.api.sendDirect(channel, 'post', postContent(text), uuid));
       return encodeThread({ tenant: workspace, chat: sent.chat, root: sent.message });
     }
-    const id = await this.api.send(channel, 'post', postContent(text), randomUUID());
+    const id = await this.sendIds.send(['thread', channel, text], (uuid) => this.api.send(channel, 'post', postContent(text), uuid));
     return encodeThread({ tenant: workspace, chat: channel, root: id });
   }
 
   /** A direct message from the bot (in the thread itself when the conversation is that direct chat); links clickable. */
   async replyPrivately(to: Conversation, text: string): Promise<'here' | 'direct'> {
     if (to.channelKind === 'dm') {
-      await this.api.reply(decodeThread(to.thread).root, 'post', linkedPostContent(text), randomUUID());
+      const root = decodeThread(to.thread).root;
+      await this.sendIds.send(['private', root, text], (uuid) => this.api.reply(root, 'post', linkedPostContent(text), uuid));
       return 'here';
     }
-    await this.api.sendDirect(to.user, 'post', linkedPostContent(text), randomUUID());
+    await this.sendIds.send(['direct', to.user, text], (uuid) => this.api.sendDirect(to.user, 'post', linkedPostContent(text), uuid));
     return 'direct';
   }
 
@@ -137,22 +138,24 @@ export class LarkAdapter implements ChatAdapter {
     await this.api.reply(ref.root, 'image', { image_key: imageKey }, randomUUID());
   }
 
-  async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {
+  /**
+   * The job's status card. Its uuid is fixed per job (a repeated post returns the same card), or per replaced
+   * card for the fresh one that carries on after a card could no longer be edited.
+   */
+  async postStatus(thread: string, view: StatusView, locale: string, options: PostStatusOptions = {}): Promise<string> {
     const ref = decodeThread(thread);
-    const id = await this.api.reply(ref.root, 'interactive', statusCard(view, locale, thread), sendUuid('status', thread, view.jobId));
+    const uuid = options.replaces ? sendUuid('status-renewed', decodeMessage(options.replaces).message, view.jobId) : sendUuid('status', thread, view.jobId);
+    const id = await this.api.reply(ref.root, 'interactive', statusCard(view, locale, thread), uuid);
     return encodeMessage({ ...ref, message: id, sentAt: this.now() });
   }
 
+  /** Patch the card; one older than the edit window is MESSAGE_NOT_EDITABLE without asking Lark. */
   async updateStatus(message: string, view: StatusView, locale: string): Promise<void> {
-    const original = decodeMessage(message);
-    const target = await this.currentCard(original);
-    const card = statusCard(view, locale, threadOf(original));
-    if (this.now() - target.sentAt < EDIT_WINDOW_MS) return this.api.patchCard(target.message, card);
-    // Too old to edit: a fresh card in the thread carries on, and later edits go to it.
-    const id = await this.api.reply(original.root, 'interactive', card, sendUuid('status-renewed', target.message, view.jobId));
-    const renewed: MessageRef = { ...original, message: id, sentAt: this.now() };
-    await this.o.redis.set(this.renewedKey(original.message), encodeMessage(renewed), 'PX', EDIT_WINDOW_MS);
-    this.o.log.info({ jobId: view.jobId, old: target.message, renewed: id }, 'status card older than the edit window; posted a new one');
+    const ref = decodeMessage(message);
+    if (this.now() - ref.sentAt >= EDIT_WINDOW_MS) {
+      throw new LarkApiError({ code: 'MESSAGE_NOT_EDITABLE', detail: 'the card is older than the 14-day edit window' }, `updating card ${ref.message}`);
+    }
+    await this.api.patchCard(ref.message, statusCard(view, locale, threadOf(ref)));
   }
 
   async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {
@@ -164,21 +167,12 @@ export class LarkAdapter implements ChatAdapter {
       await this.api.reply(ref.root, 'interactive', resultCard(image.metadata, locale, thread), sendUuid('result', thread, jobId, String(index)));
     } catch (err) {
       const e = toLarkError(err, 'posting the image');
-      // Throttling and outages: throw, and delivery retries later. A refusal will not heal: say so in the thread.
-      if (e.failure.kind !== 'rejected') throw e;
+      // Throttling and outages: throw, and delivery retries later; so for a chat the bot may not post in (the note
+      // could not be posted either). Any other refusal will not heal: say so in the thread.
+      if (e.code !== 'PLATFORM_REJECTED') throw e;
       this.o.log.warn({ err: e, jobId, index }, 'Lark refused the image; telling the thread');
       await this.api.reply(ref.root, 'post', postContent(t(locale, 'lark.post_failed', { detail: e.message })), sendUuid('post-failed', thread, jobId, String(index)));
     }
-  }
-
-  /** The card that currently shows a job's status (a renewed one once the first got too old to edit). */
-  private async currentCard(original: MessageRef): Promise<MessageRef> {
-    const renewed = await this.o.redis.get(this.renewedKey(original.message));
-    return renewed ? decodeMessage(renewed) : original;
-  }
-
-  private renewedKey(messageId: string): string {
-    return `${this.o.prefix}:lark:renewed:${messageId}`;
   }
 
   private readonly openWsClient = async (dispatcher: lark.EventDispatcher): Promise<LongConnection> => {

@@ -1,15 +1,17 @@
 /**
  * The few open-platform calls the bot makes, on the node SDK's Client: the bot's own identity, replies
  * into a thread (with `uuid` so a repeated send is not posted twice), card patches, and image uploads.
- * Sends retry throttling and outages with backoff; a patch does not (the status tracker's pacer holds the
- * message back and later sends the newest state instead, so the last state wins).
+ * Each call is made once: a failure comes back at once as a LarkApiError with a platform-neutral code
+ * (lark-errors.ts) and the core's layer for that call retries it. Only the identity call at start retries a
+ * passing outage itself (src/chat/startup-retry.ts): it also fetches the first tenant token, and nothing
+ * else would retry a start.
  */
 import type { ReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import * as lark from '@larksuiteoapi/node-sdk';
-import { ZimageError } from '../../src/errors.js';
+import { retryAtStartup } from '../../src/chat/startup-retry.js';
 import type { Logger } from '../../src/infra/logger.js';
-import { checkBody, DEFAULT_RETRY, LarkApiError, toLarkError, withRetries, type RetryPolicy } from './lark-errors.js';
+import { checkBody, LarkApiError, toLarkError } from './lark-errors.js';
 import type { LarkSettings } from './lark-settings.js';
 
 export type MessageType = 'text' | 'post' | 'image' | 'interactive';
@@ -17,7 +19,6 @@ export type MessageType = 'text' | 'post' | 'image' | 'interactive';
 export interface LarkApiOptions {
   settings: Pick<LarkSettings, 'appId' | 'appSecret' | 'domain'>;
   log: Logger;
-  retry?: RetryPolicy;
 }
 
 interface BotInfoBody { code?: number; msg?: string; bot?: { open_id?: string; app_name?: string } }
@@ -45,11 +46,9 @@ export function sdkLogger(log: Logger, secrets: string[]): lark.Logger {
 
 export class LarkApi {
   readonly client: lark.Client;
-  private readonly retry: RetryPolicy;
 
   constructor(private readonly o: LarkApiOptions) {
     const { appId, appSecret, domain } = o.settings;
-    this.retry = o.retry ?? DEFAULT_RETRY;
     this.client = new lark.Client({
       appId, appSecret, domain, appType: lark.AppType.SelfBuild,
       // The SDK's default token cache is process-global (keyed by app id); each adapter keeps its own.
@@ -58,88 +57,89 @@ export class LarkApi {
     });
   }
 
-  /** The bot's own open_id (to recognise mentions of it), from /open-apis/bot/v3/info. */
+  /** The bot's own open_id (to recognise mentions of it), from /open-apis/bot/v3/info; called at start. */
   async botInfo(): Promise<{ openId: string; name: string }> {
     const what = 'reading the bot info';
-    const body = await withRetries(what, async () => checkBody(
+    const body = await retryAtStartup(what, () => call(what, async () => checkBody(
       await this.client.request<BotInfoBody>({ url: '/open-apis/bot/v3/info', method: 'GET' }), what,
-    ), this.retry, this.o.log);
+    )), this.o.log);
     const openId = body.bot?.open_id;
-    if (!openId) throw new LarkApiError({ kind: 'rejected', detail: 'the answer has no bot.open_id (is the bot capability enabled?)' }, what);
+    if (!openId) throw new LarkApiError({ code: 'PLATFORM_REJECTED', detail: 'the answer has no bot.open_id (is the bot capability enabled?)' }, what);
     return { openId, name: body.bot?.app_name ?? '' };
   }
 
   /** Reply to `rootId` inside its thread; returns the new message's id. The same `uuid` never posts twice. */
   async reply(rootId: string, msgType: MessageType, content: unknown, uuid: string): Promise<string> {
     const what = `replying to ${rootId}`;
-    const body = await withRetries(what, async () => checkBody(await this.client.im.message.reply({
+    const body = await call(what, async () => checkBody(await this.client.im.message.reply({
       path: { message_id: rootId },
       data: { msg_type: msgType, content: JSON.stringify(content), reply_in_thread: true, uuid },
-    }), what), this.retry, this.o.log);
+    }), what));
     const id = body.data?.message_id;
-    if (!id) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id' }, what);
+    if (!id) throw new LarkApiError({ code: 'PLATFORM_UNAVAILABLE', detail: 'the answer has no message_id' }, what);
     return id;
   }
 
   /** Post a new top-level message into a chat; returns its id. */
   async send(chatId: string, msgType: MessageType, content: unknown, uuid: string): Promise<string> {
     const what = `posting into ${chatId}`;
-    const body = await withRetries(what, async () => checkBody(await this.client.im.message.create({
+    const body = await call(what, async () => checkBody(await this.client.im.message.create({
       params: { receive_id_type: 'chat_id' },
       data: { receive_id: chatId, msg_type: msgType, content: JSON.stringify(content), uuid },
-    }), what), this.retry, this.o.log);
+    }), what));
     const id = body.data?.message_id;
-    if (!id) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id' }, what);
+    if (!id) throw new LarkApiError({ code: 'PLATFORM_UNAVAILABLE', detail: 'the answer has no message_id' }, what);
     return id;
   }
 
   /** A direct message to a person (their open_id) from the bot; returns the message and its p2p chat. */
   async sendDirect(openId: string, msgType: MessageType, content: unknown, uuid: string): Promise<{ message: string; chat: string }> {
     const what = `sending a direct message to ${openId}`;
-    const body = await withRetries(what, async () => checkBody(await this.client.im.message.create({
+    const body = await call(what, async () => checkBody(await this.client.im.message.create({
       params: { receive_id_type: 'open_id' },
       data: { receive_id: openId, msg_type: msgType, content: JSON.stringify(content), uuid },
-    }), what), this.retry, this.o.log);
+    }), what));
     const message = body.data?.message_id;
     const chat = body.data?.chat_id;
-    if (!message || !chat) throw new LarkApiError({ kind: 'transient', detail: 'the answer has no message_id or chat_id' }, what);
+    if (!message || !chat) throw new LarkApiError({ code: 'PLATFORM_UNAVAILABLE', detail: 'the answer has no message_id or chat_id' }, what);
     return { message, chat };
   }
 
   /** The open department ids (`od-…`) a person belongs to (needs the contact permission for departments). */
   async departments(openId: string): Promise<string[]> {
     const what = `reading the departments of ${openId}`;
-    const body = await withRetries(what, async () => checkBody(await this.client.contact.user.get({
+    const body = await call(what, async () => checkBody(await this.client.contact.user.get({
       path: { user_id: openId }, params: { user_id_type: 'open_id', department_id_type: 'open_department_id' },
-    }), what), this.retry, this.o.log);
+    }), what));
     return (body.data?.user?.department_ids ?? []).filter((d): d is string => typeof d === 'string');
   }
 
-  /** Replace a card's content. One attempt: throttling surfaces as RATE_LIMITED for the caller's pacer. */
+  /** Replace a card's content. */
   async patchCard(messageId: string, card: unknown): Promise<void> {
     const what = `updating card ${messageId}`;
-    try {
-      checkBody(await this.client.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }), what);
-    } catch (err) {
-      const e = toLarkError(err, what);
-      if (e.failure.kind === 'throttled') {
-        throw new ZimageError('RATE_LIMITED', e.message, {}, { retryAfterMs: e.failure.retryAfterMs ?? 1000 });
-      }
-      throw e;
-    }
+    await call(what, async () => checkBody(await this.client.im.message.patch({ path: { message_id: messageId }, data: { content: JSON.stringify(card) } }), what));
   }
 
   /**
-   * Upload a PNG for a message; returns its image_key. A missing key is an error worth retrying. The bytes go
-   * as a named stream: a bare Buffer becomes a multipart part without a filename, i.e. a text field, not a file.
+   * Upload a PNG for a message; returns its image_key (an answer without one is PLATFORM_UNAVAILABLE). The
+   * bytes go as a named stream: a bare Buffer becomes a multipart part without a filename, i.e. a text field.
    */
   async uploadImage(png: Buffer, filename = 'image.png'): Promise<string> {
     const what = 'uploading the image';
-    return withRetries(what, async () => {
+    return call(what, async () => {
       const image = Object.assign(Readable.from([png]), { path: filename }) as unknown as ReadStream;
       const res = await this.client.im.image.create({ data: { image_type: 'message', image } });
-      if (!res?.image_key) throw new LarkApiError({ kind: 'transient', detail: 'Lark returned no image_key' }, what);
+      if (!res?.image_key) throw new LarkApiError({ code: 'PLATFORM_UNAVAILABLE', detail: 'Lark returned no image_key' }, what);
       return res.image_key;
-    }, this.retry, this.o.log);
+    });
+  }
+}
+
+/** Run one SDK call; whatever it throws comes out as a classified LarkApiError. */
+async function call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toLarkError(err, what);
   }
 }

@@ -2,9 +2,13 @@
  * Slack on Bolt 5: Socket Mode (no public URL) or HTTP on the bot's own port. Transport only — inbound
  * traffic is acked at once and normalised to BotRequest / BotAction (see listeners.ts); outbound, the
  * core's status views and images become Block Kit messages, `chat.update` edits and `files.uploadV2`.
+ * Every Web API call fails at once (no WebClient retries, 429s rejected rather than waited out) and its
+ * failure is mapped to a platform-neutral code (slack-errors.ts); the core's layers do the retrying.
  */
 import { App, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
 import type { Redis } from 'ioredis';
+import type { ReplyRetry } from '../../src/chat/reply-retry.js';
+import { retryAtStartup } from '../../src/chat/startup-retry.js';
 import type { ChatAdapter, DeliveredImage, EditPacing, InboundHandlers, PostedFile, StatusView } from '../../src/chat/types.js';
 import type { Conversation } from '../../src/jobs/types.js';
 import { ZimageError } from '../../src/errors.js';
@@ -17,11 +21,14 @@ import { linkedTextMessage } from './linked-text.js';
 import { registerListeners, type SlackConversations } from './listeners.js';
 import type { ModalDefaults } from './modal.js';
 import { decodeRef, encodeRef, PLATFORM } from './refs.js';
-import { rateLimitedSeconds, slackErrorCode, toZimageError } from './slack-errors.js';
+import { slackErrorCode, slackFailure } from './slack-errors.js';
 import { clip } from './text.js';
 
-/** A few quick retries inside the WebClient; after that the caller's own retry (queue backoff, next tick) takes over. */
-const DEFAULT_RETRY = { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 4000, randomize: true };
+/**
+ * Calls fail at once: no retries inside the WebClient, and a 429 is rejected with its Retry-After instead of
+ * being waited out in the client's queue. The core retries (status tracker, deliver queue, reply retry).
+ */
+const FAIL_AT_ONCE: webApi.WebClientOptions = { retryConfig: { retries: 0 }, rejectRateLimitedCalls: true };
 const UPLOADED_TTL_S = 7 * 24 * 3600;
 /** Inbound ids seen by the adapter itself (longer than Slack's retry window and any replay window). */
 const SEEN_TTL_S = 25 * 3600;
@@ -46,8 +53,10 @@ export interface SlackAdapterOptions {
   localeFor: (team: string) => string;
   /** Bolt receiver to use instead of the one `mode` implies (embedding the adapter elsewhere, tests). */
   receiver?: Receiver;
-  /** WebClient options merged over the adapter's defaults (e.g. `retryConfig`). */
+  /** Further WebClient options (e.g. `timeout`); retries stay off whatever they say. */
   clientOptions?: webApi.WebClientOptions;
+  /** The core's one retry for posts (src/chat/reply-retry.ts): the thread parent of a slash command goes through it. */
+  replyRetry?: Pick<ReplyRetry, 'run'>;
 }
 
 export class SlackAdapter implements ChatAdapter, SlackConversations {
@@ -55,8 +64,9 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
   // chat.update is Tier 3 (~50/min per workspace): stay under it with room for retries.
   readonly pacing: EditPacing = { minIntervalMs: 3000, perWorkspacePerMinute: 45 };
   readonly client: webApi.WebClient;
-  private readonly edits: webApi.WebClient;
   private readonly clientOptions: webApi.WebClientOptions;
+  /** For the Socket Mode connection only (see socketReceiver). */
+  private readonly baseOptions: webApi.WebClientOptions;
   private readonly receiver: Receiver | undefined;
   /** Per workspace: no chat.update before this time (ms), after a 429's Retry-After. */
   private readonly holds = new Map<string, number>();
@@ -64,12 +74,10 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
   private app: App | undefined;
 
   constructor(private readonly o: SlackAdapterOptions) {
-    this.clientOptions = {
-      logger: boltLogger(o.log), retryConfig: DEFAULT_RETRY, ...(o.apiUrl ? { slackApiUrl: withSlash(o.apiUrl) } : {}), ...o.clientOptions,
-    };
+    this.baseOptions = { logger: boltLogger(o.log), ...(o.apiUrl ? { slackApiUrl: withSlash(o.apiUrl) } : {}) };
+    this.clientOptions = { ...this.baseOptions, ...o.clientOptions, ...FAIL_AT_ONCE };
+    // Bolt's own client (listeners: views.open) gets the same options.
     this.client = new webApi.WebClient(o.botToken, this.clientOptions);
-    // Edits must not wait minutes inside the WebClient: a 429 comes back at once and the status tracker's pacer waits.
-    this.edits = new webApi.WebClient(o.botToken, { ...this.clientOptions, rejectRateLimitedCalls: true });
     if (o.receiver) this.receiver = o.receiver;
     else if (o.mode === 'http') {
       if (!o.signingSecret) throw new ZimageError('CONFIG_INVALID', 'SLACK_SIGNING_SECRET is required in HTTP mode (SLACK_MODE=http).');
@@ -124,13 +132,12 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     const hold = this.holds.get(ref.team) ?? 0;
     if (hold > now) throw new ZimageError('RATE_LIMITED', `chat.update paused for workspace ${ref.team}`, {}, { retryAfterMs: hold - now });
     try {
-      await this.edits.chat.update({ channel: ref.channel, ts: ref.ts, ...statusMessage(view, locale) });
+      await this.client.chat.update({ channel: ref.channel, ts: ref.ts, ...statusMessage(view, locale) });
     } catch (err) {
-      const seconds = rateLimitedSeconds(err);
-      if (seconds === undefined) throw toZimageError(err, 'status edit');
-      const retryAfterMs = Math.max(1, seconds) * 1000;
-      this.holds.set(ref.team, Date.now() + retryAfterMs);
-      throw new ZimageError('RATE_LIMITED', `chat.update rate limited in workspace ${ref.team}; retry after ${seconds} s`, {}, { retryAfterMs });
+      const e = slackFailure(err, 'status edit');
+      // chat.update's limit is per workspace: hold every edit there, not only this message's.
+      if (e.code === 'RATE_LIMITED' && e.retryAfterMs) this.holds.set(ref.team, Date.now() + e.retryAfterMs);
+      throw e;
     }
   }
 
@@ -151,7 +158,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
           title: clip(meta.prompt, 250), alt_text: clip(meta.prompt, 1000),
         });
       } catch (err) {
-        throw toZimageError(err, 'image upload');
+        throw slackFailure(err, 'image upload');
       }
       await this.o.redis.set(uploadedKey, '1', 'EX', UPLOADED_TTL_S);
     }
@@ -166,7 +173,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     const now = Date.now();
     let entry = this.groups.get(workspace);
     if (!entry || entry.until <= now) {
-      const res = await this.client.usergroups.list({ include_users: true, team_id: workspace });
+      const res = await this.client.usergroups.list({ include_users: true, team_id: workspace }).catch((err: unknown) => { throw slackFailure(err, 'user groups'); });
       const list = (res.usergroups ?? []).map((g) => ({ id: String(g.id), handle: String(g.handle ?? ''), users: g.users ?? [] }));
       entry = { until: now + GROUPS_TTL_MS, list };
       this.groups.set(workspace, entry);
@@ -192,7 +199,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
       const res = await this.client.chat.postMessage({ channel, ...replyMessage(text) });
       return encodeRef({ team: workspace, channel: String(res.channel ?? channel), ts: String(res.ts) });
     } catch (err) {
-      throw toZimageError(err, 'scheduled thread');
+      throw slackFailure(err, 'scheduled thread');
     }
   }
 
@@ -202,7 +209,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     try {
       await this.client.chat.postEphemeral({ channel: ref.channel, user: to.user, thread_ts: ref.ts, ...linkedTextMessage(text) });
     } catch (err) {
-      throw toZimageError(err, 'private reply');
+      throw slackFailure(err, 'private reply');
     }
     return 'here';
   }
@@ -213,14 +220,24 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     try {
       await this.client.filesUploadV2({ channel_id: ref.channel, thread_ts: ref.ts, file: file.bytes, filename: file.filename, title: clip(file.title, 250) });
     } catch (err) {
-      throw toZimageError(err, 'file upload');
+      throw slackFailure(err, 'file upload');
     }
   }
 
-  /** Start a thread for a slash command: a channel message saying who asked for what. Returns the thread reference. */
+  /**
+   * Start a thread for a slash command: a channel message saying who asked for what. Returns the thread
+   * reference. A throttled or unavailable Slack gets the core's one retry, as a reply would.
+   */
   async openThread(team: string, channel: string, user: string, request: string, locale: string): Promise<string> {
-    const res = await this.client.chat.postMessage({ channel, ...requestParent(user, request, locale) });
-    return encodeRef({ team, channel, ts: String(res.ts) });
+    const post = async (): Promise<string> => {
+      try {
+        const res = await this.client.chat.postMessage({ channel, ...requestParent(user, request, locale) });
+        return encodeRef({ team, channel, ts: String(res.ts) });
+      } catch (err) {
+        throw slackFailure(err, 'thread parent');
+      }
+    };
+    return this.o.replyRetry ? this.o.replyRetry.run(PLATFORM, 'thread parent', post) : post();
   }
 
   /** A direct message to one person (the form's answer when its response_url is gone). */
@@ -230,7 +247,11 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
   /** An ephemeral message to one person in a conversation (used when nothing else can reach them). */
   async tellPrivately(channel: string, user: string, text: string, threadTs?: string): Promise<void> {
-    await this.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+    try {
+      await this.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
+    } catch (err) {
+      throw slackFailure(err, 'ephemeral message');
+    }
   }
 
   private async post(team: string, channel: string, threadTs: string, msg: SlackMessage, what: string): Promise<string> {
@@ -238,25 +259,32 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
       const res = await this.client.chat.postMessage({ channel, thread_ts: threadTs, ...msg });
       return encodeRef({ team, channel, ts: String(res.ts) });
     } catch (err) {
-      throw toZimageError(err, what);
+      throw slackFailure(err, what);
     }
   }
 
+  /**
+   * The Socket Mode connection keeps the socket client's own retries of `apps.connections.open` (its reconnect
+   * loop): that call opens the transport, it is not a post the core makes or could retry.
+   */
   private socketReceiver(): SocketModeReceiver {
     if (!this.o.appToken) throw new ZimageError('CONFIG_INVALID', 'SLACK_APP_TOKEN (xapp-…) is required in Socket Mode.');
-    return new SocketModeReceiver({ appToken: this.o.appToken, logger: boltLogger(this.o.log), installerOptions: { clientOptions: this.clientOptions } });
+    return new SocketModeReceiver({ appToken: this.o.appToken, logger: boltLogger(this.o.log), installerOptions: { clientOptions: this.baseOptions } });
   }
 
   /** auth.test: who the bot is (so Bolt needs no call of its own), and a clear start-up error for a bad token. */
   private async whoAmI(): Promise<{ userId: string; botId: string; team: string }> {
-    try {
-      const res = await this.client.auth.test();
-      return { userId: String(res.user_id), botId: String(res.bot_id), team: String(res.team_id) };
-    } catch (err) {
-      const code = slackErrorCode(err);
-      if (code) throw new ZimageError('CONFIG_INVALID', `Slack refused SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "OAuth & Permissions" page.`);
-      throw err;
-    }
+    return retryAtStartup('Slack auth.test', async () => {
+      try {
+        const res = await this.client.auth.test();
+        return { userId: String(res.user_id), botId: String(res.bot_id), team: String(res.team_id) };
+      } catch (err) {
+        const e = slackFailure(err, 'auth.test');
+        const code = slackErrorCode(err);
+        if (code && !e.retryable) throw new ZimageError('CONFIG_INVALID', `Slack refused SLACK_BOT_TOKEN (${code}). Copy the Bot User OAuth Token (xoxb-…) from the app's "OAuth & Permissions" page.`);
+        throw e;
+      }
+    }, this.o.log);
   }
 }
 

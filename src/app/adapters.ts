@@ -1,12 +1,15 @@
 /**
  * Which chat adapters this bot runs, from configuration. The only place that knows every adapter:
- * the Playground is on by default; Slack and Lark join when their credentials are set.
+ * the Playground is on by default; Slack and Lark join when their credentials are set. Each goes to the
+ * core behind the reply retry (src/chat/retrying-adapter.ts): the adapters themselves never retry.
  */
 import type { Redis } from 'ioredis';
 import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
 import { larkConfigured, readLarkSettings } from '../../adapters/lark/lark-settings.js';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import { ReplyRetry } from '../chat/reply-retry.js';
+import { withReplyRetry } from '../chat/retrying-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
 import { playgroundAccess, playgroundEnabled, slackMode, type Config, type FileConfig } from '../config.js';
 import { commandRules } from './command-rules.js';
@@ -15,6 +18,7 @@ import type { HttpServer } from '../http/server.js';
 import { createRedis } from '../infra/redis.js';
 import type { RedisWatch } from '../infra/redis-health.js';
 import type { Logger } from '../infra/logger.js';
+import type { RateLimitedOperation } from '../jobs/hooks.js';
 
 export interface AdapterContext {
   config: Config;
@@ -26,6 +30,8 @@ export interface AdapterContext {
   redisWatch?: RedisWatch;
   prefix: string;
   log: Logger;
+  /** A platform throttled a reply or a new thread (the metric zimage_platform_rate_limited_total). */
+  onRateLimited?: (platform: string, operation: RateLimitedOperation) => void;
 }
 
 export interface BuiltAdapters {
@@ -44,6 +50,7 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
   const assetGates: AssetGate[] = [];
   let playground: PlaygroundAdapter | undefined;
   const env = ctx.config.env;
+  const replies = new ReplyRetry({ log: ctx.log.child({ component: 'reply-retry' }), onRateLimited: (platform) => ctx.onRateLimited?.(platform, 'reply') });
   if (playgroundEnabled(env)) {
     const subscriber = createRedis(ctx.redisUrl, 'zimage-playground-sub', ctx.redisWatch ? { watch: ctx.redisWatch } : {});
     connections.push(subscriber);
@@ -73,12 +80,14 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
         return { ...rules.defaults, maxSteps: rules.limits.maxSteps, maxCount: rules.limits.maxCount };
       },
       localeFor: (team) => settings().workspaceLocales[`slack:${team}`] ?? settings().locale ?? env.LOCALE,
+      // The thread parent of a slash command is a post like a reply: the same one retry.
+      replyRetry: replies,
     }));
   }
   if (larkConfigured(ctx.config)) {
     adapters.push(new LarkAdapter({
-      settings: readLarkSettings(ctx.config, settings), http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'lark' }),
+      settings: readLarkSettings(ctx.config, settings), http: ctx.http, log: ctx.log.child({ adapter: 'lark' }),
     }));
   }
-  return { adapters, connections, assetGates, ...(playground ? { playground } : {}) };
+  return { adapters: adapters.map((a) => withReplyRetry(a, replies)), connections, assetGates, ...(playground ? { playground } : {}) };
 }

@@ -120,7 +120,11 @@ export class BotApp {
     this.settings = new SettingsSource(config, log);
     const settings = (): Readonly<FileConfig> => this.settings.current();
     const defaultLocale = (): string => settings().locale ?? config.env.LOCALE;
-    const built = buildAdapters({ config, settings, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log });
+    const built = buildAdapters({
+      config, settings, http: this.http, redis: this.redis, redisUrl: o.redisUrl, redisWatch: watch, prefix, log,
+      // Called only once the bot runs, after `obs` exists.
+      onRateLimited: (platform, operation) => this.obs.platformRateLimited(platform, operation),
+    });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.playground = built.playground;
     this.connections.push(...built.connections);

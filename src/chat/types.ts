@@ -83,6 +83,29 @@ export interface EditPacing {
   perWorkspacePerMinute: number;
 }
 
+/** Options of a status post. */
+export interface PostStatusOptions {
+  /**
+   * The status message this one replaces because it can no longer be edited (MESSAGE_NOT_EDITABLE): the new
+   * post is then a different message even where the platform dedupes posts of the same job.
+   */
+  replaces?: string;
+}
+
+/**
+ * What every outbound method throws when the platform call fails: a ZimageError with one of the five
+ * platform-neutral codes (src/chat/platform-errors.ts), never the platform SDK's own error —
+ *
+ * - `RATE_LIMITED`: throttled; `retryAfterMs` says how long the platform asked to wait.
+ * - `PLATFORM_UNAVAILABLE`: the platform answered 5xx or could not be reached; try again later.
+ * - `CANNOT_POST`: the bot may not post in this conversation (not a member, archived, read-only …).
+ * - `MESSAGE_NOT_EDITABLE`: `updateStatus` only: the message can no longer be edited (too old, edited too often).
+ * - `PLATFORM_REJECTED`: any other refusal (bad request, content refused, missing permission, message deleted).
+ *
+ * Adapters do not retry: a failure comes back at once, and the core's layer for that call retries it (status
+ * edits: the status tracker; images: the `deliver` queue; replies and new threads: one retry, src/chat/reply-retry.ts).
+ * An adapter without a remote platform (the Playground) throws only infrastructure errors (Redis unreachable).
+ */
 export interface ChatAdapter {
   readonly platform: string;
   readonly pacing: EditPacing;
@@ -92,19 +115,33 @@ export interface ChatAdapter {
    */
   start(inbound: InboundHandlers): Promise<void>;
   stop(): Promise<void>;
-  /** Post a plain reply (help, errors) into a thread; returns the message reference. */
+  /**
+   * Post a plain reply (help, errors) into a thread; returns the message reference.
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED.
+   */
   reply(thread: string, text: string): Promise<string>;
-  /** Post the job's status message into a thread; returns the message reference used for later edits. */
-  postStatus(thread: string, view: StatusView, locale: string): Promise<string>;
-  /** Replace the status message's content. */
+  /**
+   * Post the job's status message into a thread; returns the message reference used for later edits.
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED.
+   */
+  postStatus(thread: string, view: StatusView, locale: string, options?: PostStatusOptions): Promise<string>;
+  /**
+   * Replace the status message's content. Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST,
+   * MESSAGE_NOT_EDITABLE (post a new status message and edit that one from then on), PLATFORM_REJECTED.
+   */
   updateStatus(message: string, view: StatusView, locale: string): Promise<void>;
-  /** Post one image with its metadata into a thread. */
+  /**
+   * Post one image with its metadata into a thread. A retried call does not post the same image twice.
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED (an adapter may instead explain
+   * a refused image in the thread and return).
+   */
   postImage(thread: string, image: DeliveredImage, locale: string): Promise<void>;
   /**
    * Start a new thread in a channel with a short top-level message (scheduled runs post there);
    * returns the thread reference. Adapters that cannot post unprompted leave it out. `channel` may also be
    * a person's user id: the thread then starts in their direct messages with the bot (Slack, Lark; the
    * Playground has one channel and starts it there).
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED.
    */
   startThread?(workspace: string, channel: string, text: string): Promise<string>;
   /**
@@ -114,16 +151,19 @@ export interface ChatAdapter {
    * browser session that holds the name. Links in the text are clickable; nothing else in it is markup.
    * Resolves to where it went: `here` (in the conversation) or `direct` (a direct message elsewhere — the
    * caller may say so in the thread).
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED.
    */
   replyPrivately?(to: Conversation, text: string): Promise<'here' | 'direct'>;
   /**
    * Optional: post an image file that is not a job result (e.g. the usage chart, PNG) into a thread, with
    * a title where the platform shows one. No buttons, no metadata.
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, CANNOT_POST, PLATFORM_REJECTED.
    */
   postFile?(thread: string, file: PostedFile, locale: string): Promise<void>;
   /**
    * Optional: the directory groups a user belongs to (Slack user group ids, Lark department ids), so a
    * role can be bound to a group in the settings file. Adapters without a directory leave it out.
+   * Throws RATE_LIMITED, PLATFORM_UNAVAILABLE, PLATFORM_REJECTED (e.g. a missing directory permission).
    */
   userGroups?(workspace: string, user: string): Promise<string[]>;
 }

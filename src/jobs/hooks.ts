@@ -7,6 +7,9 @@ import type { DeliverJobData } from './types.js';
 /** How one status edit went. */
 export type EditResult = 'ok' | 'rate_limited' | 'error';
 
+/** What a throttled platform call was: a reply or new thread (the reply retry), a delivery, a status edit. */
+export type RateLimitedOperation = 'reply' | 'delivery' | 'status_edit';
+
 export interface DeliveryFailure {
   data: DeliverJobData;
   /** BullMQ id of the delivery job. */
@@ -32,6 +35,11 @@ export interface ObservabilityHooks {
   deliveryFailed(f: DeliveryFailure): Promise<void>;
   /** A command was refused by the quota (for the quota code to call). */
   quotaRefused(platform: string, reason: string): void;
+  /**
+   * A platform throttled a call (RATE_LIMITED). The tracker's and the deliveries' throttling arrive through
+   * `statusEdit` and `deliveryFailed`; the reply retry (src/chat/reply-retry.ts) reports its own here.
+   */
+  platformRateLimited(platform: string, operation: RateLimitedOperation): void;
 }
 
 /** Hooks that do nothing (tests and tools that run core pieces alone). */
@@ -40,4 +48,5 @@ export const NO_HOOKS: ObservabilityHooks = {
   jobEnded: async () => undefined,
   deliveryFailed: async () => undefined,
   quotaRefused: () => undefined,
+  platformRateLimited: () => undefined,
 };

@@ -17,7 +17,7 @@ import type { StatusStore } from '../jobs/status-store.js';
 import { Alerter } from './alerts.js';
 import { DeadLetters } from './dead-letters.js';
 import type { DeliveryFailure, DeliveryPath, ObservabilityHooks } from '../jobs/hooks.js';
-import { BotMetrics, type EditResult } from './metrics.js';
+import { BotMetrics, type EditResult, type RateLimitedOperation } from './metrics.js';
 import { RecentJobs, type JobOutcome } from './recent-jobs.js';
 import { registerMetricsRoute, registerStatusRoute } from './routes.js';
 import { takeSnapshot, type OpsSnapshot } from './snapshot.js';
@@ -89,7 +89,11 @@ export class Observability implements ObservabilityHooks {
 
   statusEdit(platform: string, result: EditResult): void {
     this.metrics.statusEdits.inc({ platform, result });
-    if (result === 'rate_limited') this.metrics.rateLimited.inc({ platform, operation: 'status_edit' });
+    if (result === 'rate_limited') this.platformRateLimited(platform, 'status_edit');
+  }
+
+  platformRateLimited(platform: string, operation: RateLimitedOperation): void {
+    this.metrics.rateLimited.inc({ platform, operation });
   }
 
   quotaRefused(platform: string, reason: string): void {
@@ -125,7 +129,7 @@ export class Observability implements ObservabilityHooks {
   async deliveryFailed(f: DeliveryFailure): Promise<void> {
     const { origin, jobId } = f.data;
     this.metrics.deliveryRetries.inc({ platform: origin.platform });
-    if (isZimageError(f.error, 'RATE_LIMITED')) this.metrics.rateLimited.inc({ platform: origin.platform, operation: 'delivery' });
+    if (isZimageError(f.error, 'RATE_LIMITED')) this.platformRateLimited(origin.platform, 'delivery');
     if (!f.final) return;
     const now = Date.now();
     const rec = await this.o.store.get(jobId).catch(() => null);

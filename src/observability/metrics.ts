@@ -14,7 +14,7 @@ import { workerBeats } from './snapshot.js';
 
 const STATES = ['waiting', 'prioritized', 'active', 'delayed', 'completed', 'failed'] as const;
 
-export type { EditResult } from '../jobs/hooks.js';
+export type { EditResult, RateLimitedOperation } from '../jobs/hooks.js';
 
 export interface MetricsSources {
   redis: Redis;
@@ -45,7 +45,7 @@ export class BotMetrics {
     this.endToEnd = new Histogram({ name: 'zimage_job_end_to_end_seconds', help: 'Command accepted → result posted in the thread', buckets: [0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800], registers });
     this.engineStep = new Histogram({ name: 'zimage_engine_step_seconds', help: 'Mean denoising step time of an image, as measured by the worker', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers });
     this.statusEdits = new Counter({ name: 'zimage_status_edits_total', help: 'Status message edits sent, by platform and result (ok, rate_limited = HTTP 429, error)', labelNames: ['platform', 'result'], registers });
-    this.rateLimited = new Counter({ name: 'zimage_platform_rate_limited_total', help: 'HTTP 429 answers from a chat platform, by operation (status_edit, delivery)', labelNames: ['platform', 'operation'], registers });
+    this.rateLimited = new Counter({ name: 'zimage_platform_rate_limited_total', help: 'Throttling answers (HTTP 429 and the like) from a chat platform, by operation (reply: replies and new threads; delivery; status_edit)', labelNames: ['platform', 'operation'], registers });
     this.quotaRefusals = new Counter({ name: 'zimage_quota_refusals_total', help: 'Commands refused because of a quota', labelNames: ['platform', 'reason'], registers });
     this.deliveries = new Counter({ name: 'zimage_deliveries_total', help: 'Deliveries completed, by path: fast_lane (handed over at once) or queue (the durable deliver job: no bot took the offer, or the lane failed)', labelNames: ['platform', 'path'], registers });
     this.deliveryRetries = new Counter({ name: 'zimage_delivery_failures_total', help: 'Delivery attempts that failed (each is retried with backoff until the attempts run out)', labelNames: ['platform'], registers });

@@ -20,6 +20,7 @@ import type { GenerateJobData } from '../jobs/types.js';
 import { EditPacer, type EditCandidate } from './edit-pacer.js';
 import { estimateMs, placesInLine } from './line.js';
 import { LineReader } from './line-reader.js';
+import { replaceStatusMessage } from './replace-message.js';
 import { readSpeed } from '../jobs/speed.js';
 import type { JobLifecycle } from '../jobs/lifecycle.js';
 import type { StatusRecord, StatusStore } from '../jobs/status-store.js';
@@ -238,9 +239,10 @@ export class StatusTracker {
             this.deps.hooks?.statusEdit(platform, 'ok');
             if (isFinal(p.view) && await this.deps.store.close(p.rec.jobId, p.view)) pacer.forget(c.message);
           } catch (err) {
+            this.deps.hooks?.statusEdit(platform, isZimageError(err, 'RATE_LIMITED') ? 'rate_limited' : 'error');
+            if (isZimageError(err, 'MESSAGE_NOT_EDITABLE')) { await replaceStatusMessage(this.deps, adapter, pacer, c, p.rec, p.view, isFinal(p.view)); return; }
             const retryAfterMs = retryAfterOf(err);
             pacer.end(c, false, Date.now(), retryAfterMs);
-            this.deps.hooks?.statusEdit(platform, isZimageError(err, 'RATE_LIMITED') ? 'rate_limited' : 'error');
             this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit failed; will retry');
           }
         });

@@ -2,6 +2,7 @@
  * What every adapter contract driver shares: the normalised view of what a platform received, a recorder of
  * what the adapter handed to the core, and a small wait helper. The per-platform drivers extend the recorder.
  */
+import type { PlatformErrorCode } from '../../src/chat/platform-errors.js';
 import type { ActionKind, ActionResult, BotAction, BotRequest, InboundHandlers } from '../../src/chat/types.js';
 
 export interface ShownButton { kind: ActionKind; jobId: string; raw: unknown }
@@ -43,4 +44,27 @@ export async function until<T>(what: string, probe: () => T | undefined | null |
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/** The port calls that reach a platform. */
+export type PortCall = 'reply' | 'postStatus' | 'updateStatus' | 'postImage' | 'startThread' | 'userGroups';
+
+/** A platform answer an adapter must report as one platform-neutral code. */
+export interface FaultSpec {
+  /** The platform endpoint the failing request goes to (the driver counts requests per endpoint). */
+  endpoint: string;
+  /** What the error message must quote of the platform's answer. */
+  says: string;
+  /** The wait RATE_LIMITED must carry. */
+  retryAfterMs?: number;
+  inject(): void;
+}
+
+/** Per port call, the platform answer that stands for each code the call can fail with. */
+export type FaultTable<Fake> = { [C in PortCall]: Partial<Record<PlatformErrorCode, (fake: Fake) => FaultSpec>> };
+
+/** Every (call, code) a table covers, for it.each. */
+export function faultCases<Fake>(table: FaultTable<Fake>): Array<{ call: PortCall; code: PlatformErrorCode }> {
+  return (Object.entries(table) as Array<[PortCall, Partial<Record<PlatformErrorCode, unknown>>]>)
+    .flatMap(([call, codes]) => (Object.keys(codes) as PlatformErrorCode[]).map((code) => ({ call, code })));
 }

@@ -4,25 +4,75 @@
  * Inbound traffic goes through the real webhook (v2 message events, card.action.trigger callbacks); what
  * Lark received is read back from the recorded replies, card patches and image uploads.
  */
-import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
 import { readLarkSettings } from '../../adapters/lark/lark-settings.js';
+import type { PlatformErrorCode } from '../../src/chat/platform-errors.js';
 import type { ActionKind, BotRequest } from '../../src/chat/types.js';
 import { loadConfig } from '../../src/config.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
-import { createRedis } from '../../src/infra/redis.js';
-import { InboundRecorder, until, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
-import { REDIS_URL } from './harness.js';
-import { APP_ID, botMention, cardActionEvent, FakeLark, messageEvent, postWebhook, TENANT } from './lark-fake.js';
+import { InboundRecorder, until, type FaultSpec, type FaultTable, type PortCall, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
+import { APP_ID, botMention, cardActionEvent, FakeLark, messageEvent, postWebhook, TENANT, type Canned, type LarkEndpoint } from './lark-fake.js';
 
 const ORIGIN = 'https://open.feishu.cn';
 const TOKEN = 'v-token-123';
 const CHAT = 'oc_group00000000000000000000000001';
 
 type Node = Record<string, unknown>;
+
+const LISTS: Record<LarkEndpoint, (f: FakeLark) => Canned[]> = {
+  reply: (f) => f.replyFailures, create: (f) => f.createFailures, patch: (f) => f.patchFailures, upload: (f) => f.uploadFailures,
+  contact: (f) => f.contactFailures, botInfo: (f) => f.botInfoFailures,
+};
+const answer = (endpoint: LarkEndpoint, canned: Canned, says: string, retryAfterMs?: number) => (f: FakeLark): FaultSpec => ({
+  endpoint, says, ...(retryAfterMs ? { retryAfterMs } : {}), inject: () => { LISTS[endpoint](f).push(canned); },
+});
+const THROTTLED_429: Canned = [429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': '7' }];
+const NOT_MEMBER: Canned = [400, { code: 230002, msg: 'The bot can not be outside the group.' }];
+const INVALID: Canned = [400, { code: 230001, msg: 'Your request contains an invalid request parameter.' }];
+
+/**
+ * Lark's answers for each code, per port call (im.message.reply / create / patch, im.image.create, contact).
+ * postImage has no PLATFORM_REJECTED: a refused image is explained in the thread instead (lark-adapter.test.ts).
+ */
+export const LARK_FAULTS: FaultTable<FakeLark> = {
+  reply: {
+    RATE_LIMITED: answer('reply', THROTTLED_429, '99991400', 7000),
+    PLATFORM_UNAVAILABLE: answer('reply', [500, { code: 1500, msg: 'internal error' }], 'internal error'),
+    CANNOT_POST: answer('reply', NOT_MEMBER, '230002'),
+    PLATFORM_REJECTED: answer('reply', INVALID, '230001'),
+  },
+  postStatus: {
+    RATE_LIMITED: answer('reply', [400, { code: 230020, msg: 'This operation triggers the frequency limit.' }], '230020', 1000),
+    PLATFORM_UNAVAILABLE: answer('reply', 'network', 'socket hang up'),
+    CANNOT_POST: answer('reply', [400, { code: 230035, msg: 'Send Message Permission deny.' }], '230035'),
+    PLATFORM_REJECTED: answer('reply', [400, { code: 230028, msg: 'The messages do NOT pass the audit.' }], '230028'),
+  },
+  updateStatus: {
+    RATE_LIMITED: answer('patch', THROTTLED_429, '99991400', 7000),
+    PLATFORM_UNAVAILABLE: answer('patch', [502, { msg: 'bad gateway' }], 'HTTP 502'),
+    CANNOT_POST: answer('patch', NOT_MEMBER, '230002'),
+    MESSAGE_NOT_EDITABLE: answer('patch', [400, { code: 230072, msg: 'The message has reached the number of times it can be edited.' }], '230072'),
+    PLATFORM_REJECTED: answer('patch', [400, { code: 230011, msg: 'The message was withdrawn.' }], '230011'),
+  },
+  postImage: {
+    RATE_LIMITED: answer('upload', THROTTLED_429, '99991400', 7000),
+    PLATFORM_UNAVAILABLE: answer('upload', 'network', 'socket hang up'),
+    CANNOT_POST: answer('reply', NOT_MEMBER, '230002'),
+  },
+  startThread: {
+    RATE_LIMITED: answer('create', [400, { code: 11232, msg: 'frequency limit for the tenant' }], '11232', 1000),
+    PLATFORM_UNAVAILABLE: answer('create', [503, { msg: 'service unavailable' }], 'HTTP 503'),
+    CANNOT_POST: answer('create', NOT_MEMBER, '230002'),
+    PLATFORM_REJECTED: answer('create', INVALID, '230001'),
+  },
+  userGroups: {
+    RATE_LIMITED: answer('contact', THROTTLED_429, '99991400', 7000),
+    PLATFORM_UNAVAILABLE: answer('contact', [500, { code: 1500, msg: 'internal error' }], 'internal error'),
+    PLATFORM_REJECTED: answer('contact', [400, { code: 99991672, msg: 'Access denied. One of the following scopes is required: [contact:user.department:readonly]' }], '99991672'),
+  },
+};
 
 /** Lark markdown that would be acted on: <at>, <a>, **bold**, *italic*, ~~strike~~, [link](…), `code`. */
 function liveMarkdown(text: string): string[] {
@@ -97,32 +147,21 @@ export class LarkContractDriver extends InboundRecorder {
   adapter!: LarkAdapter;
   private fake!: FakeLark;
   private http!: HttpServer;
-  private redis!: Redis;
   private base = '';
-  /** image_key → the PNG bytes of its upload. */
-  private readonly uploaded = new Map<string, Buffer>();
   /** Thread key (root message id) → chat id. */
   private readonly chatOf = new Map<string, string>();
 
   async setup(): Promise<void> {
     nock.disableNetConnect();
     nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-    // Ahead of FakeLark's own upload interceptor, to keep the bytes of the multipart `image` field.
-    nock(ORIGIN).persist().post('/open-apis/im/v1/images').reply(async (req: Request) => {
-      const image = (await req.formData()).get('image');
-      const key = `img_v3_contract${this.uploaded.size + 1}`;
-      this.uploaded.set(key, Buffer.from(image && typeof image !== 'string' ? await image.arrayBuffer() : new ArrayBuffer(0)));
-      return [200, { code: 0, msg: 'ok', data: { image_key: key } }];
-    });
     this.fake = new FakeLark(ORIGIN).install();
     this.http = new HttpServer(createLogger('silent'));
-    this.redis = createRedis(REDIS_URL(), 'contract-lark');
     const config = loadConfig({
       CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_DOMAIN: 'feishu', LARK_MODE: 'webhook',
       LARK_VERIFICATION_TOKEN: TOKEN, LARK_LOCALE: 'en',
     });
     this.adapter = new LarkAdapter({
-      settings: readLarkSettings(config), http: this.http, redis: this.redis, prefix: `contract${randomBytes(4).toString('hex')}`,
+      settings: readLarkSettings(config), http: this.http,
       log: createLogger(process.env.CONTRACT_TEST_LOG ?? 'silent'),
     });
     this.base = `http://127.0.0.1:${await this.http.listen(0, '127.0.0.1')}`;
@@ -133,7 +172,6 @@ export class LarkContractDriver extends InboundRecorder {
     await this.adapter?.stop();
     await this.http?.close();
     nock.cleanAll();
-    await this.redis?.quit();
     nock.enableNetConnect();
   }
 
@@ -164,7 +202,7 @@ export class LarkContractDriver extends InboundRecorder {
 
   async images(): Promise<ShownImage[]> {
     return this.fake.ofType('image').map((m) => {
-      const bytes = this.uploaded.get(String(m.content.image_key));
+      const bytes = this.fake.images.get(String(m.content.image_key));
       return { thread: m.root, ...(bytes ? { bytes } : {}) };
     });
   }
@@ -176,7 +214,7 @@ export class LarkContractDriver extends InboundRecorder {
 
   /** Images posted into threads that are no job's result, with their bytes. */
   async files(): Promise<ShownFile[]> {
-    return this.fake.ofType('image').map((m) => ({ thread: m.root, bytes: this.uploaded.get(String(m.content.image_key)) ?? Buffer.alloc(0) }));
+    return this.fake.ofType('image').map((m) => ({ thread: m.root, bytes: this.fake.images.get(String(m.content.image_key)) ?? Buffer.alloc(0) }));
   }
 
   /** A card button click as Lark calls back (card.action.trigger on the webhook); the toast the clicker sees. */
@@ -189,12 +227,24 @@ export class LarkContractDriver extends InboundRecorder {
     return (res.json.toast as { content?: string } | undefined)?.content;
   }
 
+  /** The platform answer that stands for `code` on `call`. */
+  fault(call: PortCall, code: PlatformErrorCode): FaultSpec {
+    const make = LARK_FAULTS[call][code];
+    if (!make) throw new Error(`no Lark fault for ${call} ${code}`);
+    return make(this.fake);
+  }
+
+  /** Requests made to a platform endpoint so far (failed ones included). */
+  platformRequests(endpoint: string): number {
+    return this.fake.requestsTo(endpoint as LarkEndpoint).length;
+  }
+
   failNextEditRateLimited(retryAfterS: number): void {
     this.fake.patchFailures.push([429, { code: 99991400, msg: 'request trigger frequency limit' }, { 'x-ogw-ratelimit-reset': String(retryAfterS) }] as never);
   }
 
   readonly refusals = {
-    notMember: { code: 'PLATFORM_REJECTED' as const, says: '230002', inject: () => { this.fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }]); } },
+    notMember: { code: 'CANNOT_POST' as const, says: '230002', inject: () => { this.fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }]); } },
     invalid: { code: 'PLATFORM_REJECTED' as const, says: '230001', inject: () => { this.fake.replyFailures.push([400, { code: 230001, msg: 'Your request contains an invalid request parameter.' }]); } },
     editGone: { code: 'PLATFORM_REJECTED' as const, says: '230011', inject: () => { this.fake.patchFailures.push([400, { code: 230011, msg: 'The message was withdrawn.' }]); } },
   };

@@ -9,16 +9,64 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import nock from 'nock';
 import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
+import type { PlatformErrorCode } from '../../src/chat/platform-errors.js';
 import type { ActionKind, BotRequest } from '../../src/chat/types.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { buttonClick, FakeSlack, mentionEvent, SIGNING_SECRET, SLACK_API_URL, signedHeaders, TEAM } from './fake-slack.js';
+import { buttonClick, FakeSlack, mentionEvent, SIGNING_SECRET, SLACK_API_URL, signedHeaders, TEAM, type Fault } from './fake-slack.js';
 import { REDIS_URL } from './harness.js';
-import { InboundRecorder, until, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
+import { InboundRecorder, until, type FaultSpec, type FaultTable, type PortCall, type ShownButton, type ShownFile, type ShownImage, type ShownMessage, type ShownPrivate } from './contract-common.js';
 
-const FILES_HOST = 'https://files.slack.test';
 const CHANNEL = 'C0CHAN';
+
+const api = (method: string, fault: Fault, says: string, retryAfterMs?: number) => (f: FakeSlack): FaultSpec => ({
+  endpoint: method, says, ...(retryAfterMs ? { retryAfterMs } : {}), inject: () => f.fail(method, fault),
+});
+const upload = (status: number, says: string, headers?: Record<string, string>, retryAfterMs?: number) => (f: FakeSlack): FaultSpec => ({
+  endpoint: 'upload', says, ...(retryAfterMs ? { retryAfterMs } : {}), inject: () => f.failUpload(status, headers),
+});
+const THROTTLED: Fault = { status: 429, headers: { 'retry-after': '7' } };
+
+/** Slack's answers for each code, per port call (chat.postMessage, chat.update, files.uploadV2, usergroups.list). */
+export const SLACK_FAULTS: FaultTable<FakeSlack> = {
+  reply: {
+    RATE_LIMITED: api('chat.postMessage', THROTTLED, 'retry after 7 s', 7000),
+    PLATFORM_UNAVAILABLE: api('chat.postMessage', { status: 503 }, 'HTTP 503'),
+    CANNOT_POST: api('chat.postMessage', { error: 'not_in_channel' }, 'not_in_channel'),
+    PLATFORM_REJECTED: api('chat.postMessage', { error: 'invalid_blocks' }, 'invalid_blocks'),
+  },
+  postStatus: {
+    RATE_LIMITED: api('chat.postMessage', { error: 'ratelimited' }, 'ratelimited', 1000),
+    PLATFORM_UNAVAILABLE: api('chat.postMessage', { network: true }, 'could not be reached'),
+    CANNOT_POST: api('chat.postMessage', { error: 'is_archived' }, 'is_archived'),
+    PLATFORM_REJECTED: api('chat.postMessage', { error: 'msg_too_long' }, 'msg_too_long'),
+  },
+  updateStatus: {
+    RATE_LIMITED: api('chat.update', THROTTLED, 'retry after 7 s', 7000),
+    PLATFORM_UNAVAILABLE: api('chat.update', { network: true }, 'could not be reached'),
+    CANNOT_POST: api('chat.update', { error: 'channel_not_found' }, 'channel_not_found'),
+    MESSAGE_NOT_EDITABLE: api('chat.update', { error: 'edit_window_closed' }, 'edit_window_closed'),
+    PLATFORM_REJECTED: api('chat.update', { error: 'message_not_found' }, 'message_not_found'),
+  },
+  postImage: {
+    RATE_LIMITED: upload(429, 'retry after 7 s', { 'retry-after': '7' }, 7000),
+    PLATFORM_UNAVAILABLE: upload(500, 'HTTP 500'),
+    CANNOT_POST: api('files.completeUploadExternal', { error: 'not_in_channel' }, 'not_in_channel'),
+    PLATFORM_REJECTED: api('files.getUploadURLExternal', { error: 'invalid_arguments' }, 'invalid_arguments'),
+  },
+  startThread: {
+    RATE_LIMITED: api('chat.postMessage', THROTTLED, 'retry after 7 s', 7000),
+    PLATFORM_UNAVAILABLE: api('chat.postMessage', { error: 'internal_error' }, 'internal_error'),
+    CANNOT_POST: api('chat.postMessage', { error: 'restricted_action' }, 'restricted_action'),
+    PLATFORM_REJECTED: api('chat.postMessage', { error: 'invalid_auth' }, 'invalid_auth'),
+  },
+  userGroups: {
+    RATE_LIMITED: api('usergroups.list', THROTTLED, 'retry after 7 s', 7000),
+    PLATFORM_UNAVAILABLE: api('usergroups.list', { status: 502 }, 'HTTP 502'),
+    PLATFORM_REJECTED: api('usergroups.list', { error: 'missing_scope' }, 'missing_scope'),
+  },
+};
 
 type TextObject = { type?: string; text?: string };
 type Block = { type?: string; text?: TextObject; fields?: TextObject[]; accessory?: Record<string, unknown>; elements?: Array<Record<string, unknown>> };
@@ -88,19 +136,10 @@ export class SlackContractDriver extends InboundRecorder {
   private http!: HttpServer;
   private redis!: Redis;
   private port = 0;
-  /** Upload URL path → the PNG bytes received there. */
-  private readonly uploaded = new Map<string, Buffer>();
 
   async setup(): Promise<void> {
     nock.disableNetConnect();
     nock.enableNetConnect(/127\.0\.0\.1|localhost/);
-    // Registered before FakeSlack's own upload interceptor, so this one sees the bytes (multipart field `file`/`body`).
-    nock(FILES_HOST).persist().post(/^\/upload\//).reply(async (req: Request) => {
-      const form = await req.formData();
-      const file = [...form.values()].find((v): v is File => typeof v !== 'string');
-      this.uploaded.set(new URL(req.url).pathname, Buffer.from(file ? await file.arrayBuffer() : new ArrayBuffer(0)));
-      return [200, 'OK'];
-    });
     this.fake = new FakeSlack();
     this.http = new HttpServer(createLogger('silent'));
     this.redis = createRedis(REDIS_URL(), 'contract-slack');
@@ -154,7 +193,7 @@ export class SlackContractDriver extends InboundRecorder {
   async images(): Promise<ShownImage[]> {
     const urlOf = new Map(this.fake.of('files.getUploadURLExternal').map((c) => [String(c.reply!.file_id), new URL(String(c.reply!.upload_url)).pathname]));
     return this.fake.of('files.completeUploadExternal').flatMap((c) => (JSON.parse(c.body.files ?? '[]') as Array<{ id: string }>).map((f) => {
-      const bytes = this.uploaded.get(urlOf.get(f.id) ?? '');
+      const bytes = this.fake.uploadedFiles.get(urlOf.get(f.id) ?? '');
       return { thread: `${c.body.channel_id}/${c.body.thread_ts}`, ...(bytes ? { bytes } : {}) };
     }));
   }
@@ -171,7 +210,7 @@ export class SlackContractDriver extends InboundRecorder {
   async files(): Promise<ShownFile[]> {
     const urlOf = new Map(this.fake.of('files.getUploadURLExternal').map((c) => [String(c.reply!.file_id), new URL(String(c.reply!.upload_url)).pathname]));
     return this.fake.of('files.completeUploadExternal').flatMap((c) => (JSON.parse(c.body.files ?? '[]') as Array<{ id: string; title?: string }>).map((f) => ({
-      thread: `${c.body.channel_id}/${c.body.thread_ts}`, bytes: this.uploaded.get(urlOf.get(f.id) ?? '') ?? Buffer.alloc(0), ...(f.title ? { title: f.title } : {}),
+      thread: `${c.body.channel_id}/${c.body.thread_ts}`, bytes: this.fake.uploadedFiles.get(urlOf.get(f.id) ?? '') ?? Buffer.alloc(0), ...(f.title ? { title: f.title } : {}),
     })));
   }
 
@@ -187,6 +226,18 @@ export class SlackContractDriver extends InboundRecorder {
     if (res.status !== 200) throw new Error(`block_actions → HTTP ${res.status}`);
     const told = await until('the ephemeral answer', () => this.fake.hooks[hooks]);
     return typeof told.body.text === 'string' ? unescape(told.body.text) : undefined;
+  }
+
+  /** The platform answer that stands for `code` on `call`. */
+  fault(call: PortCall, code: PlatformErrorCode): FaultSpec {
+    const make = SLACK_FAULTS[call][code];
+    if (!make) throw new Error(`no Slack fault for ${call} ${code}`);
+    return make(this.fake);
+  }
+
+  /** Requests made to a platform endpoint so far (failed ones included). */
+  platformRequests(endpoint: string): number {
+    return this.fake.requests(endpoint).length;
   }
 
   failNextEditRateLimited(retryAfterS: number): void {

@@ -32,15 +32,19 @@ export interface SlackCall {
   status: number;
 }
 
-interface Fault { status?: number; error?: string; headers?: Record<string, string> }
+/** An HTTP status (with headers, e.g. Retry-After), a Slack `ok:false` error, or no answer at all (connection reset). */
+export interface Fault { status?: number; error?: string; headers?: Record<string, string>; network?: boolean }
 
 export class FakeSlack {
   readonly calls: SlackCall[] = [];
+  /** Requests to the upload URL; `bytes` is the whole multipart body. */
   readonly uploads: Array<{ path: string; bytes: number; at: number; status: number }> = [];
+  /** Upload URL path → the file's own bytes (the multipart file field). */
+  readonly uploadedFiles = new Map<string, Buffer>();
   readonly hooks: Array<{ path: string; body: Record<string, unknown>; at: number }> = [];
   readonly unmatched: string[] = [];
   private readonly faults = new Map<string, Fault[]>();
-  private uploadFaults: number[] = [];
+  private uploadFaults: Array<{ status: number; headers?: Record<string, string> }> = [];
   /** What apps.connections.open returns (a FakeSocketMode URL for Socket Mode tests). */
   socketUrl = 'ws://127.0.0.1:9/unused';
   /** What usergroups.list returns. */
@@ -55,10 +59,13 @@ export class FakeSlack {
     // nock 15 hands reply functions the fetch Request.
     nock(API_HOST).persist().post(/^\/api\/[A-Za-z.]+$/).reply(async (req: Request) => this.api(new URL(req.url).pathname, await req.text()));
     nock(FILES_HOST).persist().post(/^\/upload\//).reply(async (req: Request) => {
-      const bytes = (await req.arrayBuffer()).byteLength;
-      const status = this.uploadFaults.shift() ?? 200;
+      const bytes = (await req.clone().arrayBuffer()).byteLength;
+      const file = [...(await req.formData()).values()].find((v): v is File => typeof v !== 'string');
+      this.uploadedFiles.set(new URL(req.url).pathname, Buffer.from(file ? await file.arrayBuffer() : new ArrayBuffer(0)));
+      const fault = this.uploadFaults.shift();
+      const status = fault?.status ?? 200;
       this.uploads.push({ path: new URL(req.url).pathname, bytes, at: Date.now(), status });
-      return [status, status === 200 ? 'OK' : 'upstream error'];
+      return [status, status === 200 ? 'OK' : 'upstream error', fault?.headers ?? {}];
     });
     nock(HOOKS_HOST).persist().post(/.*/).reply(async (req: Request) => {
       this.hooks.push({ path: new URL(req.url).pathname, body: JSON.parse(await req.text()) as Record<string, unknown>, at: Date.now() });
@@ -79,7 +86,13 @@ export class FakeSlack {
     this.faults.set(method, list);
   }
 
-  failUpload(status: number): void { this.uploadFaults.push(status); }
+  /** The next upload of file bytes (the upload URL, step 2 of files.uploadV2) answers this status. */
+  failUpload(status: number, headers?: Record<string, string>): void { this.uploadFaults.push({ status, ...(headers ? { headers } : {}) }); }
+
+  /** Requests made to a Web API method, or to the upload URL (`upload`), failed ones included. */
+  requests(endpoint: string): ReadonlyArray<{ at: number; status: number }> {
+    return endpoint === 'upload' ? this.uploads : this.calls.filter((c) => c.method === endpoint);
+  }
 
   of(method: string): SlackCall[] { return this.calls.filter((c) => c.method === method && c.status === 200 && c.reply?.ok === true); }
 
@@ -105,6 +118,10 @@ export class FakeSlack {
     const call: SlackCall = { method, body, at: Date.now(), status: 200 };
     this.calls.push(call);
     const fault = this.faults.get(method)?.shift();
+    if (fault?.network) {
+      call.status = 0;
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    }
     if (fault?.status) {
       call.status = fault.status;
       return [fault.status, fault.status === 429 ? { ok: false, error: 'ratelimited' } : 'error', fault.headers ?? {}];

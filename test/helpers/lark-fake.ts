@@ -26,7 +26,11 @@ export interface SentMessage {
 
 export interface Patch { id: string; card: Record<string, unknown>; at: number }
 
-type Canned = [number, Record<string, unknown>];
+/** A canned failure: status, body (and headers, e.g. `x-ogw-ratelimit-reset`), or `network` for no answer at all. */
+export type Canned = [number, Record<string, unknown>] | [number, Record<string, unknown>, Record<string, string>] | 'network';
+
+/** The endpoints the fake records every request to (failed ones included). */
+export type LarkEndpoint = 'reply' | 'create' | 'patch' | 'upload' | 'contact' | 'botInfo';
 
 /** nock 15 hands a reply function the Fetch Request (a second parameter would make it callback-style). */
 const pathOf = (req: Request): string => new URL(req.url).pathname;
@@ -34,7 +38,10 @@ const pathOf = (req: Request): string => new URL(req.url).pathname;
 export class FakeLark {
   readonly sent: SentMessage[] = [];
   readonly patches: Patch[] = [];
+  /** Byte sizes of the uploaded images. */
   readonly uploads: number[] = [];
+  /** image_key → the uploaded image's bytes. */
+  readonly images = new Map<string, Buffer>();
   /** The uuid of every reply attempt, failed ones included. */
   readonly replyUuids: string[] = [];
   tokenCalls = 0;
@@ -44,6 +51,11 @@ export class FakeLark {
   readonly patchFailures: Canned[] = [];
   readonly replyFailures: Canned[] = [];
   readonly uploadFailures: Canned[] = [];
+  readonly createFailures: Canned[] = [];
+  readonly contactFailures: Canned[] = [];
+  readonly botInfoFailures: Canned[] = [];
+  /** Every request to the recorded endpoints, in order, with the status it got (0: no answer). */
+  readonly requests: Array<{ endpoint: LarkEndpoint; at: number; status: number }> = [];
   private next = 1;
   private readonly byUuid = new Map<string, string>();
 
@@ -55,11 +67,12 @@ export class FakeLark {
       this.tokenCalls++;
       return [200, { code: 0, msg: 'ok', tenant_access_token: 't-fake-tenant-token', expire: 7200 }];
     });
-    scope.get('/open-apis/bot/v3/info').reply(200, { code: 0, msg: 'ok', bot: { open_id: BOT_OPEN_ID, app_name: 'zimage', activate_status: 2 } });
+    scope.get('/open-apis/bot/v3/info').reply(() => this.failure('botInfo', this.botInfoFailures)
+      ?? [200, { code: 0, msg: 'ok', bot: { open_id: BOT_OPEN_ID, app_name: 'zimage', activate_status: 2 } }]);
     scope.post(/^\/open-apis\/im\/v1\/messages\/[^/]+\/reply$/).reply(async (req: Request) => {
       const b = (await req.json()) as Record<string, unknown>;
       this.replyUuids.push(String(b.uuid));
-      const failure = this.replyFailures.shift();
+      const failure = this.failure('reply', this.replyFailures);
       if (failure) return failure;
       const root = pathOf(req).split('/')[5]!;
       const uuid = typeof b.uuid === 'string' ? b.uuid : undefined;
@@ -75,6 +88,8 @@ export class FakeLark {
     });
     scope.post('/open-apis/im/v1/messages').query({ receive_id_type: 'chat_id' }).reply(async (req: Request) => {
       const b = (await req.json()) as Record<string, unknown>;
+      const failure = this.failure('create', this.createFailures);
+      if (failure) return failure;
       const id = `om_fake${String(this.next++).padStart(6, '0')}`;
       this.sent.push({ id, root: '', chat: String(b.receive_id), msgType: String(b.msg_type), content: JSON.parse(String(b.content)) as Record<string, unknown>, at: Date.now() });
       return [200, { code: 0, msg: 'ok', data: { message_id: id, chat_id: b.receive_id } }];
@@ -90,23 +105,42 @@ export class FakeLark {
     scope.get(/^\/open-apis\/contact\/v3\/users\/[^/?]+/).query(true).reply(async (req: Request) => {
       const url = new URL(req.url);
       const id = url.pathname.split('/')[5]!;
+      const failure = this.failure('contact', this.contactFailures);
+      if (failure) return failure;
       if (url.searchParams.get('user_id_type') !== 'open_id') return [400, { code: 99992402, msg: 'field validation failed' }];
       return [200, { code: 0, msg: 'success', data: { user: { open_id: id, department_ids: this.departments.get(id) ?? [] } } }];
     });
     scope.patch(/^\/open-apis\/im\/v1\/messages\/[^/]+$/).reply(async (req: Request) => {
-      const failure = this.patchFailures.shift();
+      const failure = this.failure('patch', this.patchFailures);
       if (failure) return failure;
       const b = (await req.json()) as { content: string };
       this.patches.push({ id: pathOf(req).split('/')[5]!, card: JSON.parse(b.content) as Record<string, unknown>, at: Date.now() });
       return [200, { code: 0, msg: 'ok', data: {} }];
     });
     scope.post('/open-apis/im/v1/images').reply(async (req: Request) => {
-      const failure = this.uploadFailures.shift();
+      const failure = this.failure('upload', this.uploadFailures);
       if (failure) return failure;
-      this.uploads.push((await req.arrayBuffer()).byteLength);
-      return [200, { code: 0, msg: 'ok', data: { image_key: `img_v3_fake${this.uploads.length}` } }];
+      const image = (await req.formData()).get('image');
+      const bytes = Buffer.from(image && typeof image !== 'string' ? await image.arrayBuffer() : new ArrayBuffer(0));
+      this.uploads.push(bytes.length);
+      const key = `img_v3_fake${this.uploads.length}`;
+      this.images.set(key, bytes);
+      return [200, { code: 0, msg: 'ok', data: { image_key: key } }];
     });
     return this;
+  }
+
+  /** Requests to one endpoint so far, failed ones included. */
+  requestsTo(endpoint: LarkEndpoint): Array<{ at: number; status: number }> {
+    return this.requests.filter((r) => r.endpoint === endpoint);
+  }
+
+  /** Record a request; the next canned failure for it, if any (a `network` one is thrown: no answer). */
+  private failure(endpoint: LarkEndpoint, list: Canned[]): Exclude<Canned, 'network'> | undefined {
+    const failure = list.shift();
+    this.requests.push({ endpoint, at: Date.now(), status: failure === 'network' ? 0 : failure?.[0] ?? 200 });
+    if (failure === 'network') throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    return failure;
   }
 
   /** Messages of one type, optionally in one thread. */

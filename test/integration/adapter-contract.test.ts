@@ -4,17 +4,23 @@
  * the real adapter on its fake platform, sends inbound traffic through the platform's real path, and shows
  * what the platform received in one normalised form: messages (thread, text as a reader sees it, live
  * markup, buttons, edits) and images. The fault cases need a platform that can throttle or refuse, so
- * they run for Slack and Lark; the Playground has none (it writes to Redis).
+ * they run for Slack and Lark; the Playground has none (it writes to Redis). Each platform answer there
+ * must come back at once, as one of the platform-neutral codes, after exactly one request: adapters never
+ * retry (the core does: tracker, deliver queue, reply retry — see the bot-level platform-retries suite).
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { statusHeadline } from '../../src/chat/status-text.js';
+import type { PlatformErrorCode } from '../../src/chat/platform-errors.js';
+import { ReplyRetry } from '../../src/chat/reply-retry.js';
+import { withReplyRetry } from '../../src/chat/retrying-adapter.js';
 import type { BotRequest, ChatAdapter, DeliveredImage, StatusView } from '../../src/chat/types.js';
-import { isZimageError, type ErrorCode, type ZimageError } from '../../src/errors.js';
-import { LarkContractDriver } from '../helpers/contract-lark.js';
+import { isZimageError, ZimageError, type ErrorCode } from '../../src/errors.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { LARK_FAULTS, LarkContractDriver } from '../helpers/contract-lark.js';
 import { PlaygroundContractDriver } from '../helpers/contract-playground.js';
-import { until, type ShownFile, type ShownMessage, type ShownPrivate } from '../helpers/contract-common.js';
-import { SlackContractDriver } from '../helpers/contract-slack.js';
+import { faultCases, until, type FaultSpec, type PortCall, type ShownFile, type ShownMessage, type ShownPrivate } from '../helpers/contract-common.js';
+import { SLACK_FAULTS, SlackContractDriver } from '../helpers/contract-slack.js';
 
 const L = 'en';
 
@@ -45,6 +51,8 @@ interface ContractDriver {
 interface FaultyDriver extends ContractDriver {
   failNextEditRateLimited(retryAfterS: number): void;
   readonly refusals: { notMember: Refusal; invalid: Refusal; editGone: Refusal };
+  fault(call: PortCall, code: PlatformErrorCode): FaultSpec;
+  platformRequests(endpoint: string): number;
 }
 
 const drivers: Array<{ name: string; make: () => ContractDriver }> = [
@@ -52,9 +60,9 @@ const drivers: Array<{ name: string; make: () => ContractDriver }> = [
   { name: 'Lark', make: () => new LarkContractDriver() },
   { name: 'Playground', make: () => new PlaygroundContractDriver() },
 ];
-const faultyDrivers: Array<{ name: string; make: () => FaultyDriver }> = [
-  { name: 'Slack', make: () => new SlackContractDriver() },
-  { name: 'Lark', make: () => new LarkContractDriver() },
+const faultyDrivers: Array<{ name: string; make: () => FaultyDriver; cases: Array<{ call: PortCall; code: PlatformErrorCode }> }> = [
+  { name: 'Slack', make: () => new SlackContractDriver(), cases: faultCases(SLACK_FAULTS) },
+  { name: 'Lark', make: () => new LarkContractDriver(), cases: faultCases(LARK_FAULTS) },
 ];
 
 const jobId = (): string => `j${randomBytes(5).toString('hex')}`;
@@ -200,6 +208,27 @@ describe.each(drivers)('ChatAdapter contract: $name', ({ make }) => {
     expect((await d.messages()).filter((m) => m.buttons.length > 0)).toEqual([]);
   });
 
+  it('the core\'s view of the adapter (behind the reply retry) is the adapter: same fields, calls and optional methods', async () => {
+    const core = withReplyRetry(d.adapter, new ReplyRetry({ log: createLogger('silent') }));
+    expect(core.platform).toBe(d.adapter.platform);
+    expect(core.pacing).toEqual(d.adapter.pacing);
+    expect(typeof core.startThread).toBe(typeof d.adapter.startThread);
+    expect(typeof core.userGroups).toBe(typeof d.adapter.userGroups);
+    const { ref } = await d.newThread();
+    const job = jobId();
+    const message = await core.postStatus(ref, queued(job), L);
+    await core.updateStatus(message, done(job), L);
+    await core.reply(ref, 'through the view');
+    // Replacing a method on the view (as a spy does) takes effect, and calling the old one does not loop back.
+    const spied: string[] = [];
+    const before = core.reply;
+    core.reply = async (thread, text) => { spied.push(text); return before(thread, text); };
+    await core.reply(ref, 'spied on');
+    expect(spied).toEqual(['spied on']);
+    const texts = (await d.messages()).map((m) => m.text);
+    expect(texts).toEqual([expect.stringContaining(statusHeadline(done(job), L)), 'through the view', 'spied on']);
+  });
+
   it('startThread returns a thread reference that postStatus accepts', async () => {
     expect(d.adapter.startThread).toBeTypeOf('function');
     const ref = await d.adapter.startThread!(d.workspace, d.channel, 'Daily poster');
@@ -260,6 +289,53 @@ describe.each(faultyDrivers)('ChatAdapter contract, platform faults: $name', ({ 
     expect(isZimageError(err, d.refusals.editGone.code)).toBe(true);
     expect((err as ZimageError).code).not.toBe('RATE_LIMITED');
     expect((err as Error).message).toContain(d.refusals.editGone.says);
+    expect(ms).toBeLessThan(1500);
+  });
+});
+
+/** The port call on a fresh thread, set up so that its next platform request is the one that fails. */
+async function portCall(d: FaultyDriver, call: PortCall): Promise<() => Promise<unknown>> {
+  const { ref } = await d.newThread();
+  const job = jobId();
+  switch (call) {
+    case 'reply': return () => d.adapter.reply(ref, 'hello');
+    case 'postStatus': return () => d.adapter.postStatus(ref, queued(job), L);
+    case 'updateStatus': {
+      const message = await d.adapter.postStatus(ref, queued(job), L);
+      return () => d.adapter.updateStatus(message, generating(job), L);
+    }
+    case 'postImage': return () => d.adapter.postImage(ref, image(job), L);
+    case 'startThread': return () => d.adapter.startThread!(d.workspace, d.channel, 'Daily poster');
+    case 'userGroups': return () => d.adapter.userGroups!(d.workspace, d.user);
+  }
+}
+
+describe.each(faultyDrivers)('ChatAdapter contract, every platform failure in a platform-neutral code: $name', ({ make, cases }) => {
+  let d: FaultyDriver;
+  beforeEach(async () => { d = make(); await d.setup(); });
+  afterEach(async () => { await d.teardown(); });
+
+  it('covers every code each call can fail with', () => {
+    const codes = (call: PortCall): string[] => cases.filter((c) => c.call === call).map((c) => c.code).sort();
+    for (const call of ['reply', 'postStatus', 'startThread'] as const) expect(codes(call)).toEqual(expect.arrayContaining(['CANNOT_POST', 'PLATFORM_REJECTED', 'PLATFORM_UNAVAILABLE', 'RATE_LIMITED']));
+    expect(codes('updateStatus')).toEqual(['CANNOT_POST', 'MESSAGE_NOT_EDITABLE', 'PLATFORM_REJECTED', 'PLATFORM_UNAVAILABLE', 'RATE_LIMITED']);
+    expect(codes('postImage')).toEqual(expect.arrayContaining(['CANNOT_POST', 'PLATFORM_UNAVAILABLE', 'RATE_LIMITED']));
+    expect(codes('userGroups')).toEqual(['PLATFORM_REJECTED', 'PLATFORM_UNAVAILABLE', 'RATE_LIMITED']);
+  });
+
+  it.each(cases)('$call: the platform answer for $code comes back at once as $code, after one request', async ({ call, code }) => {
+    const run = await portCall(d, call);
+    const fault = d.fault(call, code);
+    const before = d.platformRequests(fault.endpoint);
+    fault.inject();
+    const { err, ms } = await rejection(run());
+    expect(err, String(err)).toBeInstanceOf(ZimageError);
+    expect((err as ZimageError).code, (err as Error).message).toBe(code);
+    expect((err as Error).message).toContain(fault.says);
+    expect((err as ZimageError).retryable).toBe(code === 'RATE_LIMITED' || code === 'PLATFORM_UNAVAILABLE');
+    if (code === 'RATE_LIMITED') expect((err as ZimageError).retryAfterMs).toBe(fault.retryAfterMs);
+    else expect((err as ZimageError).retryAfterMs).toBeUndefined();
+    expect(d.platformRequests(fault.endpoint) - before).toBe(1);
     expect(ms).toBeLessThan(1500);
   });
 });

@@ -1,5 +1,4 @@
 import nock from 'nock';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EDIT_WINDOW_MS, LarkAdapter } from '../../adapters/lark/lark-adapter.js';
 import { readLarkSettings } from '../../adapters/lark/lark-settings.js';
@@ -9,8 +8,6 @@ import { loadConfig } from '../../src/config.js';
 import { isZimageError } from '../../src/errors.js';
 import { HttpServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/infra/logger.js';
-import { createRedis } from '../../src/infra/redis.js';
-import { REDIS_URL } from '../helpers/harness.js';
 import { APP_ID, BOT_OPEN_ID, botMention, cardActionEvent, FakeLark, messageEvent, TENANT, THROTTLED } from '../helpers/lark-fake.js';
 import type * as lark from '@larksuiteoapi/node-sdk';
 
@@ -28,7 +25,6 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
   const requests: BotRequest[] = [];
   const actions: BotAction[] = [];
   let answer: () => Promise<ActionResult> = async () => ({ ok: true, message: 'Cancelled' });
-  let redis: Redis;
   let adapter: LarkAdapter;
   let dispatcher: lark.EventDispatcher | undefined;
   let closed = false;
@@ -38,11 +34,10 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     nock.disableNetConnect();
     nock.enableNetConnect(/127\.0\.0\.1|localhost/);
     fake.install();
-    redis = createRedis(REDIS_URL(), 'lark-adapter-test');
     const config = loadConfig({ CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_DOMAIN: 'lark', LARK_LOCALE: 'en' });
     adapter = new LarkAdapter({
-      settings: readLarkSettings(config), http: new HttpServer(createLogger('silent')), redis, prefix: `lark${Date.now()}`,
-      log: createLogger(process.env.LARK_TEST_LOG ?? 'silent'), retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 },
+      settings: readLarkSettings(config), http: new HttpServer(createLogger('silent')),
+      log: createLogger(process.env.LARK_TEST_LOG ?? 'silent'),
       openConnection: async (d) => { dispatcher = d; return { close: () => { closed = true; } }; },
       actionAnswerMs: 200, now: () => now,
     });
@@ -54,7 +49,6 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
   afterAll(async () => {
     await adapter?.stop();
     expect(closed).toBe(true);
-    await redis?.quit();
     nock.cleanAll();
     nock.enableNetConnect();
   });
@@ -82,14 +76,24 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     expect(await dispatcher!.invoke(cardActionEvent(value), { needCheck: false })).toMatchObject({ toast: { type: 'error' } });
   });
 
-  it('throttled replies (code 230020, HTTP 429) are retried with the same uuid and post once', async () => {
+  it('a throttled reply fails at once; sent again (the core\'s retry) it carries the same uuid and posts once', async () => {
     fake.replyFailures.push(THROTTLED, [429, { code: 99991400, msg: 'too many requests' }]);
+    const first = await adapter.reply(thread, 'hello\nworld').catch((e: unknown) => e);
+    expect(isZimageError(first, 'RATE_LIMITED')).toBe(true);
+    const second = await adapter.reply(thread, 'hello\nworld').catch((e: unknown) => e);
+    expect(isZimageError(second, 'RATE_LIMITED')).toBe(true);
+    const sent = fake.sent.length;
     const ref = await adapter.reply(thread, 'hello\nworld');
     expect(fake.replyFailures).toHaveLength(0);
+    expect(fake.sent.length).toBe(sent + 1);
     const [a, b, c] = fake.replyUuids.slice(-3);
     expect(a).toBeTruthy();
     expect([b, c]).toEqual([a, a]);
-    const msg = fake.sent.at(-1)!;
+    // Once posted, the same text again is a new reply (a person may ask twice).
+    await adapter.reply(thread, 'hello\nworld');
+    expect(fake.replyUuids.at(-1)).not.toBe(a);
+    expect(fake.sent.length).toBe(sent + 2);
+    const msg = fake.sent.at(-2)!;
     expect(decodeMessage(ref).message).toBe(msg.id);
     expect(msg).toMatchObject({ msgType: 'post', root: 'om_root0001', replyInThread: true });
     expect(msg.content).toEqual({ zh_cn: { content: [[{ tag: 'text', text: 'hello' }], [{ tag: 'text', text: 'world' }]] } });
@@ -99,7 +103,7 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     const sent = fake.sent.length;
     fake.replyFailures.push([400, { code: 230002, msg: 'Bot/User can NOT be out of the chat.' }], [400, { code: 230002, msg: 'again' }]);
     const err = await adapter.reply(thread, 'x').catch((e: unknown) => e);
-    expect(isZimageError(err, 'PLATFORM_REJECTED')).toBe(true);
+    expect(isZimageError(err, 'CANNOT_POST')).toBe(true);
     expect((err as Error).message).toContain('Bot/User can NOT be out of the chat. (code 230002)');
     expect(fake.replyFailures).toHaveLength(1);
     fake.replyFailures.length = 0;
@@ -116,27 +120,40 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     expect(FakeLark.title(fake.patches.at(-1)!.card)).toBe('Generating — step 2/8');
   });
 
-  it('a status card older than the 14-day edit window is replaced by a new card, which later edits update', async () => {
-    const ref = await adapter.postStatus(thread, { phase: 'queued', jobId: 'jold', position: 9, total: 9, etaMs: null }, 'en');
+  it('a card older than the 14-day edit window is MESSAGE_NOT_EDITABLE without asking Lark; its replacement is a new card', async () => {
+    const queuedView = { phase: 'queued', jobId: 'jold', position: 9, total: 9, etaMs: null } as const;
+    const ref = await adapter.postStatus(thread, queuedView, 'en');
     const first = decodeMessage(ref).message;
     const patches = fake.patches.length;
+    const requests = fake.requests.length;
     now += EDIT_WINDOW_MS + 1000;
-    await adapter.updateStatus(ref, { phase: 'queued', jobId: 'jold', position: 1, total: 1, etaMs: null }, 'en');
-    const renewed = fake.sent.at(-1)!;
-    expect(renewed.id).not.toBe(first);
-    expect(renewed.msgType).toBe('interactive');
-    expect(fake.patches.length).toBe(patches);
-    await adapter.updateStatus(ref, { phase: 'done', jobId: 'jold', images: 1, totalMs: 5000 }, 'en');
-    expect(fake.patches.at(-1)!.id).toBe(renewed.id);
+    const err = await adapter.updateStatus(ref, { phase: 'queued', jobId: 'jold', position: 1, total: 1, etaMs: null }, 'en').catch((e: unknown) => e);
+    expect(isZimageError(err, 'MESSAGE_NOT_EDITABLE')).toBe(true);
+    expect((err as Error).message).toContain('14-day edit window');
+    expect(fake.requests.length).toBe(requests);
+    // The status tracker posts the replacement (src/status/replace-message.ts); the same post again is the same card.
+    const renewedRef = await adapter.postStatus(thread, queuedView, 'en', { replaces: ref });
+    expect(await adapter.postStatus(thread, queuedView, 'en', { replaces: ref })).toBe(renewedRef);
+    // Without `replaces` the job's own uuid answers with the first card.
+    expect(decodeMessage(await adapter.postStatus(thread, queuedView, 'en')).message).toBe(first);
+    const renewed = decodeMessage(renewedRef).message;
+    expect(renewed).not.toBe(first);
+    expect(fake.sent.filter((m) => m.id === renewed)).toHaveLength(1);
+    await adapter.updateStatus(renewedRef, { phase: 'done', jobId: 'jold', images: 1, totalMs: 5000 }, 'en');
+    expect(fake.patches.length).toBe(patches + 1);
+    expect(fake.patches.at(-1)!.id).toBe(renewed);
     expect(FakeLark.title(fake.patches.at(-1)!.card)).toMatch(/^Done/);
     now = Date.now();
   });
 
-  it('posts the image (upload, image message, result card); a missing image_key is retried', async () => {
+  it('an upload answered without an image_key fails at once (the deliver queue retries); the retry posts the image once', async () => {
     fake.uploadFailures.push([200, { code: 234001, msg: 'Invalid request param.' }]);
+    const err = await adapter.postImage(thread, image(0), 'en').catch((e: unknown) => e);
+    expect(isZimageError(err, 'PLATFORM_UNAVAILABLE')).toBe(true);
+    expect((err as Error).message).toMatch(/no image_key/);
+    expect(fake.uploadFailures).toHaveLength(0);
     const uploads = fake.uploads.length;
     await adapter.postImage(thread, image(0), 'en');
-    expect(fake.uploadFailures).toHaveLength(0);
     expect(fake.uploads.length).toBe(uploads + 1);
     const [img, card] = fake.sent.slice(-2);
     expect(img).toMatchObject({ msgType: 'image', root: 'om_root0001', content: { image_key: `img_v3_fake${fake.uploads.length}` } });
@@ -146,13 +163,6 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     const sent = fake.sent.length;
     await adapter.postImage(thread, image(0), 'en');
     expect(fake.sent.length).toBe(sent);
-  });
-
-  it('an upload that keeps returning no image_key fails clearly (delivery retries later)', async () => {
-    fake.uploadFailures.push(...Array.from({ length: 3 }, () => [200, { code: 234006, msg: 'The file size exceed the max value.' }] as [number, Record<string, unknown>]));
-    const err = await adapter.postImage(thread, image(1), 'en').catch((e: unknown) => e);
-    expect(isZimageError(err, 'PLATFORM_UNAVAILABLE')).toBe(true);
-    expect((err as Error).message).toMatch(/no image_key/);
   });
 
   it('an image Lark refuses to post is explained in the thread in plain words', async () => {
@@ -177,5 +187,35 @@ describe('Lark adapter against a fake open platform (open.larksuite.com), long-c
     expect(ref).toBe(`lark:${TENANT}:oc_group00000000000000000000000001:${msg.id}`);
     expect(encodeMessage({ ...decodeMessage(`${ref}:om_x:1`) })).toBe(`${ref}:om_x:1`);
     expect(fake.tokenCalls).toBe(1);
+  });
+});
+
+describe('Lark adapter start: the bot-info call (and with it the first tenant token)', () => {
+  const fake = new FakeLark('https://open.feishu.cn');
+  beforeAll(() => {
+    nock.disableNetConnect();
+    fake.install();
+  });
+  afterAll(() => {
+    nock.cleanAll();
+    nock.enableNetConnect();
+  });
+  const make = () => new LarkAdapter({
+    settings: readLarkSettings(loadConfig({ CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_DOMAIN: 'feishu' })),
+    http: new HttpServer(createLogger('silent')), log: createLogger('silent'), openConnection: async () => ({ close: () => undefined }),
+  });
+  const inbound = { onRequest: async () => undefined, onAction: async () => ({ ok: true, message: '' }) };
+
+  it('a passing outage is tried again (three tries in all); a refusal stops the start at once', async () => {
+    fake.botInfoFailures.push([503, { msg: 'service unavailable' }]);
+    const adapter = make();
+    await adapter.start(inbound);
+    await adapter.stop();
+    expect(fake.requestsTo('botInfo').map((r) => r.status)).toEqual([503, 200]);
+    fake.botInfoFailures.push('network', [502, { msg: 'bad gateway' }], [503, { msg: 'service unavailable' }]);
+    await expect(make().start(inbound)).rejects.toMatchObject({ code: 'PLATFORM_UNAVAILABLE' });
+    fake.botInfoFailures.push([400, { code: 10014, msg: 'app secret invalid' }]);
+    await expect(make().start(inbound)).rejects.toMatchObject({ code: 'PLATFORM_REJECTED', message: expect.stringContaining('app secret invalid') });
+    expect(fake.requestsTo('botInfo').map((r) => r.status)).toEqual([503, 200, 0, 502, 503, 400]);
   });
 });

@@ -186,7 +186,7 @@ describe('Lark webhook endpoint (POST /lark/events)', () => {
     const make = (encrypt: boolean) => new LarkAdapter({
       settings: readLarkSettings(loadConfig({ CONFIG_FILE: '', LARK_APP_ID: APP_ID, LARK_APP_SECRET: 'app-secret-value', LARK_MODE: 'webhook',
         LARK_VERIFICATION_TOKEN: TOKEN, ...(encrypt ? { LARK_ENCRYPT_KEY: KEY } : {}) })),
-      http: new HttpServer(createLogger('silent')), redis: plain.bot.redis, prefix: 'larkwarn', log,
+      http: new HttpServer(createLogger('silent')), log,
     });
     const inbound = { onRequest: async () => undefined, onAction: async () => ({ ok: true, message: '' }) };
     const tokenOnly = make(false);

@@ -112,4 +112,27 @@ describe('Slack start-up errors', () => {
       t.cleanup();
     }
   });
+
+  it('a passing outage of auth.test at start is tried again (three tries in all), then stops the start', async () => {
+    const fake = new FakeSlack();
+    fake.fail('auth.test', { status: 503 });
+    const t = await testEnv(slackEnv());
+    const bot = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger('silent') });
+    try {
+      await bot.start();
+      expect(fake.requests('auth.test').map((r) => r.status)).toEqual([503, 200]);
+    } finally {
+      await bot.stop();
+    }
+    fake.fail('auth.test', { status: 503 }, 3);
+    const again = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger('silent') });
+    try {
+      await expect(again.start()).rejects.toMatchObject({ code: 'PLATFORM_UNAVAILABLE' });
+      expect(fake.requests('auth.test').map((r) => r.status)).toEqual([503, 200, 503, 503, 503]);
+    } finally {
+      await again.stop();
+      fake.close();
+      t.cleanup();
+    }
+  });
 });

@@ -58,10 +58,10 @@ describe('thread references', () => {
 
 describe('explaining why the bot cannot post', () => {
   it('recognises Slack refusals before and after they became ZimageErrors', async () => {
-    const { cannotPostExplanation, toZimageError } = await import('../../adapters/slack/slack-errors.js');
+    const { cannotPostExplanation, slackFailure } = await import('../../adapters/slack/slack-errors.js');
     const raw = { code: 'slack_webapi_platform_error', data: { error: 'not_in_channel' } };
     expect(cannotPostExplanation(raw, 'en')).toBeDefined();
-    expect(cannotPostExplanation(toZimageError(raw, 'chat.postMessage'), 'en')).toBe(cannotPostExplanation(raw, 'en'));
+    expect(cannotPostExplanation(slackFailure(raw, 'chat.postMessage'), 'en')).toBe(cannotPostExplanation(raw, 'en'));
     expect(cannotPostExplanation(new Error('network'), 'en')).toBeUndefined();
   });
 });
