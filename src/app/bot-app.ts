@@ -104,7 +104,12 @@ export class BotApp {
     const watch = this.watch;
     // Answering people: fails at once while Redis is unreachable (see RedisRole); BullMQ workers get their own.
     this.redis = createRedis(o.redisUrl, 'zimage-bot', { role: 'command', watch });
-    this.queues = openQueues(this.redis, prefix);
+    // The queues on a connection of their own: BullMQ defines its ~50 scripts on the connection it is given,
+    // and ioredis copies every defined script into each MULTI and pipeline made on that connection — which
+    // the bot's own many small transactions would otherwise pay for.
+    const queueRedis = createRedis(o.redisUrl, 'zimage-bot-queues', { role: 'command', watch });
+    this.connections.push(queueRedis);
+    this.queues = openQueues(queueRedis, prefix);
     this.store = new StatusStore(this.redis, this.keys);
     const e = config.env;
     this.http = new HttpServer(log, {
@@ -147,7 +152,7 @@ export class BotApp {
     for (const cmd of templateCommands({ templates: this.templates, quota: this.quota, policy: () => policy, settings: this.settings })) this.subcommands.add(cmd);
     const scheduleStore = new ScheduleStore(this.redis, this.keys);
     this.scheduleStore = scheduleStore;
-    this.schedules = new ScheduleService(this.redis, prefix, scheduleStore);
+    this.schedules = new ScheduleService(queueRedis, prefix, scheduleStore);
     const scheduleRedis = createRedis(o.redisUrl, 'zimage-schedules', { watch });
     this.connections.push(scheduleRedis);
     this.lifecycle = new JobLifecycle({
