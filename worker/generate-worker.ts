@@ -13,6 +13,7 @@ import { settledWithin, type Deadline } from '../src/infra/deadline.js';
 import type { Logger } from '../src/infra/logger.js';
 import { isRedisUnavailable } from '../src/infra/redis-health.js';
 import { newJobId } from '../src/jobs/job-id.js';
+import { leaveLine } from '../src/jobs/fair-share.js';
 import type { Keys } from '../src/jobs/keys.js';
 import { handOff } from '../src/delivery/handoff.js';
 import { deliverJobOptions, GENERATE_QUEUE, type Queues } from '../src/jobs/queues.js';
@@ -139,7 +140,7 @@ export class GenerateWorker {
     const log = this.o.log.child({ jobId, user: origin.user, platform: origin.platform });
     const startedAt = Date.now();
     // The user's count of waiting jobs (their next job's priority) drops now; the engine does not wait for it.
-    const leftLine = this.o.connection.srem(this.o.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId)
+    const leftLine = leaveLine(this.o.connection, this.o.keys, origin, jobId)
       .catch((err: unknown) => log.warn({ err }, 'could not update the waiting set'));
     try {
       const seeds = Array.from({ length: params.count }, (_, i) => (params.seed + i) % 2 ** 32);

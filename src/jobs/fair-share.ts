@@ -8,13 +8,17 @@
  *   this round (the owner included). Equal slots of different workspaces alternate, so 300 new names in one
  *   workspace fill slots 1…300 of round 1 there, while the first job of a person in another workspace takes
  *   slot 1 and runs next — a flood in one workspace cannot push another workspace's people behind it.
+ *
+ * Each workspace keeps, per person with jobs waiting, the round they have reached (a sorted set), so a slot
+ * is one range count — the same cost for the 5th person in line as for the 5 000th. A person's round drops
+ * when one of their jobs leaves the line (a worker starts it, it is cancelled, or it was never written).
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { WAITING_TTL_S } from '../quota/store.js';
 
-// KEYS: my waiting set, my admitted-but-unranked set, the workspace's waiting people (zset: person → weight).
-// ARGV: job id, me, my weight, ttl, waiting-set key prefix of the workspace.
+// KEYS: my waiting set, my admitted-but-unranked set, the workspace's weights (person → weight), the
+// workspace's levels (person → round reached). ARGV: job id, me, my weight, ttl.
 // Returns {round × 1000, slot}. Admission puts a job in both of my sets; my jobs admitted at the same moment
 // and not ranked yet do not count ahead of this one (three commands sent at once are rounds 1, 2 and 3).
 const RANK = `
@@ -25,20 +29,28 @@ local weight = tonumber(ARGV[3])
 local round = (redis.call('scard', KEYS[1]) - redis.call('scard', KEYS[2])) / weight
 redis.call('zadd', KEYS[3], weight, ARGV[2])
 redis.call('expire', KEYS[3], tonumber(ARGV[4]))
-local slot = 1
-local people = redis.call('zrange', KEYS[3], 0, -1, 'WITHSCORES')
-for i = 1, #people, 2 do
-  local who = people[i]
-  if who ~= ARGV[2] then
-    local theirs = redis.call('scard', ARGV[5] .. who)
-    if theirs == 0 then
-      redis.call('zrem', KEYS[3], who)
-    elseif theirs / tonumber(people[i + 1]) >= round - 1e-9 then
-      slot = slot + 1
-    end
-  end
+local reached = redis.call('zcount', KEYS[4], tostring(round - 1e-9), '+inf')
+local mine = redis.call('zscore', KEYS[4], ARGV[2])
+if mine and tonumber(mine) >= round - 1e-9 then reached = reached - 1 end
+redis.call('zadd', KEYS[4], tostring(round), ARGV[2])
+redis.call('expire', KEYS[4], tonumber(ARGV[4]))
+return {math.ceil(round * 1000 - 1e-6), reached + 1}`;
+
+// KEYS: as RANK. ARGV: job id, me. One of my jobs left the line: my round is what my ranked jobs still waiting
+// make it; with none left I leave the workspace's sets.
+const LEAVE = `
+redis.call('srem', KEYS[1], ARGV[1])
+redis.call('srem', KEYS[2], ARGV[1])
+local all = redis.call('scard', KEYS[1])
+if all == 0 then
+  redis.call('zrem', KEYS[3], ARGV[2])
+  redis.call('zrem', KEYS[4], ARGV[2])
+  return 0
 end
-return {math.ceil(round * 1000 - 1e-6), slot}`;
+local ranked = all - redis.call('scard', KEYS[2])
+local weight = tonumber(redis.call('zscore', KEYS[3], ARGV[2]) or '1')
+if ranked <= 0 then redis.call('zrem', KEYS[4], ARGV[2]) else redis.call('zadd', KEYS[4], tostring(ranked / weight), ARGV[2]) end
+return all`;
 
 export interface FairRank {
   /** The owner's round: their n-th waiting job / their weight. */
@@ -47,11 +59,20 @@ export interface FairRank {
   slot: number;
 }
 
+type Owner = { platform: string; workspace: string; user: string };
+
+const keysOf = (keys: Keys, o: Owner): string[] => [
+  keys.userWaiting(o.platform, o.workspace, o.user), keys.userUnranked(o.platform, o.workspace, o.user),
+  keys.workspaceWaiting(o.platform, o.workspace), keys.workspaceLevels(o.platform, o.workspace),
+];
+
 /** Put a job in its owner's waiting set and find its round and slot, in one step. */
-export async function fairRank(redis: Redis, keys: Keys, o: { platform: string; workspace: string; user: string }, jobId: string, weight = 1): Promise<FairRank> {
-  const waiting = keys.userWaiting(o.platform, o.workspace, o.user);
-  const prefix = waiting.slice(0, waiting.length - o.user.length);
-  const [round, slot] = (await redis.eval(RANK, 3, waiting, keys.userUnranked(o.platform, o.workspace, o.user), keys.workspaceWaiting(o.platform, o.workspace),
-    jobId, o.user, String(Math.max(0.1, weight)), String(WAITING_TTL_S), prefix)) as [number, number];
+export async function fairRank(redis: Redis, keys: Keys, o: Owner, jobId: string, weight = 1): Promise<FairRank> {
+  const [round, slot] = (await redis.eval(RANK, 4, ...keysOf(keys, o), jobId, o.user, String(Math.max(0.1, weight)), String(WAITING_TTL_S))) as [number, number];
   return { round: Number(round) / 1000, slot: Number(slot) };
+}
+
+/** A job left the line (a worker started it, it was cancelled, or it was never written): its owner's round drops. */
+export async function leaveLine(redis: Redis, keys: Keys, o: Owner, jobId: string): Promise<void> {
+  await redis.eval(LEAVE, 4, ...keysOf(keys, o), jobId, o.user);
 }

@@ -16,13 +16,17 @@ export class Keys {
   userWaiting(platform: string, workspace: string, user: string): string {
     return `${this.root}:waiting:${platform}:${workspace}:${user}`;
   }
-  /** Set of one user's jobs admitted (charged) but not ranked in the line yet (see src/bot/fair-share.ts). */
+  /** Set of one user's jobs admitted (charged) but not ranked in the line yet (see src/jobs/fair-share.ts). */
   userUnranked(platform: string, workspace: string, user: string): string {
     return `${this.root}:unranked:${platform}:${workspace}:${user}`;
   }
-  /** The members of one workspace that have jobs waiting, score = their role's weight (fair share, src/bot/fair-share.ts). */
+  /** The members of one workspace that have jobs waiting, score = their role's weight (fair share, src/jobs/fair-share.ts). */
   workspaceWaiting(platform: string, workspace: string): string {
     return `${this.root}:wswaiting:${platform}:${workspace}`;
+  }
+  /** The same members, score = the round they have reached (ranked waiting jobs / weight; src/jobs/fair-share.ts). */
+  workspaceLevels(platform: string, workspace: string): string {
+    return `${this.root}:wslevels:${platform}:${workspace}`;
   }
   /** BullMQ's hash of a `generate` job (BullMQ owns it; the quota script checks a waiting job still exists). */
   generateJob(jobId: string): string { return `${this.prefix}:generate:${jobId}`; }

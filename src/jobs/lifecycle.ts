@@ -21,7 +21,7 @@ import type { QuotaService } from '../quota/service.js';
 import { failureText, failureView } from '../status/failure.js';
 import { quickPlace } from '../status/quick-place.js';
 import { decodeFailure } from './failure.js';
-import { fairRank } from './fair-share.js';
+import { fairRank, leaveLine } from './fair-share.js';
 import { newJobId } from './job-id.js';
 import type { Keys } from './keys.js';
 import { jobPriority, type Lane } from './priority.js';
@@ -112,8 +112,7 @@ export class JobLifecycle {
 
   /** Give back the waiting entries (fair-share.ts and the charge script) of a job that was not written. */
   private async unqueue(origin: JobOrigin, jobId: string): Promise<void> {
-    await this.d.redis.multi().srem(this.d.keys.userWaiting(origin.platform, origin.workspace, origin.user), jobId)
-      .srem(this.d.keys.userUnranked(origin.platform, origin.workspace, origin.user), jobId).exec();
+    await leaveLine(this.d.redis, this.d.keys, origin, jobId);
   }
 
   private async postStatus(jobId: string, origin: JobOrigin, params: GenerateParams): Promise<void> {
