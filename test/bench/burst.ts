@@ -44,6 +44,8 @@ export interface BurstResult {
   /** How long the load generator itself took to hand all requests to the socket layer. */
   sendSpanMs: number;
   botRssMb: number | null;
+  /** The bot's CPU time (user + system) from the burst's instant until its last job was queued, per command. */
+  botCpuMsPerCommand: number | null;
   errors: string[];
 }
 
@@ -82,9 +84,11 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
     await fire(s.entry, base, warm);
     await untilQueued(queue, warm.length);
     await sleep(1000);
+    const cpu0 = await botCpuSeconds(base);
     const t0 = Date.now();
     const { persons, sendSpanMs } = await fire(s.entry, base, people);
     const queued = await untilQueued(queue, warm.length + people.length);
+    const cpu1 = await botCpuSeconds(base);
 
     const jobs = await queue.getJobs(['prioritized', 'waiting', 'delayed'], 0, -1);
     const byPerson = new Map(persons.map((p) => [p.id, p]));
@@ -109,7 +113,8 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
       ackMs: { p50: percentile(acks, 50), p95: percentile(acks, 95), p99: percentile(acks, 99), max: percentile(acks, 100) },
       admitMs: { p50: percentile(admit, 50), p99: percentile(admit, 99), max: percentile(admit, 100) },
       spanMs, admissionPerS: spanMs ? Math.round((admit.length / spanMs) * 1000) : null, sendSpanMs,
-      botRssMb: rss ? Math.round(rss / 1048576) : null, errors,
+      botRssMb: rss ? Math.round(rss / 1048576) : null,
+      botCpuMsPerCommand: cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) * 1000 / people.length) * 100) / 100 : null, errors,
     };
   } finally {
     await queue.close();
@@ -149,6 +154,11 @@ async function fire(entry: BurstEntry, base: string, ids: string[]): Promise<{ p
 const slackUser = (id: string): string => `U${id.toUpperCase()}`;
 const personOf = (entry: BurstEntry, user: string): string | null =>
   entry === 'slack' ? (user.startsWith('UP') ? user.slice(1).toLowerCase() : null) : user;
+
+async function botCpuSeconds(base: string): Promise<number | null> {
+  const m = await httpJson(base, 'GET', '/metrics').catch(() => null);
+  return m ? metricValue(m.text, 'process_cpu_seconds_total') : null;
+}
 
 /** Wait until `n` jobs are in line (or 60 s pass); returns how many are. */
 async function untilQueued(queue: Queue, n: number): Promise<number> {

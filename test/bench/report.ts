@@ -86,6 +86,7 @@ function burstSection(lines: string[], bursts: BurstResult[]): void {
   lines.push(row('whole burst queued in', (x) => ms(x.spanMs)));
   lines.push(row('admission throughput', (x) => (x.admissionPerS === null ? '–' : `${x.admissionPerS} commands/s`)));
   lines.push(row('load generator: all requests sent within', (x) => ms(x.sendSpanMs)));
+  lines.push(row('bot CPU per command (ack to queued, user + system)', (x) => (x.botCpuMsPerCommand === null ? '–' : `${x.botCpuMsPerCommand} ms`)));
   lines.push(row('bot memory, RSS after the burst', (x) => `${x.botRssMb ?? '–'} MB`));
   lines.push('', '### Burst goals', '');
   for (const b of bursts) {
