@@ -6,6 +6,7 @@ import type { WorkerApp } from '../../worker/worker-app.js';
 import {
   finished, images, PlaygroundClient, spawnWorker, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
+import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -90,7 +91,9 @@ describe('faults', () => {
     const rescuer = await startWorker(t, { DEMO_STEP_DELAY_MS: '0' });
     cleanups.push(() => rescuer.stop());
     const thread = await pg.waitFor(threadId, finished(1), 60_000);
-    await sleep(1500); // a duplicate delivery would show up by now
+    // Nothing is left that could deliver again (no run pending, the durable deliver job cleared): a duplicate
+    // delivery would be in the thread by now.
+    await untilNothingLeftToDeliver(pg.base);
     const after = await pg.thread(threadId);
     expect(images(after)).toHaveLength(1);
     expect(after.filter((m) => m.status)).toHaveLength(1);
