@@ -4,7 +4,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { BotRequest } from '../../src/chat/types.js';
@@ -110,8 +109,7 @@ describe('dedupe before anything is visible', () => {
     const replay: BotRequest = { platform: 'playground', workspace: 'local', channel: 'general', thread: `playground:${threadId}`, user: 'gus', text: 'four --size 256x256', eventId: 'evt-gus-4' };
     await bot.intake.handle(replay);
     const used = (await bot.quota.standing({ platform: 'playground', workspace: 'local', user: 'gus' })).used;
-    await bot.intake.handle(replay);
-    await sleep(50);
+    await bot.intake.handle(replay); // resolves once the request was routed: answered, queued or dropped
     expect((await bot.quota.standing({ platform: 'playground', workspace: 'local', user: 'gus' })).used).toBe(used);
     expect(botReplies(await pg.thread(threadId)).filter((m) => m.status)).toHaveLength(1);
   });

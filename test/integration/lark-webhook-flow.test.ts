@@ -8,10 +8,10 @@ import { botMention, FakeLark, installFakeLark, larkWebhookEnv, messageEvent, po
 
 const TOKEN = 'v-token-123';
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 30_000): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
-    const v = probe();
+    const v = await probe();
     if (v) return v;
     await sleep(50);
   }
@@ -69,14 +69,20 @@ describe('Lark webhook: a mention becomes a status card, its patches and the ima
   });
 
   it('a throttled patch is retried and the last state wins', async () => {
-    lark.patchFailures.push(THROTTLED, THROTTLED);
+    const throttled = [THROTTLED, THROTTLED];
+    lark.patchFailures.push(...throttled);
     const ev = messageEvent({ text: '@_user_1 a fox --seed 3 --size 256x256 --steps 2', mentions: [botMention()] });
     const root = (ev.event as { message: { message_id: string } }).message.message_id;
     expect((await postWebhook(base, JSON.stringify(ev))).status).toBe(200);
     const status = await until('the status card', () => lark.ofType('interactive', root)[0]);
     await until('the done patch', () => lark.patches.filter((p) => p.id === status.id).some((p) => /^Done/.test(FakeLark.title(p.card))), 40_000);
     expect(lark.patchFailures).toHaveLength(0);
-    await sleep(1500);
+    // Nothing can patch the card any more: the tracker (its only writer) has closed the job, and every edit it sent
+    // has had its answer — the edits it counted, throttled ones included, are all the patches Lark received.
+    const editsSent = async (): Promise<number> => [...(await (await fetch(`${base}/metrics`)).text())
+      .matchAll(/^zimage_status_edits_total\{platform="lark",result="[a-z_]+"\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    await until('the tracker to be done with the card', async () => (await bot.store.trackedIds()).length === 0
+      && (await editsSent()) === lark.patches.length + throttled.length);
     const titles = lark.patches.filter((p) => p.id === status.id).map((p) => FakeLark.title(p.card));
     expect(titles.at(-1)).toMatch(/^Done/);
   });

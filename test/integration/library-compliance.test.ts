@@ -4,7 +4,6 @@
  * job, deleting one's own image (tombstone + audit entry), the streamed export, and rows that wait in
  * Redis while the database is away.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse as parseCsv } from 'csv-parse/sync';
 import type { KyselyPlugin } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -156,7 +155,9 @@ describe.each(BACKENDS)('library compliance on %s', (kind) => {
     const jsonl = exportImages(t.library.kysely.withPlugin(counting), auditor, {}, 'jsonl', { batch: 50 });
     const it1 = jsonl.stream[Symbol.asyncIterator]();
     expect(JSON.parse(String((await it1.next()).value))).toMatchObject({ id: 'jexp0999-0' });
-    await sleep(100);
+    // The stream reads ahead until its buffer is full, then stops until more is taken: wait for that, so any read
+    // it would make on its own has been made.
+    await expect.poll(() => jsonl.stream.readableLength).toBe(jsonl.stream.readableHighWaterMark);
     expect(queries).toBe(1);
     const lines: string[] = [];
     for (let r = await it1.next(); !r.done; r = await it1.next()) lines.push(String(r.value));

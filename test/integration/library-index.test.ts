@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
@@ -221,7 +221,11 @@ describe('opening the database', () => {
       const lines: string[] = [];
       const log = createLogger('warn', {}, { destination: { write: (l: string) => { lines.push(l); } } });
       const release = await lockDataDir(join(dataDir, 'db'), log, { refreshMs: 1000 });
-      await new Promise((r) => setTimeout(r, 2600)); // two refreshes of the lock
+      // Two refreshes of the lock (each one moves its directory's modification time), or a complaint about it.
+      const mtimes = new Set<number>();
+      const mtime = (): number => { try { return statSync(join(dataDir, 'db.lock')).mtimeMs; } catch { return 0; } };
+      mtimes.add(mtime());
+      await expect.poll(() => mtimes.add(mtime()).size > 2 || lines.length > 0, { timeout: 15_000, interval: 50 }).toBe(true);
       await release();
       expect(lines.filter((l) => /lock/.test(l))).toEqual([]);
       expect(existsSync(join(dataDir, 'db.lock'))).toBe(false);

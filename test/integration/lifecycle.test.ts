@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, startEmbeddedRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 import { demoModelDir, images, PlaygroundClient, statusOf, type PgMessage } from '../helpers/harness.js';
 import {
   groupMembers, isAlive, killGroup, killPid, logLines, redisServersOn, spawnApp, until, waitListening, type AppProcess,
@@ -79,10 +80,10 @@ async function generatingJob(pg: PlaygroundClient, text: string): Promise<string
   return threadId;
 }
 
-/** The thread shows exactly one image and a "done" status, and still does a second later. */
+/** The thread shows exactly one image and a "done" status, and still does once nothing is left to deliver. */
 async function deliveredOnce(pg: PlaygroundClient, threadId: string): Promise<PgMessage[]> {
   await pg.waitFor(threadId, (m) => images(m).length >= 1 && statusOf(m)?.status?.phase === 'done', 60_000);
-  await new Promise((ok) => setTimeout(ok, 1000)); // a second delivery would have arrived by now
+  await untilNothingLeftToDeliver(pg.base); // no run or delivery pending: a second delivery would have arrived by now
   const msgs = await pg.thread(threadId);
   expect(images(msgs)).toHaveLength(1);
   expect(msgs.filter((m) => m.status)).toHaveLength(1);

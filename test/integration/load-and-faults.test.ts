@@ -6,6 +6,7 @@ import type { WorkerApp } from '../../worker/worker-app.js';
 import {
   finished, images, PlaygroundClient, spawnWorker, startBot, startWorker, statusOf, testEnv, type TestEnv,
 } from '../helpers/harness.js';
+import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,6 +30,14 @@ describe('many people at once', () => {
     // A POST is answered once its message is stored; the command is queued right after: wait for all 60 jobs.
     const queuedBy = Date.now() + 30_000;
     while ((await bot.queues.generate.count()) < 60 && Date.now() < queuedBy) await sleep(20);
+    // Then until every status message shows the whole line (60 in it): the tracker has caught up, and from then on
+    // no job can arrive ahead of anyone.
+    for (const shownBy = Date.now() + 30_000; ;) {
+      const totals = await Promise.all(threads.map(async ({ threadId }) => statusOf(await pg.thread(threadId))?.status?.total));
+      if (totals.every((n) => n === 60)) break;
+      if (Date.now() > shownBy) throw new Error(`the status messages never all showed the whole line: ${JSON.stringify(totals)}`);
+      await sleep(150);
+    }
     const allQueuedAt = Date.now();
     const worker = await startWorker(t);
     cleanups.push(() => worker.stop());
@@ -58,11 +67,12 @@ describe('many people at once', () => {
       expect(images(msgs)).toHaveLength(1);
       expect(msgs.filter((m) => m.status)).toHaveLength(1);
     }
-    // No job arrived after allQueuedAt (+ one tracker interval), so from then on a position can only fall.
+    // No job arrived after allQueuedAt, and every message showed the whole line by then: from then on a position
+    // can only fall.
     let rises = 0;
     let observed = 0;
     for (const list of seen.values()) {
-      const later = list.filter((o) => o.at > allQueuedAt + 1000);
+      const later = list.filter((o) => o.at > allQueuedAt);
       observed += later.length;
       for (let i = 1; i < later.length; i++) if (later[i]!.position > later[i - 1]!.position) rises++;
     }
@@ -90,7 +100,9 @@ describe('faults', () => {
     const rescuer = await startWorker(t, { DEMO_STEP_DELAY_MS: '0' });
     cleanups.push(() => rescuer.stop());
     const thread = await pg.waitFor(threadId, finished(1), 60_000);
-    await sleep(1500); // a duplicate delivery would show up by now
+    // Nothing is left that could deliver again (no run pending, the durable deliver job cleared): a duplicate
+    // delivery would be in the thread by now.
+    await untilNothingLeftToDeliver(pg.base);
     const after = await pg.thread(threadId);
     expect(images(after)).toHaveLength(1);
     expect(after.filter((m) => m.status)).toHaveLength(1);

@@ -4,7 +4,6 @@
  */
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { ChatAdapter } from '../../src/chat/types.js';
@@ -170,8 +169,7 @@ describe('alerts', () => {
     await alerting.obs.checkAlerts();
     const fired = await pg.waitFor(admin.threadId, (m) => botReplies(m).length === 1, 5000);
     expect(botReplies(fired)[0]!.text).toContain('no worker is online');
-    await alerting.obs.checkAlerts();
-    await sleep(100);
+    await alerting.obs.checkAlerts(); // resolves once the check has sent what it sends
     expect(botReplies(await pg.thread(admin.threadId))).toHaveLength(1); // not repeated within ALERT_REPEAT_MS
     const worker = await startWorker(t);
     cleanups.push(() => worker.stop());

@@ -19,6 +19,7 @@ import {
   finished, images, PlaygroundClient, startBot, startWorker, statusOf, testEnv,
 } from '../helpers/harness.js';
 import { pgPost } from '../helpers/playground-http.js';
+import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -34,6 +35,9 @@ async function allFinished(pg: PlaygroundClient, threads: Array<{ threadId: stri
     if (pending.length) await sleep(250);
   }
   expect(pending).toEqual([]);
+  // Delivered once: nothing is left that could deliver again (no run pending, every durable deliver job done or
+  // cleared), so a second image or status message would be in its thread by now.
+  await untilNothingLeftToDeliver(pg.base);
   for (const { threadId } of threads) {
     const msgs = await pg.thread(threadId);
     expect(images(msgs)).toHaveLength(1);
@@ -96,7 +100,6 @@ describe('faults', () => {
     const bot = await startBot(t);
     cleanups.push(() => bot.stop());
     await allFinished(pg, threads, 90_000);
-    await sleep(500);
     expect(await bot.queues.deliver.getJobCounts('waiting', 'delayed', 'active', 'failed')).toEqual({ waiting: 0, delayed: 0, active: 0, failed: 0 });
   }, 150_000);
 });
@@ -128,7 +131,6 @@ describe('scale-out', () => {
     const workers = [await startWorker(t), await startWorker(t)];
     for (const w of workers) cleanups.push(() => w.stop());
     await allFinished(pgs[1]!, threads, 60_000);
-    await sleep(500);
     expect(await bots[0]!.queues.deliver.getJobCounts('waiting', 'delayed', 'active', 'failed')).toEqual({ waiting: 0, delayed: 0, active: 0, failed: 0 });
     const ran = await bots[0]!.queues.generate.getJobs(['completed'], 0, -1);
     expect(new Set(ran.map((j) => j.id)).size).toBe(16);

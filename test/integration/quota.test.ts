@@ -279,9 +279,14 @@ describe('quota in chat', () => {
     await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: deliverJobId(job2) });
     const thread = await pg.waitFor(b.threadId, (m) => statusOf(m)?.status?.phase === 'failed');
     expect(statusOf(thread)!.text).toBe(`Failed — the safety check flagged this image, so it was not posted (reference ${job2})`);
-    await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: `${deliverJobId(job2)}-again` });
-    await sleep(500);
-    expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(0);
+    // A charge still outstanding (a job in line), so that a second refund would show in the count.
+    const c = await pg.post('hal', '/zimage still in line --size 256x256');
+    await pg.waitFor(c.threadId, (m) => statusOf(m)?.status?.phase === 'queued');
+    expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(1);
+    const again = await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: `${deliverJobId(job2)}-again` });
+    // The retried delivery has run to its end (its job completed): whatever it gave back is counted by now.
+    await expect.poll(() => again.getState(), { timeout: 15_000 }).toBe('completed');
+    expect((await app.quota.standing({ platform: 'playground', workspace: 'local', user: 'hal' })).used).toBe(1);
     expect(await app.quota.refund(job2)).toBe(0);
   });
 });

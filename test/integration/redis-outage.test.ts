@@ -14,6 +14,7 @@ import { t as translate } from '../../src/i18n/index.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
+import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 import { images, PlaygroundClient, statusOf, testEnv } from '../helpers/harness.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -98,7 +99,7 @@ describe('Redis unreachable while running', () => {
     // Bot and worker reconnect by themselves (no restart): ready again within the reconnect back-off.
     await expect.poll(async () => (await readyz(base)).status, { timeout: 10_000 }).toBe(200);
     await pg.waitFor(threadId, (m) => images(m).length >= 1 && statusOf(m)?.status?.phase === 'done', 60_000);
-    await sleep(1500); // a second delivery would show by now
+    await untilNothingLeftToDeliver(base); // no run or delivery pending: a second delivery would show by now
     const msgs = await pg.thread(threadId);
     expect(images(msgs)).toHaveLength(1);
     expect(msgs.filter((m) => m.status)).toHaveLength(1);

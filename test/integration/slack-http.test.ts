@@ -108,21 +108,24 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
   it('the same event_id delivered three times (Slack retries) makes one job', async () => {
     s = await startSlackBot();
     const { fake } = s;
-    const ev = mentionEvent('retried --size 256x256', { eventId: 'Ev0RETRY' });
+    const ev = mentionEvent('retried --size 256x256', { eventId: 'Ev0RETRY', ts: '1700000150.000100' });
     const replies = [
       await s.sendEvent(ev),
       await s.sendEvent(ev, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' }),
       await s.sendEvent(ev, { 'x-slack-retry-num': '2', 'x-slack-retry-reason': 'http_timeout' }),
     ];
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
-    await fake.waitFor('status', () => fake.of('chat.postMessage')[0]);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(fake.of('chat.postMessage')).toHaveLength(1);
-    expect(await s.bot.queues.generate.count()).toBe(1);
-    // Two separate slash commands are two jobs.
+    // Positive control, sent after the retries were acknowledged: two separate slash commands are two jobs. They take
+    // the same path behind the retries (and a longer one), so by the time both have their status messages, a retry
+    // that was not recognised would have posted and queued too.
     await s.send(slashCommand('first --size 256x256'), FORM);
     await s.send(slashCommand('first --size 256x256'), FORM);
-    await fake.waitFor('two more jobs', () => fake.of('chat.postMessage').length === 5 || undefined);
+    await fake.waitFor('both commands’ status messages', () => {
+      const parents = fake.posts();
+      return (parents.length === 2 && parents.every((p) => fake.posts(String(p.reply!.ts)).length === 1)) || undefined;
+    });
+    expect(fake.posts('1700000150.000100')).toHaveLength(1);
+    expect(fake.of('chat.postMessage')).toHaveLength(5); // the mention's status; each command's parent and status
     expect(await s.bot.queues.generate.count()).toBe(3);
   });
 
@@ -138,9 +141,13 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     const body = slashCommand('sneaky --size 256x256');
     const res = await s.send(body, FORM, headers(body));
     expect(res.status).toBe(401);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(s.fake.calls.filter((c) => c.method !== 'auth.test')).toEqual([]);
-    expect(await s.bot.queues.generate.count()).toBe(0);
+    // Positive control, sent after the refusal: a correctly signed command gets its parent, its status message and
+    // its job. Once it has them, anything the refused one had set off would be there too.
+    expect((await s.send(slashCommand('honest --size 256x256'), FORM)).status).toBe(200);
+    await s.fake.waitFor('the signed command’s status message', () => s!.fake.of('chat.postMessage').find((c) => c.body.blocks.includes('zimage_cancel')));
+    expect(s.fake.calls.filter((c) => JSON.stringify(c.body).includes('sneaky'))).toEqual([]);
+    expect(s.fake.posts().map((c) => c.body.blocks.includes('honest'))).toEqual([true]); // one thread parent: the signed one's
+    expect((await s.bot.queues.generate.getJobs(['waiting', 'prioritized'])).map((j) => j.data.params.prompt)).toEqual(['honest']);
   });
 
   it('a captured slash command replayed within the signature window posts nothing: one parent, one job', async () => {
