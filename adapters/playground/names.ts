@@ -12,6 +12,7 @@
  */
 import type { Redis } from 'ioredis';
 import unhomoglyph from 'unhomoglyph';
+import { LuaScript } from '../../src/infra/lua-script.js';
 
 /** 1–40 letters or digits, then also spaces, dots, dashes and underscores (after normalisation). */
 const NAME_RE = /^[\p{L}\p{N}][\p{L}\p{N} ._-]{0,39}$/u;
@@ -46,7 +47,7 @@ export type ClaimOutcome =
 
 // KEYS: names hash (look → {name, session, at}), session's names set. ARGV: look, name, session, now, ttl ms, max names per session.
 // A claim older than the ttl (unused that long) lapses and can be taken; using a name renews its claim.
-const CLAIM = `
+const CLAIM = new LuaScript(`
 local raw = redis.call('hget', KEYS[1], ARGV[1])
 local now = tonumber(ARGV[4])
 if raw then
@@ -61,7 +62,7 @@ end
 redis.call('hset', KEYS[1], ARGV[1], cjson.encode({ name = ARGV[2], session = ARGV[3], at = now }))
 redis.call('sadd', KEYS[2], ARGV[1])
 redis.call('pexpire', KEYS[2], ARGV[5])
-return {'OK', ARGV[2]}`;
+return {'OK', ARGV[2]}`);
 
 export interface NameClaimsOptions {
   /** A claim not used for this long lapses (default 30 days). */
@@ -91,7 +92,7 @@ export class NameClaims {
   /** Claim (or renew) `name` for `session`, unless another session holds it or its look belongs to another name. */
   async claim(name: string, session: string, now = Date.now()): Promise<ClaimOutcome> {
     const key = nameKey(name);
-    const [code, holder] = (await this.redis.eval(CLAIM, 2, `${this.prefix}:playground:names`, `${this.prefix}:playground:session-names:${session}`,
+    const [code, holder] = (await CLAIM.run(this.redis, 2, `${this.prefix}:playground:names`, `${this.prefix}:playground:session-names:${session}`,
       key, name, session, String(now), String(this.ttlMs), String(this.perSession))) as [string, string];
     switch (code) {
       case 'OK': return { ok: true };

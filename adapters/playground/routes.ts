@@ -61,7 +61,7 @@ export class PlaygroundRoutes {
       if (!messages) return reply.code(404).send(errorBody('THREAD_NOT_FOUND', `no thread ${req.params.threadId}`));
       return { threadId: req.params.threadId, messages: await this.visible(req, messages) };
     });
-    app.get('/api/playground/events', opts, (req, reply) => d.streams.open(req, reply, this.sessions.get(req)));
+    app.get('/api/playground/events', { ...opts, config: { stream: true } }, (req, reply) => d.streams.open(req, reply, this.sessions.get(req)));
     app.get<{ Params: { id: string } }>('/api/playground/files/:id', opts, async (req, reply) => {
       const bytes = await d.store.file(req.params.id);
       if (!bytes) return reply.code(404).send(errorBody('NOT_FOUND', 'not found'));

@@ -3,9 +3,11 @@
  * several replicas share it), with changes fanned out over Redis pub/sub to every open page.
  */
 import { randomBytes } from 'node:crypto';
+import { randomHex } from '../../src/infra/random-ids.js';
 import type { Redis } from 'ioredis';
 import type { StatusView } from '../../src/chat/types.js';
 import type { ImageMetadata } from '../../src/jobs/types.js';
+import { LuaScript } from '../../src/infra/lua-script.js';
 
 export const BOT_USER = 'zimage';
 
@@ -19,7 +21,7 @@ function jsonOf(value: unknown): string {
 // KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, writer.
 // A message already stored under its id is left as it is (a retried post: see PlaygroundStore.add); a reply to a
 // thread the history trim removed is not stored (false).
-const ADD = `
+const ADD = new LuaScript(`
 local msg = cjson.decode(ARGV[1])
 local id = msg.id
 local stored = redis.call('hget', KEYS[1], id)
@@ -31,11 +33,11 @@ redis.call('hset', KEYS[1], id, json)
 redis.call('rpush', ARGV[3] .. msg.threadId, id)
 if ARGV[2] == '' then redis.call('rpush', KEYS[2], id) end
 redis.call('publish', KEYS[3], cjson.encode({ type = 'message', message = msg, from = ARGV[4] }))
-return json`;
+return json`);
 
 // KEYS: msgs, channel. ARGV: most messages kept, oldest thread start kept (epoch ms), thread key prefix, threads per call.
 // Whole threads go, oldest first, while there are too many messages or the oldest thread is too old.
-const TRIM = `
+const TRIM = new LuaScript(`
 local removed = 0
 for i = 1, tonumber(ARGV[4]) do
   local id = redis.call('lindex', KEYS[2], 0)
@@ -50,7 +52,7 @@ for i = 1, tonumber(ARGV[4]) do
   redis.call('lpop', KEYS[2])
   removed = removed + math.max(#ids, 1)
 end
-return removed`;
+return removed`);
 
 /** How much history the channel keeps (README: PLAYGROUND_HISTORY_MAX / _DAYS). */
 export interface HistoryLimits { maxMessages: number; maxAgeMs: number }
@@ -58,7 +60,7 @@ export interface HistoryLimits { maxMessages: number; maxAgeMs: number }
 export const DEFAULT_HISTORY: HistoryLimits = Object.freeze({ maxMessages: 2000, maxAgeMs: 7 * 24 * 3600_000 });
 
 // KEYS: msgs, events. ARGV: id, patch JSON, writer.
-const UPDATE = `
+const UPDATE = new LuaScript(`
 local raw = redis.call('hget', KEYS[1], ARGV[1])
 if not raw then return false end
 local msg = cjson.decode(raw)
@@ -66,7 +68,7 @@ for k, v in pairs(cjson.decode(ARGV[2])) do msg[k] = v end
 local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], ARGV[1], json)
 redis.call('publish', KEYS[2], cjson.encode({ type = 'update', message = msg, from = ARGV[3] }))
-return json`;
+return json`);
 
 export interface PlaygroundMessage {
   id: string;
@@ -95,7 +97,7 @@ export interface PlaygroundMessage {
  * being stored: time-ordered (base 36 milliseconds) and unique across bot replicas (random tail).
  */
 export function newMessageId(): string {
-  return `m${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+  return `m${Date.now().toString(36)}${randomHex(4)}`;
 }
 
 export interface PlaygroundEvent {
@@ -150,7 +152,7 @@ export class PlaygroundStore {
   async add(m: Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt'> & { id?: string; threadId?: string }): Promise<PlaygroundMessage> {
     const id = m.id ?? newMessageId();
     const body = jsonOf({ ...m, id, createdAt: Date.now() });
-    const write = this.redis.eval(ADD, 3, this.k.msgs, this.k.channel, this.k.events,
+    const write = ADD.run(this.redis, 3, this.k.msgs, this.k.channel, this.k.events,
       body, m.threadId ?? '', this.k.thread(''), this.writer) as Promise<string | null>;
     const shown = { ...(JSON.parse(body) as PlaygroundMessage), threadId: m.threadId ?? id };
     this.onWritten?.({ type: 'message', message: shown });
@@ -173,7 +175,7 @@ export class PlaygroundStore {
   async trim(now = Date.now()): Promise<number> {
     let total = 0;
     for (;;) {
-      const n = Number(await this.redis.eval(TRIM, 2, this.k.msgs, this.k.channel,
+      const n = Number(await TRIM.run(this.redis, 2, this.k.msgs, this.k.channel,
         String(this.history.maxMessages), String(now - this.history.maxAgeMs), this.k.thread(''), '200'));
       total += n;
       if (n === 0) return total;
@@ -182,7 +184,7 @@ export class PlaygroundStore {
 
   /** Merge a patch into a message and announce it. One round trip; null when there is no such message. */
   async update(id: string, patch: Partial<Omit<PlaygroundMessage, 'id' | 'threadId' | 'createdAt' | 'user'>>): Promise<PlaygroundMessage | null> {
-    const raw = (await this.redis.eval(UPDATE, 2, this.k.msgs, this.k.events, id, jsonOf({ ...patch, updatedAt: Date.now() }), this.writer)) as string | null;
+    const raw = (await UPDATE.run(this.redis, 2, this.k.msgs, this.k.events, id, jsonOf({ ...patch, updatedAt: Date.now() }), this.writer)) as string | null;
     if (!raw) return null;
     const message = JSON.parse(raw) as PlaygroundMessage;
     this.onWritten?.({ type: 'update', message });

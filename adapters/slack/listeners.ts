@@ -37,6 +37,11 @@ export interface ListenerContext {
   botUserId: string;
   modal: () => ModalDefaults;
   localeFor: (team: string) => string;
+  /**
+   * Resolves when the slow part after an ack may start: in HTTP mode once the bot has answered the requests
+   * it received (a burst of commands is acknowledged first); at once otherwise.
+   */
+  afterAnswers: () => Promise<void>;
   log: Logger;
 }
 
@@ -77,6 +82,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   for (const name of SLASH_COMMANDS) {
     app.command(name, async ({ command, ack, respond, client }) => {
       await ack();
+      await ctx.afterAnswers();
       // Slack does not retry slash commands and the trigger id is unique per invocation, so the same trigger id
       // again is a replay: it must not post anything (the thread parent is posted before the core sees it).
       if (!(await ctx.adapter.firstSight(`command:${command.trigger_id}`))) {
@@ -108,6 +114,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
 
   app.view(MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
     await ack();
+    await ctx.afterAnswers();
     const origin = parseModalOrigin(view.private_metadata);
     if (!origin) { log.warn({ viewId: view.id }, 'modal submission without its origin'); return; }
     if (!(await ctx.adapter.firstSight(`view:${view.id}`))) return;
@@ -123,6 +130,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
 
   app.event('app_mention', async ({ event, body }) => {
     if (!event.user) return;
+    await ctx.afterAnswers();
     const team = body.team_id;
     const ts = event.thread_ts ?? event.ts;
     const locale = ctx.localeFor(team);
@@ -143,6 +151,7 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   app.event('message', async ({ event, body }) => {
     const m = event as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
     if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id || !m.user || !m.text) return;
+    await ctx.afterAnswers();
     const team = body.team_id;
     await inbound.onRequest({
       platform: PLATFORM, workspace: team, channel: m.channel, channelKind: 'dm', thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),

@@ -100,7 +100,8 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
       clientOptions: this.clientOptions, convoStore: false, ignoreSelf: true,
     });
     app.error(async (err) => { this.o.log.error({ err }, 'Slack listener failed'); });
-    registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, log: this.o.log });
+    const afterAnswers = this.o.mode === 'http' && !this.o.receiver ? () => this.o.http.answered() : () => Promise.resolve();
+    registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, afterAnswers, log: this.o.log });
     this.app = app;
     try {
       await app.start();

@@ -103,7 +103,7 @@ export class BotApp {
     this.watch = o.redisWatch ?? new RedisWatch(log, redisLabel(o.redisUrl));
     const watch = this.watch;
     // Answering people: fails at once while Redis is unreachable (see RedisRole); BullMQ workers get their own.
-    this.redis = createRedis(o.redisUrl, 'zimage-bot', { role: 'command', watch });
+    this.redis = createRedis(o.redisUrl, 'zimage-bot', { role: 'command', watch, autoPipelining: true });
     // The queues on a connection of their own: BullMQ defines its ~50 scripts on the connection it is given,
     // and ioredis copies every defined script into each MULTI and pipeline made on that connection — which
     // the bot's own many small transactions would otherwise pay for.
@@ -183,6 +183,7 @@ export class BotApp {
       rules, maxTokens: () => settings().generation.maxTokens,
       localeOf: (req) => settings().workspaceLocales[`${req.platform}:${req.workspace}`] ?? req.locale ?? defaultLocale(),
       tokenizer: async () => (modelDir ? loadPromptTokenizer(modelDir) : demoPromptTokenizer()), hooks: this.obs, log,
+      answered: () => this.http.answered(),
     });
     this.actions = new ActionRouter({ redis: this.redis, keys: this.keys, store: this.store, lifecycle: this.lifecycle, quota: this.quota, hooks: this.obs, log });
     this.tracker = new StatusTracker({

@@ -15,6 +15,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
 import { deliverJobId } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
+import { LuaScript } from '../infra/lua-script.js';
 
 export const FAST_LANE = Object.freeze({
   /** The durable job waits this long before it runs on its own. */
@@ -30,13 +31,13 @@ export const FAST_LANE = Object.freeze({
 export interface Offer { data: DeliverJobData; offeredAt: number }
 
 // KEYS: offered marker, ready list. ARGV: offer JSON, marker TTL (s), list length cap.
-const OFFER = `
+const OFFER = new LuaScript(`
 if redis.call('set', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[2])) then
   redis.call('lpush', KEYS[2], ARGV[1])
   redis.call('ltrim', KEYS[2], 0, tonumber(ARGV[3]) - 1)
   return 1
 end
-return 0`;
+return 0`);
 
 /**
  * Worker side: store the delivery as a delayed `deliver` job and offer it to the fast lane, in one round
@@ -46,7 +47,7 @@ export async function handOff(connection: Redis, keys: Keys, queue: Queue<Delive
   const offer: Offer = { data, offeredAt: Date.now() };
   // The offer goes out first: a bot is waiting for it, while the durable job only has to be there in time.
   await Promise.all([
-    connection.eval(OFFER, 2, keys.deliveryOffered(data.jobId), keys.deliverReady(), JSON.stringify(offer), String(7 * 24 * 3600), String(FAST_LANE.maxOffers)),
+    OFFER.run(connection, 2, keys.deliveryOffered(data.jobId), keys.deliverReady(), JSON.stringify(offer), String(7 * 24 * 3600), String(FAST_LANE.maxOffers)),
     queue.add('deliver', data, { ...options, jobId: deliverJobId(data.jobId), delay: FAST_LANE.graceMs }),
   ]);
 }

@@ -7,6 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { chatIdentitySchema, type ChatIdentity } from './identity.js';
+import { LuaScript } from '../infra/lua-script.js';
 
 export const CODE_TTL_MS = 10 * 60_000;
 const USED_TTL_MS = 24 * 3600_000;
@@ -19,14 +20,14 @@ export type Redemption =
   | { ok: false; reason: 'expired' };
 
 // KEYS: code, used mark. ARGV: mark JSON (session, at), mark ttl ms. Redeems at most once, atomically.
-const REDEEM = `
+const REDEEM = new LuaScript(`
 local used = redis.call('get', KEYS[2])
 if used then return {'used', used} end
 local rec = redis.call('get', KEYS[1])
 if not rec then return {'expired', ''} end
 redis.call('del', KEYS[1])
 redis.call('set', KEYS[2], ARGV[1], 'PX', ARGV[2])
-return {'ok', rec}`;
+return {'ok', rec}`);
 
 export class SignInCodes {
   constructor(private readonly redis: Redis, private readonly root: string) {}
@@ -53,7 +54,7 @@ export class SignInCodes {
   /** Use the code for the session `session`: its identity the first time, `used` or `expired` after that. */
   async redeem(code: string, session: string): Promise<Redemption> {
     if (!CODE_RE.test(code)) return { ok: false, reason: 'expired' };
-    const [outcome, value] = (await this.redis.eval(REDEEM, 2, this.key('code', code), this.key('used', code),
+    const [outcome, value] = (await REDEEM.run(this.redis, 2, this.key('code', code), this.key('used', code),
       JSON.stringify({ session, at: Date.now() }), String(USED_TTL_MS))) as [string, string];
     if (outcome === 'used') return usedOf(value);
     if (outcome === 'expired') return { ok: false, reason: 'expired' };

@@ -8,7 +8,7 @@
  * Bodies are never parsed here: every route receives the raw bytes (`rawBody`), because the Slack and Lark
  * signatures are computed over them; JSON routes call `jsonBody`.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../infra/random-ids.js';
 import type { AddressInfo } from 'node:net';
 import fastifyCookie from '@fastify/cookie';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -44,8 +44,25 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = Object.freeze({
 /** Where the server listens, as the start line and the tests need it. */
 export interface BoundAddress { address: string; family: string; port: number }
 
+/**
+ * The longest `answered` waits: a burst is acknowledged first, and steady traffic (never a moment with
+ * nothing unanswered) is still routed within this.
+ */
+export const ANSWERED_MAX_WAIT_MS = 200;
+
+/**
+ * Routes that stay open (event streams) say so in their config; every other request counts as being
+ * answered until its response is sent (see `answered`).
+ */
+declare module 'fastify' {
+  interface FastifyContextConfig { stream?: boolean }
+}
+
 export class HttpServer {
   readonly app: FastifyInstance;
+  /** Requests received and not answered yet (event streams not counted). */
+  private unanswered = 0;
+  private readonly waiters = new Set<() => void>();
 
   constructor(private readonly log: Logger, readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS) {
     this.app = Fastify({
@@ -53,7 +70,10 @@ export class HttpServer {
       logController: new LogController({ disableRequestLogging: true }),
       // Request ids are ours: a client-supplied id could forge log lines or collide.
       requestIdHeader: false,
-      genReqId: () => `r${randomBytes(6).toString('hex')}`,
+      genReqId: () => `r${randomHex(6)}`,
+      // No child logger per request (a pino child and its redaction for every request is measurable under a
+      // burst): the few request log lines name the request id themselves.
+      childLoggerFactory: (logger) => logger,
       bodyLimit: limits.bodyLimitBytes,
       requestTimeout: limits.requestTimeoutMs,
       connectionTimeout: limits.idleTimeoutMs,
@@ -81,10 +101,18 @@ export class HttpServer {
       reply.header('referrer-policy', 'no-referrer');
       return payload;
     });
-    this.app.addHook('onResponse', async (req, reply) => {
+    this.app.addHook('onRequest', (req, reply, done) => {
+      if (!req.routeOptions.config.stream) {
+        this.unanswered++;
+        reply.raw.once('close', () => this.onAnswered());
+      }
+      done();
+    });
+    this.app.addHook('onResponse', (req, reply, done) => {
       if (reply.statusCode >= 400 && reply.statusCode < 500) {
         req.log.debug({ reqId: req.id, method: req.method, path: pathOf(req), status: reply.statusCode }, 'request refused');
       }
+      done();
     });
     this.app.setNotFoundHandler((req, reply) => {
       void reply.code(404).send(errorBody('NOT_FOUND', `no route for ${req.method} ${pathOf(req)}`));
@@ -110,6 +138,28 @@ export class HttpServer {
       return;
     }
     void reply.code(500).send(errorBody('INTERNAL', `internal error (request ${req.id})`, { requestId: req.id }));
+  }
+
+  private onAnswered(): void {
+    if (--this.unanswered > 0) return;
+    for (const w of this.waiters) w();
+    this.waiters.clear();
+  }
+
+  /**
+   * Resolves once every request received so far has been answered (or after `maxWaitMs`, so steady traffic
+   * cannot hold it forever) — and never before the event loop has taken the I/O waiting. Work that may come
+   * after an acknowledgement (routing a command) waits for it, so a burst of requests is answered first.
+   */
+  answered(maxWaitMs = ANSWERED_MAX_WAIT_MS): Promise<void> {
+    return new Promise((resolve) => {
+      setImmediate(() => {
+        if (this.unanswered <= 0) return resolve();
+        const done = (): void => { clearTimeout(timer); this.waiters.delete(done); resolve(); };
+        const timer = setTimeout(done, maxWaitMs);
+        this.waiters.add(done);
+      });
+    });
   }
 
   /** Listen and return the port (useful with port 0); `addresses()` tells every address bound. */

@@ -50,6 +50,8 @@ export interface IntakeDeps {
   maxTokens: () => number;
   /** The reply language for a request: its workspace's setting, else what the platform said, else the bot's. */
   localeOf: (req: Pick<BotRequest, 'platform' | 'workspace' | 'locale'>) => string;
+  /** Resolves when routing may start: once the requests waiting for an answer have it (HttpServer.answered). */
+  answered?: () => Promise<void>;
   hooks?: ObservabilityHooks;
   log: Logger;
 }
@@ -57,9 +59,11 @@ export interface IntakeDeps {
 interface Routing { req: BotRequest; adapter: ChatAdapter; locale: string; ticket: Ticket }
 
 export class Intake {
-  private readonly work = new WorkQueue(ROUTING_CONCURRENCY);
+  private readonly work: WorkQueue;
 
-  constructor(private readonly d: IntakeDeps) {}
+  constructor(private readonly d: IntakeDeps) {
+    this.work = new WorkQueue(ROUTING_CONCURRENCY, d.answered);
+  }
 
   /**
    * Load the tokenizer now, so a broken model directory is reported at start, and the quota zone's calendar

@@ -16,12 +16,13 @@
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
 import { WAITING_TTL_S } from '../quota/store.js';
+import { LuaScript } from '../infra/lua-script.js';
 
 // KEYS: my waiting set, my admitted-but-unranked set, the workspace's weights (person → weight), the
 // workspace's levels (person → round reached). ARGV: job id, me, my weight, ttl.
 // Returns {round × 1000, slot}. Admission puts a job in both of my sets; my jobs admitted at the same moment
 // and not ranked yet do not count ahead of this one (three commands sent at once are rounds 1, 2 and 3).
-const RANK = `
+const RANK = new LuaScript(`
 redis.call('sadd', KEYS[1], ARGV[1])
 redis.call('expire', KEYS[1], tonumber(ARGV[4]))
 redis.call('srem', KEYS[2], ARGV[1])
@@ -34,11 +35,11 @@ local mine = redis.call('zscore', KEYS[4], ARGV[2])
 if mine and tonumber(mine) >= round - 1e-9 then reached = reached - 1 end
 redis.call('zadd', KEYS[4], tostring(round), ARGV[2])
 redis.call('expire', KEYS[4], tonumber(ARGV[4]))
-return {math.ceil(round * 1000 - 1e-6), reached + 1}`;
+return {math.ceil(round * 1000 - 1e-6), reached + 1}`);
 
 // KEYS: as RANK. ARGV: job id, me. One of my jobs left the line: my round is what my ranked jobs still waiting
 // make it; with none left I leave the workspace's sets.
-const LEAVE = `
+const LEAVE = new LuaScript(`
 redis.call('srem', KEYS[1], ARGV[1])
 redis.call('srem', KEYS[2], ARGV[1])
 local all = redis.call('scard', KEYS[1])
@@ -50,7 +51,7 @@ end
 local ranked = all - redis.call('scard', KEYS[2])
 local weight = tonumber(redis.call('zscore', KEYS[3], ARGV[2]) or '1')
 if ranked <= 0 then redis.call('zrem', KEYS[4], ARGV[2]) else redis.call('zadd', KEYS[4], tostring(ranked / weight), ARGV[2]) end
-return all`;
+return all`);
 
 export interface FairRank {
   /** The owner's round: their n-th waiting job / their weight. */
@@ -68,11 +69,11 @@ const keysOf = (keys: Keys, o: Owner): string[] => [
 
 /** Put a job in its owner's waiting set and find its round and slot, in one step. */
 export async function fairRank(redis: Redis, keys: Keys, o: Owner, jobId: string, weight = 1): Promise<FairRank> {
-  const [round, slot] = (await redis.eval(RANK, 4, ...keysOf(keys, o), jobId, o.user, String(Math.max(0.1, weight)), String(WAITING_TTL_S))) as [number, number];
+  const [round, slot] = (await RANK.run(redis, 4, ...keysOf(keys, o), jobId, o.user, String(Math.max(0.1, weight)), String(WAITING_TTL_S))) as [number, number];
   return { round: Number(round) / 1000, slot: Number(slot) };
 }
 
 /** A job left the line (a worker started it, it was cancelled, or it was never written): its owner's round drops. */
 export async function leaveLine(redis: Redis, keys: Keys, o: Owner, jobId: string): Promise<void> {
-  await redis.eval(LEAVE, 4, ...keysOf(keys, o), jobId, o.user);
+  await LEAVE.run(redis, 4, ...keysOf(keys, o), jobId, o.user);
 }

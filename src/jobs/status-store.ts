@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { StatusView } from '../chat/types.js';
 import type { Keys } from './keys.js';
 import type { GenerateParams, JobOrigin } from './types.js';
+import { LuaScript } from '../infra/lua-script.js';
 
 export interface StatusRecord {
   jobId: string;
@@ -26,12 +27,12 @@ export interface StatusRecord {
 }
 
 // KEYS: record, tracked, ended. ARGV: job id, the final view shown (JSON), keep (s).
-const CLOSE = `
+const CLOSE = new LuaScript(`
 if redis.call('hget', KEYS[1], 'final') ~= ARGV[2] then return 0 end
 redis.call('zrem', KEYS[2], ARGV[1])
 redis.call('zrem', KEYS[3], ARGV[1])
 redis.call('expire', KEYS[1], tonumber(ARGV[3]))
-return 1`;
+return 1`);
 
 /** Result buttons (regenerate, variations) keep working this long after a job ended. */
 const KEEP_ENDED_S = 30 * 24 * 3600;
@@ -104,7 +105,7 @@ export class StatusStore {
    * stays tracked, and the next tick shows that one. Returns whether it closed.
    */
   async close(jobId: string, shown: StatusView): Promise<boolean> {
-    const closed = await this.redis.eval(CLOSE, 3, this.keys.status(jobId), this.keys.tracked(), this.keys.ended(),
+    const closed = await CLOSE.run(this.redis, 3, this.keys.status(jobId), this.keys.tracked(), this.keys.ended(),
       jobId, JSON.stringify(shown), String(KEEP_ENDED_S));
     return closed === 1;
   }

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis';
 import type { Keys } from '../jobs/keys.js';
 import { formatLimit, type Limit } from './limits.js';
 import { PERIODS, type Period } from './windows.js';
+import { LuaScript } from '../infra/lua-script.js';
 
 const CHARGE_TTL_S = 40 * 24 * 3600;
 /** A person's set of waiting jobs (members leave when a worker starts them or they are cancelled). */
@@ -23,7 +24,7 @@ const STATS_TTL_S = 40 * 24 * 3600;
 // done), 4 busy (too many jobs waiting: `used` is how many), 5 rate limited (the event is consumed, nothing
 // charged: `used` is the count in the last minute, the third value when the oldest of them leaves the minute).
 // Nothing is charged unless the outcome is 1.
-const RESERVE = `
+const RESERVE = new LuaScript(`
 if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
 if KEYS[12] then
   if not redis.call('set', KEYS[12], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
@@ -64,22 +65,22 @@ redis.call('sadd', KEYS[10], ARGV[9])
 redis.call('expire', KEYS[10], ${WAITING_TTL_S})
 redis.call('sadd', KEYS[11], ARGV[9])
 redis.call('expire', KEYS[11], 3600)
-return {1, used, 0}`;
+return {1, used, 0}`);
 
 // KEYS: event mark, the person's commands of the last minute (zset: mark → time). ARGV: mark TTL, now (ms).
 // Returns {fresh (1/0), commands in the last minute (this one included), when the oldest of them leaves it}.
 // A retried event (mark set already) is not counted again; refused commands count (a flood stays refused).
-const MARK = `
+const MARK = new LuaScript(`
 if not redis.call('set', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then return {0, 0, 0} end
 local now = tonumber(ARGV[2])
 redis.call('zremrangebyscore', KEYS[2], '-inf', now - 60000)
 redis.call('zadd', KEYS[2], now, KEYS[1])
 redis.call('pexpire', KEYS[2], 60000)
 local oldest = redis.call('zrange', KEYS[2], 0, 0, 'WITHSCORES')
-return {1, redis.call('zcard', KEYS[2]), tonumber(oldest[2]) + 60000}`;
+return {1, redis.call('zcard', KEYS[2]), tonumber(oldest[2]) + 60000}`);
 
 // KEYS: charge. Returns the amount given back (0 when never charged or already refunded).
-const REFUND = `
+const REFUND = new LuaScript(`
 if redis.call('hget', KEYS[1], 'state') ~= 'charged' then return 0 end
 local h = redis.call('hmget', KEYS[1], 'amount', 'used', 'user', 'channel', 'su1', 'su2', 'su3', 'sc1', 'sc2', 'sc3')
 local amount = tonumber(h[1])
@@ -90,7 +91,7 @@ end
 for i = 5, 7 do if redis.call('exists', h[i]) == 1 then redis.call('zincrby', h[i], -amount, h[3]) end end
 for i = 8, 10 do if redis.call('exists', h[i]) == 1 then redis.call('zincrby', h[i], -amount, h[4]) end end
 redis.call('hset', KEYS[1], 'state', 'refunded')
-return amount`;
+return amount`);
 
 export interface Scope { platform: string; workspace: string }
 const scopeId = (s: Scope): string => `${s.platform}:${s.workspace}`;
@@ -142,7 +143,7 @@ export class QuotaStore {
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
       this.versionKey(a.scope), a.waiting.key, a.waiting.unrankedKey, ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
     ];
-    const res = (await this.redis.eval(RESERVE, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
+    const res = (await RESERVE.run(this.redis, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
       String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0), a.jobId, String(a.waiting.most ?? -1), String(a.mark?.perMinute ?? -1),
       a.waiting.queuePrefix, String(a.now))) as [number, number, number];
     const outcome = OUTCOMES[res[0]]!;
@@ -156,12 +157,12 @@ export class QuotaStore {
 
   /** Set an event's idempotency mark; when it is new, count the command (and say when the minute's oldest leaves). */
   async markEvent(markKey: string, ttlS: number, rateKey: string, now: number): Promise<{ fresh: boolean; count: number; freeAt: number }> {
-    const [fresh, count, freeAt] = (await this.redis.eval(MARK, 2, markKey, rateKey, String(ttlS), String(now))) as [number, number, number];
+    const [fresh, count, freeAt] = (await MARK.run(this.redis, 2, markKey, rateKey, String(ttlS), String(now))) as [number, number, number];
     return { fresh: fresh === 1, count: Number(count), freeAt: Number(freeAt) };
   }
 
   async refund(jobId: string): Promise<number> {
-    return Number(await this.redis.eval(REFUND, 1, this.chargeKey(jobId)));
+    return Number(await REFUND.run(this.redis, 1, this.chargeKey(jobId)));
   }
 
   /**

@@ -4,7 +4,7 @@
  * definitions live in Redis beside it, so schedules survive restarts. Pause removes the scheduler and keeps
  * the definition; resume puts it back.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../infra/random-ids.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ScheduleDef, ScheduleStore } from './store.js';
@@ -22,7 +22,7 @@ export class ScheduleService {
   }
 
   static newId(): string {
-    return `s${randomBytes(3).toString('hex')}`;
+    return `s${randomHex(3)}`;
   }
 
   async add(def: ScheduleDef): Promise<void> {

@@ -59,7 +59,7 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
   const fake: FakePlatformApis | null = s.entry === 'slack' ? await startFakePlatformApis() : null;
   const env: NodeJS.ProcessEnv = {
     ...process.env, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port),
-    LOG_LEVEL: 'warn', ZIMAGE_MODEL_DIR: modelDir, CONFIG_FILE: '',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ZIMAGE_MODEL_DIR: modelDir, CONFIG_FILE: '',
     ...(fake
       ? { PLAYGROUND: 'false', SLACK_MODE: 'http', SLACK_BOT_TOKEN: 'xoxb-bench', SLACK_SIGNING_SECRET: SIGNING_SECRET, SLACK_API_URL: `${fake.url}/api/` }
       : { PLAYGROUND: 'true' }),

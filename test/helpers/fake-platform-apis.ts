@@ -16,7 +16,8 @@ export async function startFakePlatformApis(): Promise<FakePlatformApis> {
     req.on('end', () => {
       let body: unknown = { ok: true };
       if (path === '/api/auth.test') body = { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T0TEST' };
-      else if (path === '/api/chat.postMessage') body = { ok: true, ts: `${Date.now() / 1000}`, channel: 'C0CHAN' };
+      // Slack's message timestamps are seconds with six decimals, unique per channel.
+      else if (path === '/api/chat.postMessage') body = { ok: true, ts: `${Math.floor(Date.now() / 1000)}.${String(calls.length % 1e6).padStart(6, '0')}`, channel: 'C0CHAN' };
       else if (path === '/open-apis/auth/v3/tenant_access_token/internal') body = { code: 0, msg: 'ok', tenant_access_token: 't-fake', expire: 7200 };
       else if (path === '/open-apis/bot/v3/info') body = { code: 0, msg: 'ok', bot: { open_id: 'ou_bot', app_name: 'zimage', activate_status: 2 } };
       else if (path.startsWith('/open-apis/')) body = { code: 0, msg: 'ok', data: { message_id: `om_${calls.length}` } };
