@@ -38,10 +38,11 @@ export interface ListenerContext {
   modal: () => ModalDefaults;
   localeFor: (team: string) => string;
   /**
-   * Resolves when the slow part after an ack may start: in HTTP mode once the bot has answered the requests
-   * it received (a burst of commands is acknowledged first); at once otherwise.
+   * Runs the slow part after an ack: in HTTP mode a few at a time, each batch once the bot has answered the
+   * requests it received (a burst of commands is acknowledged first, not slowed by the posting and routing
+   * of the ones before); at once otherwise.
    */
-  afterAnswers: () => Promise<void>;
+  afterAck: (work: () => Promise<void>) => Promise<void>;
   log: Logger;
 }
 
@@ -82,80 +83,85 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   for (const name of SLASH_COMMANDS) {
     app.command(name, async ({ command, ack, respond, client }) => {
       await ack();
-      await ctx.afterAnswers();
-      // Slack does not retry slash commands and the trigger id is unique per invocation, so the same trigger id
-      // again is a replay: it must not post anything (the thread parent is posted before the core sees it).
-      if (!(await ctx.adapter.firstSight(`command:${command.trigger_id}`))) {
-        log.debug({ team: command.team_id }, 'replayed slash command ignored');
-        return;
-      }
       const team = command.team_id;
       const locale = ctx.localeFor(team);
       const text = plainText(command.text ?? '');
+      const channelKind = slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name });
+      // Slack does not retry slash commands and the trigger id is unique per invocation, so the same trigger id
+      // again is a replay: it must not post anything (the thread parent is posted before the core sees it).
+      const firstSight = (): Promise<boolean> => ctx.adapter.firstSight(`command:${command.trigger_id}`);
       if (text === '') {
+        // The form opens at once: its trigger id is valid for 3 s only.
+        if (!(await firstSight())) return;
         await client.views.open({
           trigger_id: command.trigger_id,
-          view: modalView({
-            team, channel: command.channel_id, responseUrl: command.response_url, locale,
-            channelKind: slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name }),
-          }, ctx.modal()),
+          view: modalView({ team, channel: command.channel_id, responseUrl: command.response_url, locale, channelKind }, ctx.modal()),
         });
         return;
       }
-      await startInChannel({
-        team, channel: command.channel_id, user: command.user_id, userName: command.user_name, text, locale,
-        channelKind: slackChannelKind({ channelId: command.channel_id, channelName: command.channel_name }),
-        // Slack does not retry slash commands; the trigger id is unique per invocation.
-        eventId: `command:${command.trigger_id}`,
-        tellUser: (msg) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(msg) }),
+      await ctx.afterAck(async () => {
+        if (!(await firstSight())) {
+          log.debug({ team }, 'replayed slash command ignored');
+          return;
+        }
+        await startInChannel({
+          team, channel: command.channel_id, user: command.user_id, userName: command.user_name, text, locale, channelKind,
+          eventId: `command:${command.trigger_id}`,
+          tellUser: (msg) => respond({ response_type: 'ephemeral', text: escapeMrkdwn(msg) }),
+        });
       });
     });
   }
 
   app.view(MODAL_CALLBACK_ID, async ({ ack, view, body }) => {
     await ack();
-    await ctx.afterAnswers();
-    const origin = parseModalOrigin(view.private_metadata);
-    if (!origin) { log.warn({ viewId: view.id }, 'modal submission without its origin'); return; }
-    if (!(await ctx.adapter.firstSight(`view:${view.id}`))) return;
-    await startInChannel({
-      team: origin.team, channel: origin.channel, user: body.user.id, userName: body.user.name, locale: origin.locale,
-      channelKind: origin.channelKind ?? slackChannelKind({ channelId: origin.channel }),
-      text: submissionText(view.state.values), eventId: `view:${view.id}`,
-      tellUser: (msg) => (origin.responseUrl
-        ? postJson(origin.responseUrl, { response_type: 'ephemeral', text: escapeMrkdwn(msg) })
-        : ctx.adapter.tellDirectly(body.user.id, escapeMrkdwn(msg))),
+    await ctx.afterAck(async () => {
+      const origin = parseModalOrigin(view.private_metadata);
+      if (!origin) { log.warn({ viewId: view.id }, 'modal submission without its origin'); return; }
+      if (!(await ctx.adapter.firstSight(`view:${view.id}`))) return;
+      await startInChannel({
+        team: origin.team, channel: origin.channel, user: body.user.id, userName: body.user.name, locale: origin.locale,
+        channelKind: origin.channelKind ?? slackChannelKind({ channelId: origin.channel }),
+        text: submissionText(view.state.values), eventId: `view:${view.id}`,
+        tellUser: (msg) => (origin.responseUrl
+          ? postJson(origin.responseUrl, { response_type: 'ephemeral', text: escapeMrkdwn(msg) })
+          : ctx.adapter.tellDirectly(body.user.id, escapeMrkdwn(msg))),
+      });
     });
   });
 
   app.event('app_mention', async ({ event, body }) => {
-    if (!event.user) return;
-    await ctx.afterAnswers();
-    const team = body.team_id;
-    const ts = event.thread_ts ?? event.ts;
-    const locale = ctx.localeFor(team);
-    try {
-      await inbound.onRequest({
-        platform: PLATFORM, workspace: team, channel: event.channel, thread: encodeRef({ team, channel: event.channel, ts }),
-        user: event.user, text: commandText(event.text, ctx.botUserId), eventId: body.event_id, locale,
-        channelKind: slackChannelKind({ channelId: event.channel, channelType: (event as { channel_type?: string }).channel_type }),
-      });
-    } catch (err) {
-      const why = cannotPostExplanation(err, locale);
-      if (!why) throw err;
-      await ctx.adapter.tellPrivately(event.channel, event.user, escapeMrkdwn(why), ts).catch((e: unknown) => log.warn({ err: e }, 'could not explain'));
-    }
+    const user = event.user;
+    if (!user) return;
+    await ctx.afterAck(async () => {
+      const team = body.team_id;
+      const ts = event.thread_ts ?? event.ts;
+      const locale = ctx.localeFor(team);
+      try {
+        await inbound.onRequest({
+          platform: PLATFORM, workspace: team, channel: event.channel, thread: encodeRef({ team, channel: event.channel, ts }),
+          user, text: commandText(event.text, ctx.botUserId), eventId: body.event_id, locale,
+          channelKind: slackChannelKind({ channelId: event.channel, channelType: (event as { channel_type?: string }).channel_type }),
+        });
+      } catch (err) {
+        const why = cannotPostExplanation(err, locale);
+        if (!why) throw err;
+        await ctx.adapter.tellPrivately(event.channel, user, escapeMrkdwn(why), ts).catch((e: unknown) => log.warn({ err: e }, 'could not explain'));
+      }
+    });
   });
 
   // Direct messages to the bot: the whole message is the command (a mention or a leading /zimage is optional).
   app.event('message', async ({ event, body }) => {
     const m = event as { channel_type?: string; subtype?: string; bot_id?: string; user?: string; text?: string; ts: string; thread_ts?: string; channel: string };
-    if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id || !m.user || !m.text) return;
-    await ctx.afterAnswers();
-    const team = body.team_id;
-    await inbound.onRequest({
-      platform: PLATFORM, workspace: team, channel: m.channel, channelKind: 'dm', thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),
-      user: m.user, text: commandText(m.text, ctx.botUserId), eventId: body.event_id, locale: ctx.localeFor(team),
+    const { user, text } = m;
+    if (m.channel_type !== 'im' || m.subtype !== undefined || m.bot_id || !user || !text) return;
+    await ctx.afterAck(async () => {
+      const team = body.team_id;
+      await inbound.onRequest({
+        platform: PLATFORM, workspace: team, channel: m.channel, channelKind: 'dm', thread: encodeRef({ team, channel: m.channel, ts: m.thread_ts ?? m.ts }),
+        user, text: commandText(text, ctx.botUserId), eventId: body.event_id, locale: ctx.localeFor(team),
+      });
     });
   });
 

@@ -14,6 +14,7 @@ import type { Conversation } from '../../src/jobs/types.js';
 import { ZimageError } from '../../src/errors.js';
 import type { HttpServer } from '../../src/http/server.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { WorkQueue } from '../../src/intake/work-queue.js';
 import { boltLogger } from './bolt-logger.js';
 import { replyMessage, requestParent, resultMessage, statusMessage, type SlackMessage } from './blocks.js';
 import { SlackHttpReceiver } from './http-receiver.js';
@@ -32,6 +33,11 @@ const FAIL_AT_ONCE: webApi.WebClientOptions = { retryConfig: { retries: 0 }, rej
 const UPLOADED_TTL_S = 7 * 24 * 3600;
 /** Inbound ids seen by the adapter itself (longer than Slack's retry window and any replay window). */
 const SEEN_TTL_S = 25 * 3600;
+/**
+ * Slow parts after an ack (HTTP mode) at once: each opens a thread parent and routes a command. Few, so a
+ * burst's acknowledgements keep the event loop.
+ */
+const AFTER_ACK_CONCURRENCY = 4;
 const GROUPS_TTL_MS = 5 * 60_000;
 
 export interface SlackAdapterOptions {
@@ -100,8 +106,11 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
       clientOptions: this.clientOptions, convoStore: false, ignoreSelf: true,
     });
     app.error(async (err) => { this.o.log.error({ err }, 'Slack listener failed'); });
-    const afterAnswers = this.o.mode === 'http' && !this.o.receiver ? () => this.o.http.answered() : () => Promise.resolve();
-    registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, afterAnswers, log: this.o.log });
+    // HTTP mode: the work after an ack (thread parent, routing) runs a few at a time behind the answers.
+    const afterAck = this.o.mode === 'http' && !this.o.receiver
+      ? ((q) => (work: () => Promise<void>) => q.run(work))(new WorkQueue(AFTER_ACK_CONCURRENCY, () => this.o.http.answered()))
+      : (work: () => Promise<void>) => work();
+    registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, afterAck, log: this.o.log });
     this.app = app;
     try {
       await app.start();

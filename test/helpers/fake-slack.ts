@@ -50,6 +50,7 @@ export class FakeSlack {
   /** What usergroups.list returns. */
   usergroups: Array<{ id: string; handle: string; users: string[] }> = [];
   private seq = 0;
+  private held: { method: string; match: (body: SlackBody) => boolean; gate: Promise<void>; inFlight: number; maxInFlight: number } | undefined;
   private readonly onNoMatch = (req: { url?: string; method?: string }): void => {
     const url = String(req.url ?? '');
     if (url.includes('slack.test')) this.unmatched.push(`${req.method} ${url}`);
@@ -57,7 +58,17 @@ export class FakeSlack {
 
   constructor() {
     // nock 15 hands reply functions the fetch Request.
-    nock(API_HOST).persist().post(/^\/api\/[A-Za-z.]+$/).reply(async (req: Request) => this.api(new URL(req.url).pathname, await req.text()));
+    nock(API_HOST).persist().post(/^\/api\/[A-Za-z.]+$/).reply(async (req: Request) => {
+      const path = new URL(req.url).pathname;
+      const raw = await req.text();
+      const h = this.held;
+      if (h && path === `/api/${h.method}` && h.match({ text: '', blocks: '', channel: '', ts: '', ...Object.fromEntries(new URLSearchParams(raw)) })) {
+        h.maxInFlight = Math.max(h.maxInFlight, ++h.inFlight);
+        await h.gate;
+        h.inFlight--;
+      }
+      return this.api(path, raw);
+    });
     nock(FILES_HOST).persist().post(/^\/upload\//).reply(async (req: Request) => {
       const bytes = (await req.clone().arrayBuffer()).byteLength;
       const file = [...(await req.formData()).values()].find((v): v is File => typeof v !== 'string');
@@ -84,6 +95,18 @@ export class FakeSlack {
     const list = this.faults.get(method) ?? [];
     for (let i = 0; i < times; i++) list.push(fault);
     this.faults.set(method, list);
+  }
+
+  /**
+   * Calls of `method` whose body matches wait until `release` is called; `inFlight` / `maxInFlight` tell how
+   * many waited at once (now and at most).
+   */
+  hold(method: string, match: (body: SlackBody) => boolean = () => true): { release: () => void; inFlight: () => number; maxInFlight: () => number } {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const h = { method, match, gate, inFlight: 0, maxInFlight: 0 };
+    this.held = h;
+    return { release: () => { if (this.held === h) this.held = undefined; release(); }, inFlight: () => h.inFlight, maxInFlight: () => h.maxInFlight };
   }
 
   /** The next upload of file bytes (the upload URL, step 2 of files.uploadV2) answers this status. */

@@ -166,6 +166,22 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(await s.bot.queues.generate.count()).toBe(2);
   });
 
+  it('a burst of commands is acknowledged while their thread parents are still being posted, a few at a time', async () => {
+    s = await startSlackBot();
+    const { fake } = s;
+    // Thread parents (channel messages without thread_ts) wait until released: none can be posted yet.
+    const parents = fake.hold('chat.postMessage', (b) => !b.thread_ts);
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => s!.send(slashCommand(`burst ${i} --size 256x256`, { user: `U0P${i}` }), FORM)));
+    expect(answers.map((r) => r.status)).toEqual(Array(12).fill(200));
+    await fake.waitFor('parents in flight', () => parents.inFlight() === 4 || undefined);
+    parents.release();
+    await fake.waitFor('twelve status messages', () => fake.of('chat.postMessage').filter((c) => c.body.thread_ts).length === 12 || undefined);
+    // The work after the acks runs a few at a time (so it does not take the event loop from later acks).
+    expect(parents.maxInFlight()).toBe(4);
+    expect(fake.posts()).toHaveLength(12);
+    expect(await s.bot.queues.generate.count()).toBe(12);
+  });
+
   it('url_verification is answered with the challenge (signed)', async () => {
     s = await startSlackBot();
     const res = await s.sendEvent({ type: 'url_verification', token: 'x', challenge: 'c-123' });
