@@ -28,6 +28,10 @@ export class Keys {
   workspaceLevels(platform: string, workspace: string): string {
     return `${this.root}:wslevels:${platform}:${workspace}`;
   }
+  /** Per round (in tenths): how many jobs of the workspace took a slot in it since nobody there last waited at it. */
+  workspaceSlots(platform: string, workspace: string): string {
+    return `${this.root}:wsslots:${platform}:${workspace}`;
+  }
   /** BullMQ's hash of a `generate` job (BullMQ owns it; the quota script checks a waiting job still exists). */
   generateJob(jobId: string): string { return `${this.prefix}:generate:${jobId}`; }
   /** Sorted set of live workers, score = last heartbeat (ms). */

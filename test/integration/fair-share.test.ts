@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRedis } from '../../src/infra/redis.js';
 import { fairRank, leaveLine } from '../../src/jobs/fair-share.js';
 import { Keys } from '../../src/jobs/keys.js';
+import { jobPriority } from '../../src/jobs/priority.js';
 import { REDIS_URL } from '../helpers/harness.js';
 
 let redis: Redis;
@@ -30,12 +31,13 @@ describe('fair share', () => {
     expect(await rank('bob')).toEqual({ round: 2, slot: 2 });
     // Another workspace counts its own slots.
     expect(await rank('cy', 'V')).toEqual({ round: 1, slot: 1 });
-    // Weight 2: two jobs in round 1 and 0.5 … a second job is round 1, behind nobody who has not reached it.
-    expect(await rank('dee', 'W', 2)).toEqual({ round: 0.5, slot: 3 });
+    // Weight 2: two jobs in round 1 — the first is round 0.5 (the first of the workspace there), the second
+    // round 1, after ann's and bob's.
+    expect(await rank('dee', 'W', 2)).toEqual({ round: 0.5, slot: 1 });
     expect(await rank('dee', 'W', 2)).toEqual({ round: 1, slot: 3 });
   });
 
-  it('a job that leaves the line lowers its owner’s round: a new arrival no longer counts them', async () => {
+  it('a job that leaves the line lowers its owner’s round; a later arrival still comes after everyone who took a slot before it', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) { const id = `a${i}`; ids.push(id); await fairRank(redis, keys, who('ann'), id); }
     await fairRank(redis, keys, who('bob'), 'b0');
@@ -45,13 +47,26 @@ describe('fair share', () => {
     await leaveLine(redis, keys, who('ann'), ids[0]!);
     await leaveLine(redis, keys, who('ann'), ids[1]!);
     await leaveLine(redis, keys, who('bob'), 'b0');
-    expect(await rank('dan')).toEqual({ round: 1, slot: 3 }); // ann (1) and cy (2)
-    expect(await rank('dan')).toEqual({ round: 2, slot: 2 }); // cy only: ann dropped to round 1
+    expect(await rank('dan')).toEqual({ round: 1, slot: 4 }); // after cy's slot 3, although bob has gone
+    expect(await rank('dan')).toEqual({ round: 2, slot: 3 }); // after cy's round-2 job
     // Everything of ann's gone: she leaves the workspace's sets.
     await leaveLine(redis, keys, who('ann'), ids[2]!);
     expect(await redis.zscore(keys.workspaceLevels('slack', 'W'), 'ann')).toBeNull();
     expect(await redis.zscore(keys.workspaceWaiting('slack', 'W'), 'ann')).toBeNull();
     expect(await redis.zscore(keys.workspaceLevels('slack', 'W'), 'dan')).toBe('2');
+  });
+
+  it('in one workspace, a later arrival is never put ahead of people already waiting in the same round', async () => {
+    // Five people queue one job each; three of them start; a sixth arrives while the other two still wait.
+    const first = await Promise.all(['p1', 'p2', 'p3', 'p4', 'p5'].map(async (u) => ({ u, r: await fairRank(redis, keys, who(u), `${u}-1`) })));
+    for (const { u } of first.slice(0, 3)) await leaveLine(redis, keys, who(u), `${u}-1`);
+    const later = await rank('p6');
+    const waiting = first.slice(3).map(({ r }) => r);
+    for (const r of waiting) expect(jobPriority(later), `p6 ${JSON.stringify(later)} against ${JSON.stringify(r)}`).toBeGreaterThanOrEqual(jobPriority(r));
+    // Once nobody of the workspace is waiting, the count starts over.
+    for (const { u } of first.slice(3)) await leaveLine(redis, keys, who(u), `${u}-1`);
+    await leaveLine(redis, keys, who('p6'), `j${n}`);
+    expect(await rank('p7')).toEqual({ round: 1, slot: 1 });
   });
 
   it('jobs admitted together and not ranked yet do not count ahead of each other', async () => {
