@@ -13,6 +13,7 @@ import { formatCommandError, helpText, type CommandRules, type GenerateRequest }
 import type { BotSubcommands } from '../commands/subcommand.js';
 import { normalizeLocale, t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
+import { randomHex } from '../infra/random-ids.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { ObservabilityHooks } from '../jobs/hooks.js';
 import type { Keys } from '../jobs/keys.js';
@@ -88,10 +89,18 @@ export class Intake {
       const ticket = new Ticket(this.d.quota, id, { key: this.d.keys.event(`${req.platform}:${req.eventId}`), ttlS: EVENT_TTL_S });
       await this.answer({ req, adapter, locale, ticket });
     } catch (err) {
-      if (!isRedisUnavailable(err)) throw err;
-      this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'Redis unreachable: asked the person to try again');
-      await adapter.reply(req.thread, t(locale, 'errors.UNAVAILABLE'))
-        .catch((e: unknown) => this.d.log.debug({ err: e, eventId: req.eventId }, 'could not say so either'));
+      // Never silence: the person is told, in plain words; the detail goes to the log under a reference.
+      let text: string;
+      if (isRedisUnavailable(err)) {
+        this.d.log.debug({ eventId: req.eventId, platform: req.platform }, 'Redis unreachable: asked the person to try again');
+        text = t(locale, 'errors.UNAVAILABLE');
+      } else {
+        const ref = randomHex(4);
+        this.d.log.error({ err, ref, eventId: req.eventId, platform: req.platform, user: req.user }, 'routing a request failed');
+        text = t(locale, 'failure.with_reference', { reason: t(locale, 'errors.INTERNAL'), ref });
+      }
+      await adapter.reply(req.thread, text)
+        .catch((e: unknown) => this.d.log.warn({ err: e, eventId: req.eventId }, 'could not say so either'));
     }
   }
 

@@ -114,3 +114,15 @@ describe('dedupe before anything is visible', () => {
     expect(botReplies(await pg.thread(threadId)).filter((m) => m.status)).toHaveLength(1);
   });
 });
+
+describe('failures while routing', () => {
+  it('an unexpected failure is answered in plain words with a reference, nothing is queued, and the next command works', async () => {
+    const queue = bot.queues.generate as unknown as { getBackend: () => unknown };
+    const original = queue.getBackend;
+    queue.getBackend = () => { queue.getBackend = original; throw new Error('injected failure while writing the job'); };
+    const before = await bot.queues.generate.count();
+    expect(await answer('eli', '/zimage a lighthouse at dusk --seed 1')).toMatch(/^Something went wrong on our side\. .*\(reference [0-9a-z]+\)$/);
+    expect(await bot.queues.generate.count()).toBe(before);
+    expect(await answer('eli', '/zimage a lighthouse at dusk --seed 2')).toMatch(/^Queued/);
+  });
+});
