@@ -107,9 +107,8 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
     });
     app.error(async (err) => { this.o.log.error({ err }, 'Slack listener failed'); });
     // HTTP mode: the work after an ack (thread parent, routing) runs a few at a time behind the answers.
-    const afterAck = this.o.mode === 'http' && !this.o.receiver
-      ? ((q) => (work: () => Promise<void>) => q.run(work))(new WorkQueue(AFTER_ACK_CONCURRENCY, () => this.o.http.answered()))
-      : (work: () => Promise<void>) => work();
+    const later = this.o.mode === 'http' && !this.o.receiver ? new WorkQueue(AFTER_ACK_CONCURRENCY, () => this.o.http.answered()) : null;
+    const afterAck = (work: () => Promise<void>): Promise<void> => (later ? later.run(work) : work());
     registerListeners(app, { adapter: this, inbound, botUserId: me.userId, modal: this.o.modal, localeFor: this.o.localeFor, afterAck, log: this.o.log });
     this.app = app;
     try {
