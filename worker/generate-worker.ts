@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { imageKey, thumbnailKey, type AssetStore } from '../src/assets/asset-store.js';
-import { makeThumbnail } from '../src/assets/thumbnail.js';
+import { makeThumbnail, type ThumbnailSource } from '../src/assets/thumbnail.js';
 import { provenanceRecord } from '../src/assets/provenance.js';
 import { isZimageError } from '../src/errors.js';
 import { settledWithin, type Deadline } from '../src/infra/deadline.js';
@@ -64,6 +64,8 @@ export class GenerateWorker {
   private releasing = false;
   /** Jobs in `process` now. */
   private running = 0;
+  /** Previews being made for images already handed off (stop waits for them). */
+  private readonly previewing = new Set<Promise<void>>();
 
   private readonly deliverOptions: JobsOptions;
 
@@ -117,7 +119,17 @@ export class GenerateWorker {
     }
     // With Redis gone the heartbeat simply ages out (WORKER_TTL_MS).
     if (this.o.connection.status === 'ready') await deadline.wait(removeWorker(this.o.connection, this.o.keys, this.id));
+    await deadline.wait(Promise.allSettled([...this.previewing]));
     await deadline.wait(this.o.engine.dispose());
+  }
+
+  /** Make and store the previews in the background; one that fails is logged (the index backfill can make it later). */
+  private storePreviews(previews: readonly Preview[], log: Logger): void {
+    const p = (async () => {
+      for (const preview of previews) await this.o.assets.putFile(preview.key, await makeThumbnail(preview.source));
+    })().catch((err: unknown) => log.warn({ err }, 'could not store an image preview'))
+      .finally(() => { this.previewing.delete(p); });
+    this.previewing.add(p);
   }
 
   /** Cancel a running job on this worker (between denoising steps). */
@@ -163,6 +175,7 @@ export class GenerateWorker {
       await leftLine;
       const info = this.info!;
       const stored: StoredImage[] = [];
+      const previews: Preview[] = [];
       for (const [index, img] of images.entries()) {
         const key = imageKey(jobId, index, new Date(acceptedAt), imageExt(job.data.post));
         const metadata: ImageMetadata = {
@@ -175,21 +188,18 @@ export class GenerateWorker {
           stepMs: stepTimer.meanMs(index + 1) ?? Math.round((img.ms / Math.max(1, params.steps)) * 10) / 10,
           ...(charge ? { charge } : {}), thumbnailKey: thumbnailKey(key),
         };
-        // The preview is made from the raw pixels while the full image encodes, unless an overlay changes the picture.
-        const [encoded, preview] = await Promise.all([
-          encodeImage(img.rgb, img.width, img.height, metadata, job.data.post, this.o.templatesDir),
-          job.data.post?.overlay ? null : makeThumbnail({ rgb: img.rgb, width: img.width, height: img.height }),
-        ]);
-        await Promise.all([
-          this.o.assets.putFile(thumbnailKey(key), preview ?? await makeThumbnail(encoded.data)),
-          this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key)),
-        ]);
+        const encoded = await encodeImage(img.rgb, img.width, img.height, metadata, job.data.post, this.o.templatesDir);
+        await this.o.assets.put(key, encoded.data, provenanceRecord(metadata, key));
         stored.push({ key, metadata });
+        // From the raw pixels, unless an overlay changes the picture.
+        previews.push({ key: thumbnailKey(key), source: job.data.post?.overlay ? encoded.data : { rgb: img.rgb, width: img.width, height: img.height } });
       }
       await Promise.all([
         handOff(this.o.connection, this.o.keys, this.o.queues.deliver, { kind: 'result', jobId, origin, images: stored }, this.deliverOptions),
         recordSpeed(this.o.connection, this.o.keys, Date.now() - startedAt, workUnits(params)),
       ]);
+      // Previews are for the gallery, not for the person waiting: made once the images are on their way.
+      this.storePreviews(previews, log);
       log.info({ ms: Date.now() - startedAt, images: stored.length }, 'generated');
       return { images: stored.map((s) => s.key) };
     } catch (err) {
@@ -210,6 +220,12 @@ export class GenerateWorker {
       throw new UnrecoverableError(encodeFailure({ code: failCode, detail }));
     }
   }
+}
+
+/** A preview to make once its image is handed off. */
+interface Preview {
+  key: string;
+  source: ThumbnailSource;
 }
 
 /** Mean time between consecutive denoising steps of each image (the first step also carries text encoding, so it is left out). */

@@ -1,5 +1,6 @@
 /** The worker process: one per GPU. Loads the model once, then takes `generate` jobs until stopped. */
 import type { Redis } from 'ioredis';
+import type { AssetStore } from '../src/assets/asset-store.js';
 import { createAssetStore } from '../src/assets/create-store.js';
 import type { Config } from '../src/config.js';
 import type { Logger } from '../src/infra/logger.js';
@@ -22,6 +23,8 @@ export interface WorkerAppOptions {
   log: Logger;
   /** Use this engine instead of the configured model (the load benchmark's synthetic engine). */
   engine?: Engine;
+  /** Store images here instead of the configured store (tests). */
+  assets?: AssetStore;
   /** Logs Redis outages once per process (default: one of its own). */
   redisWatch?: RedisWatch;
 }
@@ -58,7 +61,7 @@ export class WorkerApp {
     this.worker = new GenerateWorker({
       templatesDir: templatesDir(config),
       connection: this.redis, prefix, keys: new Keys(prefix), queues: this.queues, engine,
-      assets: createAssetStore(config), log: log.child({ process: 'worker' }),
+      assets: o.assets ?? createAssetStore(config), log: log.child({ process: 'worker' }),
       concurrency: config.env.WORKER_CONCURRENCY,
       lockMs: config.env.WORKER_LOCK_MS, stalledIntervalMs: config.env.WORKER_STALLED_INTERVAL_MS,
       // More progress than the status tracker can show is only load on Redis.

@@ -106,15 +106,15 @@ export class DeliverWorker {
     const recP = this.d.store.get(jobId).catch(() => null);
     let end: JobEnd;
     if (data.kind === 'result') {
-      // One idempotent write of the job's rows, alongside the posting (it never throws: see IndexWriter).
-      const indexed = this.d.index?.record(data.images);
       const deliveredKey = this.d.keys.delivered(jobId);
       for (const image of data.images) {
         if (!o.firstRun && await this.d.connection.sismember(deliveredKey, String(image.metadata.index))) continue;
         await adapter.postImage(origin.thread, { read: () => this.d.assets.get(image.key), filename: `${jobId}-${image.metadata.index}.png`, metadata: image.metadata, assetKey: image.key }, origin.locale);
         await this.d.connection.multi().sadd(deliveredKey, String(image.metadata.index)).expire(deliveredKey, DELIVERED_TTL_S).exec();
       }
-      await indexed;
+      // One idempotent write of the job's rows (it never throws: see IndexWriter) once the images are posted —
+      // a PGlite query runs on this thread and would hold back the post — and before "Done" shows.
+      await this.d.index?.record(data.images);
       end = { kind: 'delivered', images: data.images.length, totalMs: Math.max(0, Date.now() - ((await recP)?.acceptedAt ?? o.queuedAt)) };
     } else {
       end = endOfFailure(data.code);

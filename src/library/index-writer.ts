@@ -1,7 +1,8 @@
 /**
  * Writing rows, on the bot's delivery path. Workers may run where the database is not (and PGlite serves
  * one process), so the worker only stores files (image, preview, sidecar) and the bot that delivers a job
- * writes its rows — one idempotent upsert per job, started as it posts the images. A write that fails (the
+ * writes its rows — one idempotent upsert per job, once the images are posted and before "Done" shows (a PGlite
+ * query runs on the bot's thread: started alongside the post, it held the post back). A write that fails (the
  * database is restarting, the network is down) never holds a delivery back: the job's images go to a list in
  * Redis, and whichever bot can reach the database writes them later (every RETRY_MS). `npm run
  * index:backfill` rebuilds everything from the sidecars if all else fails.

@@ -12,6 +12,7 @@ import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { launchChromium } from '../helpers/browser.js';
 import { seedImage } from '../helpers/gallery-browser.js';
+import { thumbnailKey } from '../../src/assets/asset-store.js';
 import { finished, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
 const PROMPTS: Array<[string, string]> = [
@@ -128,7 +129,7 @@ describe('the gallery in a real browser', () => {
     await page.screenshot({ path: join(shots, 'usage-desktop.png'), fullPage: true });
     await page.goto(`${new URL(page.url()).origin}/gallery/export`);
     await page.getByRole('button', { name: 'Count rows' }).click();
-    await expect.poll(() => page.locator('#rows').textContent()).toBe('6 rows match.');
+    await expect.poll(() => page.locator('#rows').textContent(), { timeout: 10_000 }).toBe('6 rows match.');
     await page.screenshot({ path: join(shots, 'export-desktop.png'), fullPage: true });
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
   });
@@ -148,6 +149,15 @@ describe('the gallery in a real browser', () => {
     const prompts = await cards(page).locator('.p').allTextContents();
     expect(prompts).toEqual(Array.from({ length: 130 }, (_, i) => `scroll test ${129 - i}`));
     expect((page as Page & { errors: string[] }).errors).toEqual([]);
+  });
+
+  it('an image whose preview is not there (yet, or making it failed) shows in the grid as the image itself', async () => {
+    const image = await seedImage(bot, t.config, { jobId: 'jnopreview', prompt: 'no preview yet', platform: 'playground', workspace: 'local', channel: 'general', channelKind: 'playground', user: 'dave', preview: false });
+    const page = await signedIn({ width: 1280, height: 900 });
+    await page.goto(`${new URL(page.url()).origin}/gallery?person=dave`);
+    await expect.poll(() => cards(page).count(), { timeout: 10_000 }).toBe(1);
+    await expect.poll(() => cards(page).locator('img').evaluate((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth), { timeout: 10_000 }).toBe(64);
+    expect((page as Page & { errors: string[] }).errors).toEqual([`404 /assets/${thumbnailKey(image.key)}`]);
   });
 
   it('works on a phone (in Chinese): two columns of previews, the detail view full screen', async () => {

@@ -88,14 +88,15 @@ export class GalleryBrowser {
   }
 }
 
-/** A tiny real PNG and its preview in the bot's asset store, and the image's row in its index (as a delivery writes it). */
-export async function seedImage(bot: BotApp, config: Config, o: Partial<ImageMetadata> & { at?: string } = {}): Promise<StoredImage> {
-  const image = storedImage(o);
+/** A tiny real PNG and (unless `preview: false`) its preview in the bot's asset store, and the image's row in its index (as a delivery writes it). */
+export async function seedImage(bot: BotApp, config: Config, o: Partial<ImageMetadata> & { at?: string; preview?: boolean } = {}): Promise<StoredImage> {
+  const { preview: withPreview = true, ...meta } = o;
+  const image = storedImage(meta);
   const assets = createAssetStore(config);
   const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: '#3a7bd5' } }).png().toBuffer();
   const preview = await sharp(png).webp().toBuffer();
   await assets.put(image.key, png, provenanceRecord(image.metadata, image.key));
-  await assets.putFile(thumbnailKey(image.key), preview);
+  if (withPreview) await assets.putFile(thumbnailKey(image.key), preview);
   await bot.library.record([image]);
   return image;
 }

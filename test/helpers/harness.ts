@@ -2,6 +2,7 @@
  * Integration harness: a real bot (with the Playground) and real workers on the demo model, against the
  * test run's Redis, each test with its own queue prefix and data directory.
  */
+import type { AssetStore } from '../../src/assets/asset-store.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -91,9 +92,9 @@ export async function startPlaygroundStack(overrides: Record<string, string> = {
   };
 }
 
-export async function startWorker(t: TestEnv, env: Record<string, string> = {}): Promise<WorkerApp> {
+export async function startWorker(t: TestEnv, env: Record<string, string> = {}, o: { assets?: AssetStore } = {}): Promise<WorkerApp> {
   const config = loadConfig({ ...t.env, ...env });
-  const w = new WorkerApp({ config, redisUrl: REDIS_URL(), log: createLogger(config.env.LOG_LEVEL) });
+  const w = new WorkerApp({ config, redisUrl: REDIS_URL(), log: createLogger(config.env.LOG_LEVEL), ...o });
   await w.start();
   return w;
 }

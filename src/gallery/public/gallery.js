@@ -42,6 +42,8 @@ function card(image) {
   img.loading = 'lazy';
   img.width = 256;
   img.height = 256;
+  // A preview is made just after its image is posted (and can fail): until then, the image itself.
+  if (image.imageUrl) img.addEventListener('error', () => { if (img.src !== new URL(image.imageUrl, location.href).href) img.src = image.imageUrl; });
   if (image.thumbUrl) img.src = image.thumbUrl;
   const cap = el('div', 'cap');
   const p = el('div', 'p');
