@@ -5,7 +5,8 @@
  * Most deliveries arrive through the fast lane (fast-lane.ts, handoff.ts) and run `deliver` directly; the
  * `deliver` job is then only the durable fallback and finds the work done.
  */
-import { DelayedError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ERROR_CATALOG, isZimageError, type ZimageError } from '../errors.js';
 import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter } from '../chat/types.js';
@@ -60,16 +61,23 @@ export class DeliverWorker {
 
   /** A delivery attempt failed: BullMQ retries it with backoff; after the last attempt it is dead-lettered. */
   private async failed(job: Job<DeliverJobData>, err: Error): Promise<void> {
-    const { jobId, origin } = job.data;
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError';
-    this.d.log.warn({ err, jobId, user: origin.user, platform: origin.platform, attempt: job.attemptsMade, final }, final ? 'delivery failed for good' : 'delivery failed; will retry');
+    await this.recordFailure(job.data, { deliveryId: job.id ?? '', attemptsMade: job.attemptsMade, queuedAt: job.timestamp }, err, final);
+  }
+
+  /**
+   * Count a failed attempt; a final one goes to the dead letters and ends the job (the charge goes back, and
+   * the requester is told — the tracker keeps trying that edit while the platform is away). Never throws.
+   */
+  async recordFailure(data: DeliverJobData, at: { deliveryId: string; attemptsMade: number; queuedAt: number }, err: unknown, final: boolean): Promise<void> {
+    const { jobId, origin } = data;
+    this.d.log.warn({ err, jobId, user: origin.user, platform: origin.platform, attempt: at.attemptsMade, final }, final ? 'delivery failed for good' : 'delivery failed; will retry');
     try {
-      await this.d.hooks?.deliveryFailed({ data: job.data, deliveryId: job.id ?? '', attemptsMade: job.attemptsMade, error: err, final });
+      await this.d.hooks?.deliveryFailed({ data, deliveryId: at.deliveryId, attemptsMade: at.attemptsMade, error: err, final });
       if (!final) return;
-      // Tell the requester if the platform comes back (the tracker keeps trying the final edit); the charge goes back.
       const rec = await this.d.store.get(jobId);
       await this.d.lifecycle.end(jobId, { kind: 'dead_lettered' }, {
-        jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt: rec?.acceptedAt ?? job.timestamp,
+        jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt: rec?.acceptedAt ?? at.queuedAt,
       });
     } catch (e) {
       this.d.log.warn({ err: e, jobId }, 'could not record the failed delivery');
@@ -91,7 +99,13 @@ export class DeliverWorker {
       await job.moveToDelayed(Date.now() + LEASE_RECHECK_MS, token);
       throw new DelayedError();
     }
-    await this.deliver(job.data, { queuedAt: job.timestamp, firstRun: false, path: 'queue' });
+    try {
+      await this.deliver(job.data, { queuedAt: job.timestamp, firstRun: false, path: 'queue' });
+    } catch (err) {
+      // A refusal that trying again cannot change (the bot is out of the channel, the platform rejects the
+      // message) is final now, not after an hour of retries.
+      throw isFinal(err) ? new UnrecoverableError(`${err.code}: ${err.message}`) : err;
+    }
   }
 
   /**
@@ -132,4 +146,9 @@ export class DeliverWorker {
     await this.d.hooks?.jobEnded(data, acceptedAt, o.path).catch(() => undefined);
     this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }
+}
+
+/** A platform's or the store's answer that no retry can change (see ERROR_CATALOG's `retryable`). */
+export function isFinal(err: unknown): err is ZimageError {
+  return isZimageError(err) && !ERROR_CATALOG[err.code].retryable;
 }

@@ -11,7 +11,7 @@ import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import { deliverJobId } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
-import type { DeliverWorker } from './deliver-worker.js';
+import { isFinal, type DeliverWorker } from './deliver-worker.js';
 import { FAST_LANE, type Offer } from './handoff.js';
 import { DELIVERY_BACKOFF, deliveryBackoff } from './backoff.js';
 import type { ObservabilityHooks } from '../jobs/hooks.js';
@@ -105,6 +105,13 @@ export class FastLane {
     try {
       await this.o.deliver.deliver(offer.data, { queuedAt: offer.offeredAt, firstRun: true, path: 'fast_lane' });
     } catch (err) {
+      if (isFinal(err)) {
+        // Refused for good: no retry could change it.
+        await this.o.deliver.recordFailure(offer.data, { deliveryId: durableId, attemptsMade: 1, queuedAt: offer.offeredAt }, err, true);
+        await this.o.queue.remove(durableId).catch(() => undefined);
+        await this.o.connection.del(lease).catch(() => undefined);
+        return;
+      }
       this.o.log.warn({ err, jobId }, 'fast lane delivery failed; the deliver queue retries it');
       await this.o.hooks?.deliveryFailed({ data: offer.data, deliveryId: durableId, attemptsMade: 0, error: err, final: false }).catch(() => undefined);
       await this.o.connection.del(lease).catch(() => undefined);

@@ -136,7 +136,7 @@ export class Observability implements ObservabilityHooks {
     const acceptedAt = rec?.acceptedAt ?? now;
     await this.deadLetters.add({
       jobId, deliveryId: f.deliveryId, kind: f.data.kind, platform: origin.platform, workspace: origin.workspace, thread: origin.thread,
-      user: origin.user, attempts: f.attemptsMade, error: f.error instanceof Error ? f.error.message : String(f.error), at: now,
+      user: origin.user, attempts: f.attemptsMade, error: isZimageError(f.error) ? `${f.error.code}: ${f.error.message}` : f.error instanceof Error ? f.error.message : String(f.error), at: now,
     });
     this.metrics.jobs.inc({ outcome: 'dead_lettered', platform: origin.platform });
     await this.recent.record({ jobId, outcome: 'dead_lettered', waitMs: null, totalMs: now - acceptedAt, at: now });

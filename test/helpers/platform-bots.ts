@@ -50,7 +50,15 @@ export async function metricValue(bot: BotApp, name: string, labels: string): Pr
 
 let seq = 0;
 
-export async function slackBot(env: Record<string, string> = {}): Promise<PlatformBot> {
+/** The Slack bot, with what only Slack's fake can do. */
+export interface SlackPlatformBot extends PlatformBot {
+  /** Every image post in the thread is refused: the bot is not in the channel (any more). */
+  failImagePostForGood(): void;
+  /** Image posts tried (files.completeUploadExternal), refused ones included. */
+  imagePostAttempts(): number;
+}
+
+export async function slackBot(env: Record<string, string> = {}): Promise<SlackPlatformBot> {
   const s: SlackTestBot = await startSlackBot(env);
   const fake: FakeSlack = s.fake;
   const fault = (f: BotFault): Fault => (f.kind === 'throttled' ? { status: 429, headers: { 'retry-after': String(f.retryAfterS) } }
@@ -67,6 +75,8 @@ export async function slackBot(env: Record<string, string> = {}): Promise<Platfo
     failReplies: (f, times = 1) => fake.fail('chat.postMessage', fault(f), times),
     failImageUpload: (f) => (f.kind === 'throttled' ? fake.failUpload(429, { 'retry-after': String(f.retryAfterS) }) : fake.failUpload(500)),
     failStatusEditNotEditable: () => fake.fail('chat.update', { error: 'edit_window_closed' }),
+    failImagePostForGood: () => fake.fail('files.completeUploadExternal', { error: 'not_in_channel' }, 1000),
+    imagePostAttempts: () => fake.requests('files.completeUploadExternal').length,
     replyAttempts: () => fake.requests('chat.postMessage').map(({ at, status }) => ({ at, status })),
     uploadAttempts: () => fake.requests('upload').map(({ at, status }) => ({ at, status })),
     replies: (key) => inThread(key).filter((c) => !isStatusText(c.body.text) && !c.body.blocks.includes('zimage_')).map((c) => c.body.text),

@@ -9,12 +9,13 @@
  * - a status message that can no longer be edited is replaced by a fresh one, which then shows "Done";
  * - throttling is counted in zimage_platform_rate_limited_total by operation.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { isZimageError, type ZimageError } from '../../src/errors.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { until } from '../helpers/contract-common.js';
+import { TEAM } from '../helpers/slack-requests.js';
 import { startWorker } from '../helpers/harness.js';
-import { larkBot, metricValue, slackBot, type BotFault, type PlatformBot } from '../helpers/platform-bots.js';
+import { larkBot, metricValue, slackBot, type BotFault, type PlatformBot, type SlackPlatformBot } from '../helpers/platform-bots.js';
 
 const platforms = [
   { name: 'Slack', start: slackBot },
@@ -131,5 +132,31 @@ describe.each(platforms)('one retry layer per call: $name', ({ start }) => {
     expect(statuses[0]!.headline).not.toMatch(/^Done/);
     expect(statuses[1]!.id).not.toBe(first!.id);
     expect(d.images(key)).toBe(1);
+  });
+});
+
+describe('an image the platform refuses for good', () => {
+  let d: SlackPlatformBot | undefined;
+  let worker: WorkerApp | undefined;
+  afterEach(async () => {
+    await worker?.stop();
+    worker = undefined;
+    await d?.close();
+  });
+
+  it('(Slack: the bot was taken out of the channel) is not retried: one attempt, dead-lettered at once, the charge given back', async () => {
+    const s = await slackBot();
+    d = s;
+    worker = await startWorker(s.t, { DELIVERY_BACKOFF_MS: '50' });
+    s.failImagePostForGood();
+    const { key } = await s.mention('a comet --size 256x256 --steps 2');
+    await vi.waitFor(async () => expect(await s.bot.obs.deadLetters.count()).toBe(1), { timeout: 30_000, interval: 20 });
+    const [entry] = await s.bot.obs.deadLetters.list(1);
+    expect(entry).toMatchObject({ error: expect.stringContaining('CANNOT_POST') });
+    expect(s.imagePostAttempts()).toBe(1);
+    expect(s.images(key)).toBe(0);
+    expect(await metricValue(s.bot, 'zimage_delivery_failures_total', 'platform="slack"')).toBe(1);
+    // Given back: the person has used nothing.
+    expect((await s.bot.quota.standing({ platform: 'slack', workspace: TEAM, user: 'U0BEN' })).used).toBe(0);
   });
 });
