@@ -117,3 +117,8 @@ export function retryAfterOf(err: unknown): number {
   const ms = err instanceof ZimageError ? err.retryAfterMs : undefined;
   return typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
+
+/** A failure no retry can change (a ZimageError whose code the catalog marks not retryable). */
+export function isPermanent(err: unknown): err is ZimageError {
+  return isZimageError(err) && !ERROR_CATALOG[err.code].retryable;
+}

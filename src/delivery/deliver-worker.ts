@@ -6,7 +6,7 @@
  * `deliver` job is then only the durable fallback and finds the work done.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { ERROR_CATALOG, isZimageError, type ZimageError } from '../errors.js';
+import { isPermanent } from '../errors.js';
 import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter } from '../chat/types.js';
@@ -104,7 +104,7 @@ export class DeliverWorker {
     } catch (err) {
       // A refusal that trying again cannot change (the bot is out of the channel, the platform rejects the
       // message) is final now, not after an hour of retries.
-      throw isFinal(err) ? new UnrecoverableError(`${err.code}: ${err.message}`) : err;
+      throw isPermanent(err) ? new UnrecoverableError(`${err.code}: ${err.message}`) : err;
     }
   }
 
@@ -146,9 +146,4 @@ export class DeliverWorker {
     await this.d.hooks?.jobEnded(data, acceptedAt, o.path).catch(() => undefined);
     this.d.log.info({ jobId, user: origin.user, platform: origin.platform, kind: data.kind }, 'delivered');
   }
-}
-
-/** A platform's or the store's answer that no retry can change (see ERROR_CATALOG's `retryable`). */
-export function isFinal(err: unknown): err is ZimageError {
-  return isZimageError(err) && !ERROR_CATALOG[err.code].retryable;
 }

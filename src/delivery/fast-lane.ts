@@ -11,7 +11,8 @@ import { isRedisUnavailable } from '../infra/redis-health.js';
 import type { Keys } from '../jobs/keys.js';
 import { deliverJobId } from '../jobs/queues.js';
 import type { DeliverJobData } from '../jobs/types.js';
-import { isFinal, type DeliverWorker } from './deliver-worker.js';
+import type { DeliverWorker } from './deliver-worker.js';
+import { isPermanent } from '../errors.js';
 import { FAST_LANE, type Offer } from './handoff.js';
 import { DELIVERY_BACKOFF, deliveryBackoff } from './backoff.js';
 import type { ObservabilityHooks } from '../jobs/hooks.js';
@@ -105,7 +106,7 @@ export class FastLane {
     try {
       await this.o.deliver.deliver(offer.data, { queuedAt: offer.offeredAt, firstRun: true, path: 'fast_lane' });
     } catch (err) {
-      if (isFinal(err)) {
+      if (isPermanent(err)) {
         // Refused for good: no retry could change it.
         await this.o.deliver.recordFailure(offer.data, { deliveryId: durableId, attemptsMade: 1, queuedAt: offer.offeredAt }, err, true);
         await this.o.queue.remove(durableId).catch(() => undefined);

@@ -10,7 +10,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ChatAdapter, StatusView } from '../chat/types.js';
 import { statusHeadline } from '../chat/status-text.js';
-import { isZimageError, retryAfterOf } from '../errors.js';
+import { isPermanent, isZimageError, retryAfterOf } from '../errors.js';
 import { LeaderLock } from '../infra/leader-lock.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
@@ -67,6 +67,8 @@ export class StatusTracker {
    * only new jobs, ended jobs and jobs still without a message — not every job in a long line.
    */
   private readonly records = new Map<string, StatusRecord>();
+  /** Status messages the platform refused to edit for good (deleted, the bot shut out), with their job. */
+  private readonly refused = new Map<string, string>();
 
   constructor(private readonly deps: TrackerDeps) {
     this.reader = new LineReader(deps.queue);
@@ -153,6 +155,7 @@ export class StatusTracker {
       const live = new Set(ids);
       for (const id of this.records.keys()) if (!live.has(id)) this.records.delete(id);
     }
+    for (const [message, jobId] of this.refused) if (!this.records.has(jobId)) this.refused.delete(message);
     const places = placesInLine(line);
     const active = new Map(line.active.map((j) => [j.id, j]));
     const ownUnits = new Map(line.waiting.map((j) => [j.id, j.units]));
@@ -214,6 +217,11 @@ export class StatusTracker {
     const byPlatform = new Map<string, Planned[]>();
     for (const p of planned) {
       if (!p.rec.message) continue;
+      if (this.refused.has(p.rec.message)) {
+        // Not edited again; an ended job stops being tracked (its end was recorded, and its images delivered).
+        if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId, p.view);
+        continue;
+      }
       const list = byPlatform.get(p.rec.platform) ?? [];
       list.push(p);
       byPlatform.set(p.rec.platform, list);
@@ -241,6 +249,14 @@ export class StatusTracker {
           } catch (err) {
             this.deps.hooks?.statusEdit(platform, isZimageError(err, 'RATE_LIMITED') ? 'rate_limited' : 'error');
             if (isZimageError(err, 'MESSAGE_NOT_EDITABLE')) { await replaceStatusMessage(this.deps, adapter, pacer, c, p.rec, p.view, isFinal(p.view)); return; }
+            if (isPermanent(err)) {
+              // Asking again cannot help (the message was deleted, the bot was removed from the channel).
+              this.refused.set(c.message, p.rec.jobId);
+              pacer.forget(c.message);
+              this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit refused for good; this message is not edited again');
+              if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId, p.view);
+              return;
+            }
             const retryAfterMs = retryAfterOf(err);
             pacer.end(c, false, Date.now(), retryAfterMs);
             this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit failed; will retry');

@@ -10,6 +10,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ChatAdapter, StatusView } from '../../src/chat/types.js';
+import { ZimageError } from '../../src/errors.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { encodeFailure } from '../../src/jobs/failure.js';
@@ -40,7 +41,14 @@ class RecordingPlatform implements ChatAdapter {
     if (this.refuse) throw new Error('the platform refuses');
     return `msg-${view.jobId}-${this.posts.length}`;
   }
-  async updateStatus(message: string, view: StatusView): Promise<void> { this.edits.push({ message, view }); }
+  /** Every edit fails with this, when set (and is still recorded as tried). */
+  editError: Error | undefined;
+  readonly editsTried: Array<{ message: string; view: StatusView }> = [];
+  async updateStatus(message: string, view: StatusView): Promise<void> {
+    this.editsTried.push({ message, view });
+    if (this.editError) throw this.editError;
+    this.edits.push({ message, view });
+  }
   async postImage(): Promise<void> {}
 }
 
@@ -113,6 +121,26 @@ describe('status tracker', () => {
     await lifecycle.end(jobId, { kind: 'cancelled' }, (await store.get(jobId))!);
     await tracker.runOnce(t0 + 7000);
     expect(platform.edits).toEqual([{ message: `msg-${jobId}-2`, view: { phase: 'cancelled', jobId } }]);
+    expect(await store.trackedIds()).not.toContain(jobId);
+  });
+
+  it.each([
+    { what: 'refused for good (the message was deleted)', error: new ZimageError('PLATFORM_REJECTED', 'update status: Slack said message_not_found'), tries: 1 },
+    { what: 'failing for now (the platform is down)', error: new ZimageError('PLATFORM_UNAVAILABLE', 'update status: HTTP 503'), tries: 3 },
+  ])('a status edit $what is tried $tries time(s) over the same ticks; the ended job stops being tracked', async ({ error, tries }) => {
+    const jobId = newJobId();
+    await lifecycle.submit(origin(), params, { jobId });
+    const t0 = (await store.get(jobId))!.acceptedAt;
+    await take(); // it runs: "generating" is an edit to send
+    platform.editError = error;
+    for (const at of [t0 + 1000, t0 + 4000, t0 + 8000]) await tracker.runOnce(at);
+    expect(platform.editsTried.map((e) => e.view.phase)).toEqual(Array(tries).fill('generating'));
+    await lifecycle.end(jobId, { kind: 'cancelled' }, (await store.get(jobId))!);
+    platform.editError = undefined;
+    await tracker.runOnce(t0 + 12_000);
+    // A message refused for good is not edited again, not even with the end; a message that was only out of
+    // reach gets it.
+    expect(platform.edits.map((e) => e.view.phase)).toEqual(tries === 1 ? [] : ['cancelled']);
     expect(await store.trackedIds()).not.toContain(jobId);
   });
 
