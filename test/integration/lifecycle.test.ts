@@ -6,6 +6,7 @@
  * Redis is never started twice on one data directory, and every job is delivered once after the next start.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -72,6 +73,20 @@ async function botAndWorker(env: Record<string, string>): Promise<{ s: Site; red
   const bot = await serving('src/main/bot.js', s);
   await until(() => logLines(worker.output(), /^worker ready$/).length === 1, 60_000, 'the worker to be ready');
   return { s, redis, bot, worker, pg: bot.pg };
+}
+
+/** Connections made to `port` within `ms`, each reset as soon as it arrives. */
+async function connectionsWithin(port: number, ms: number): Promise<number> {
+  let n = 0;
+  const server = createServer((socket) => { n++; socket.resetAndDestroy(); });
+  // The killed server's port may take a moment to be free.
+  await until(() => new Promise<boolean>((ok) => {
+    server.once('error', () => ok(false));
+    server.listen(port, '127.0.0.1', () => ok(true));
+  }), 5000, `port ${port} to be free`);
+  await new Promise((ok) => setTimeout(ok, ms));
+  await new Promise((ok) => server.close(ok));
+  return n;
 }
 
 async function generatingJob(pg: PlaygroundClient, text: string): Promise<string> {
@@ -210,7 +225,10 @@ describe('npm run bot / npm run worker with their Redis gone', () => {
     redis.kill();
     await until(() => logLines(bot.output(), /unreachable/i).length >= 1 && logLines(worker.output(), /unreachable/i).length >= 1, 10_000,
       'both processes to notice that Redis is gone').catch(() => undefined); // asserted below, after the stop
-    await new Promise((ok) => setTimeout(ok, 2000)); // reconnect attempts pile up meanwhile
+    // Reconnect attempts pile up meanwhile — counted (the positive control of "said once"): a listener on the gone
+    // server's port takes each attempt and cuts it at once.
+    const attempts = await connectionsWithin(Number(new URL(redis.url).port), 2000);
+    expect(attempts).toBeGreaterThanOrEqual(2);
     const [botMs, workerMs] = await Promise.all([stopAndWait(bot, 2000), stopAndWait(worker, 2000)]);
     expect(botMs).toBeLessThan(2000 + EXIT_SLACK_MS);
     expect(workerMs).toBeLessThan(2000 + EXIT_SLACK_MS);
