@@ -8,6 +8,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { ActionKind, InboundHandlers } from '../../src/chat/types.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { t } from '../../src/i18n/index.js';
+import { randomHex } from '../../src/infra/random-ids.js';
 import type { ChannelKind } from '../../src/jobs/types.js';
 import { ACTION_ID_PATTERN } from './blocks.js';
 import { slackChannelKind } from './channel-kind.js';
@@ -69,9 +71,15 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
       thread = await ctx.adapter.openThread(r.team, r.channel, r.user, r.text, r.locale);
     } catch (err) {
       const why = cannotPostExplanation(err, r.locale);
-      if (!why) throw err;
-      log.info({ team: r.team, channel: r.channel, reason: why }, 'cannot post in the channel; told the user');
-      await r.tellUser(why);
+      if (why) {
+        log.info({ team: r.team, channel: r.channel, reason: why }, 'cannot post in the channel; told the user');
+        await r.tellUser(why);
+        return;
+      }
+      // Slack down or throttling after the parent's one retry: the person must not be left with nothing.
+      const ref = randomHex(4);
+      log.warn({ err, ref, team: r.team, channel: r.channel }, 'could not start the thread; told the user to try again');
+      await r.tellUser(t(r.locale, 'slack.thread_failed', { ref }));
       return;
     }
     await inbound.onRequest({

@@ -200,6 +200,17 @@ describe('Slack over HTTP: /slack/events on the bot port', () => {
     expect(await s.bot.queues.generate.count()).toBe(0);
   });
 
+  it('Slack failing the thread parent and its one retry (503): the person is told privately to try again; nothing is queued', async () => {
+    s = await startSlackBot();
+    s.fake.fail('chat.postMessage', { status: 503 }, 2);
+    await s.send(slashCommand('a cat --size 256x256'), FORM);
+    const hook = await s.fake.waitFor('the private note', () => s!.fake.hooks[0], 15_000);
+    expect(hook.body).toMatchObject({ response_type: 'ephemeral' });
+    expect(String(hook.body.text)).toMatch(/try again/i);
+    expect(s.fake.requests('chat.postMessage').map((r) => r.status)).toEqual([503, 503]);
+    expect(await s.bot.queues.generate.count()).toBe(0);
+  });
+
   it('an archived channel: the explanation says so', async () => {
     s = await startSlackBot();
     s.fake.fail('chat.postMessage', { error: 'is_archived' });
