@@ -14,7 +14,7 @@ import type { ChannelKind } from '../../src/jobs/types.js';
 import { ACTION_ID_PATTERN } from './blocks.js';
 import { slackChannelKind } from './channel-kind.js';
 import { MODAL_CALLBACK_ID, modalView, parseModalOrigin, submissionText, type ModalDefaults } from './modal.js';
-import { encodeRef, PLATFORM } from './refs.js';
+import { encodePrivateRef, encodeRef, PLATFORM } from './refs.js';
 import { cannotPostExplanation } from './slack-errors.js';
 import { commandText, escapeMrkdwn, plainText } from './text.js';
 
@@ -68,7 +68,10 @@ export function registerListeners(app: App, ctx: ListenerContext): void {
   const startInChannel = async (r: ChannelRequest): Promise<void> => {
     let thread: string;
     try {
-      thread = await ctx.adapter.openThread(r.team, r.channel, r.user, r.text, r.locale);
+      // A request answered to its asker only (`/zimage history` …) starts no thread in everyone's view.
+      thread = inbound.answersPrivately?.(r.text)
+        ? encodePrivateRef({ team: r.team, channel: r.channel, user: r.user })
+        : await ctx.adapter.openThread(r.team, r.channel, r.user, r.text, r.locale);
     } catch (err) {
       const why = cannotPostExplanation(err, r.locale);
       if (why) {

@@ -21,7 +21,7 @@ import { SlackHttpReceiver } from './http-receiver.js';
 import { linkedTextMessage } from './linked-text.js';
 import { registerListeners, type SlackConversations } from './listeners.js';
 import type { ModalDefaults } from './modal.js';
-import { decodeRef, encodeRef, PLATFORM } from './refs.js';
+import { decodeRef, encodeRef, PLATFORM, type SlackRef } from './refs.js';
 import { slackErrorCode, slackFailure } from './slack-errors.js';
 import { clip } from './text.js';
 
@@ -127,11 +127,20 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
   async reply(thread: string, text: string): Promise<string> {
     const ref = decodeRef(thread);
+    if (ref.privateTo) {
+      // A request answered to its asker only: every reply is theirs alone too.
+      try {
+        const res = await this.client.chat.postEphemeral({ channel: ref.channel, user: ref.privateTo, ...replyMessage(text) });
+        return encodeRef({ team: ref.team, channel: ref.channel, ts: String(res.message_ts) });
+      } catch (err) {
+        throw slackFailure(err, 'reply');
+      }
+    }
     return this.post(ref.team, ref.channel, ref.ts, replyMessage(text), 'reply');
   }
 
   async postStatus(thread: string, view: StatusView, locale: string): Promise<string> {
-    const ref = decodeRef(thread);
+    const ref = threadOf(thread);
     return this.post(ref.team, ref.channel, ref.ts, statusMessage(view, locale), 'status message');
   }
 
@@ -156,7 +165,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
    * delivery does not upload the same image twice.
    */
   async postImage(thread: string, image: DeliveredImage, locale: string): Promise<void> {
-    const ref = decodeRef(thread);
+    const ref = threadOf(thread);
     const meta = image.metadata;
     const uploadedKey = `${this.o.prefix}:slack:uploaded:${meta.jobId}:${meta.index}`;
     if (!(await this.o.redis.exists(uploadedKey))) {
@@ -216,7 +225,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
   async replyPrivately(to: Conversation, text: string): Promise<'here'> {
     const ref = decodeRef(to.thread);
     try {
-      await this.client.chat.postEphemeral({ channel: ref.channel, user: to.user, thread_ts: ref.ts, ...linkedTextMessage(text) });
+      await this.client.chat.postEphemeral({ channel: ref.channel, user: to.user, ...(ref.ts ? { thread_ts: ref.ts } : {}), ...linkedTextMessage(text) });
     } catch (err) {
       throw slackFailure(err, 'private reply');
     }
@@ -225,7 +234,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
   /** An image that is not a job result (the usage chart) uploaded into the thread. */
   async postFile(thread: string, file: PostedFile, _locale: string): Promise<void> {
-    const ref = decodeRef(thread);
+    const ref = threadOf(thread);
     try {
       await this.client.filesUploadV2({ channel_id: ref.channel, thread_ts: ref.ts, file: file.bytes, filename: file.filename, title: clip(file.title, 250) });
     } catch (err) {
@@ -299,4 +308,11 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
 function withSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
+}
+
+/** A thread to post into in everyone's view: a private reference (a request answered to its asker only) has none. */
+function threadOf(thread: string): SlackRef {
+  const ref = decodeRef(thread);
+  if (ref.privateTo) throw new ZimageError('PLATFORM_REJECTED', 'a request answered privately has no thread to post into');
+  return ref;
 }

@@ -240,7 +240,10 @@ export class BotApp {
     const loaded = await this.templates.reload();
     if (!loaded.ok) this.o.log.error('template presets have errors; none are offered until they are fixed (see above)');
     this.templates.watch();
-    const inbound = { onRequest: (req: BotRequest) => this.intake.handle(req), onAction: (a: BotAction) => this.actions.handle(a) };
+    const inbound = {
+      onRequest: (req: BotRequest) => this.intake.handle(req), onAction: (a: BotAction) => this.actions.handle(a),
+      answersPrivately: (text: string) => this.subcommands.answersPrivately(text),
+    };
     await library;
     for (const adapter of this.adapters.values()) await adapter.start(inbound);
     await this.deliver.start();

@@ -46,6 +46,12 @@ export type ActionHandler = (action: BotAction) => Promise<ActionResult>;
 export interface InboundHandlers {
   onRequest: RequestHandler;
   onAction: ActionHandler;
+  /**
+   * Whether a request with this text is answered to its asker only (`/zimage history`, `find`, `gallery`): an
+   * adapter that starts a visible thread for a request (Slack's "… asked:" message) starts none for these, and
+   * answers them privately where it is asked.
+   */
+  answersPrivately?(text: string): boolean;
 }
 
 /** The state of one job as shown in its single status message. */

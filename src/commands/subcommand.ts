@@ -19,6 +19,8 @@ export interface SubcommandHandler {
   aliases?: readonly string[];
   /** Parse `rest`, act, and reply in the thread (never throw for bad input: reply instead). */
   handle(ctx: SubcommandContext): Promise<void>;
+  /** Answers only the asker (through `replyPrivately`): no visible thread is started for it. */
+  private?: boolean;
 }
 
 export class BotSubcommands {
@@ -33,6 +35,13 @@ export class BotSubcommands {
 
   get(name: string): SubcommandHandler | undefined {
     return this.handlers.get(name);
+  }
+
+  /** Whether `text` (a request after `/zimage`) names a subcommand that answers its asker only. */
+  answersPrivately(text: string): boolean {
+    const word = text.trim().split(/\s+/, 1)[0]!.toLowerCase();
+    for (const h of this.handlers.values()) if (h.private && (h.name === word || h.aliases?.includes(word))) return true;
+    return false;
   }
 
   /** The grammar's registry: help plus every registered subcommand's words. */

@@ -93,6 +93,7 @@ export function libraryCommands(d: LibraryCommandDeps): SubcommandHandler[] {
 
   const gallery: SubcommandHandler = {
     name: 'gallery',
+    private: true,
     aliases: ['图库'],
     async handle(ctx) {
       const url = await d.gallery.signInLink(identityOf(ctx));
@@ -102,6 +103,7 @@ export function libraryCommands(d: LibraryCommandDeps): SubcommandHandler[] {
 
   const history: SubcommandHandler = {
     name: 'history',
+    private: true,
     async handle(ctx) {
       const words = ctx.rest.trim();
       const filter: ImageFilter = { person: ctx.request.user, ...(words ? { search: words } : {}) };
@@ -113,6 +115,7 @@ export function libraryCommands(d: LibraryCommandDeps): SubcommandHandler[] {
 
   const find: SubcommandHandler = {
     name: 'find',
+    private: true,
     aliases: ['查找'],
     async handle(ctx) {
       const words = ctx.rest.trim();

@@ -46,17 +46,20 @@ describe('the gallery on Slack', () => {
     await s?.close();
   });
 
-  it('/zimage gallery: an ephemeral link in the thread; the image links to its thread; generate again goes to the DMs', async () => {
+  it('/zimage gallery: an ephemeral link, no public thread; the image links to its thread; generate again goes to the DMs', async () => {
     const fake = s.fake;
     // An image first, made the usual way (its thread is the "asked:" message).
     expect((await s.send(slashCommand('a lighthouse at dusk --size 256x256 --steps 1 --seed 11'), FORM)).status).toBe(200);
     const upload = await fake.waitFor('the upload', () => fake.of('files.completeUploadExternal')[0]);
     const threadTs = upload.body.thread_ts!;
 
+    const parents = fake.posts().length;
     expect((await s.send(slashCommand('gallery'), FORM)).status).toBe(200);
     const eph = await fake.waitFor('the ephemeral link', () => fake.of('chat.postEphemeral')[0]);
     expect(eph.body).toMatchObject({ user: 'U0ANN', channel: 'C0CHAN' });
-    expect(eph.body.thread_ts).toMatch(/^\d+\.\d+$/);
+    // A private command opens no thread: no public "ann asked: /zimage gallery" in the channel.
+    expect(eph.body.thread_ts).toBeUndefined();
+    expect(fake.posts()).toHaveLength(parents);
     const [link] = linksOf(eph.body.blocks);
     expect(link).toMatch(/^http:\/\/localhost:\d+\/gallery\/signin\?code=[A-Za-z0-9_-]{43}$/);
     // Nothing with the link was posted where others read.
@@ -88,6 +91,22 @@ describe('the gallery on Slack', () => {
       { platform: 'slack', workspace: TEAM, user: 'U0ANN', manager: false, audit: false }, { search: 'lighthouse' },
     )).images.find((i) => i.channelKind === 'dm'));
     expect(rerun).toMatchObject({ seed: 11, prompt: 'a lighthouse at dusk', user: 'U0ANN', channelKind: 'dm' });
+  });
+
+  it('/zimage history and /zimage find: answered to the asker only, with no public "… asked:" message in the channel', async () => {
+    const fake = s.fake;
+    const parents = fake.posts().length;
+    const ephemerals = fake.of('chat.postEphemeral').length;
+    for (const text of ['history lighthouse', 'find']) {
+      const n = fake.of('chat.postEphemeral').length;
+      expect((await s.send(slashCommand(text), FORM)).status).toBe(200);
+      await fake.waitFor(`the answer to ${text}`, () => fake.of('chat.postEphemeral').length > n);
+    }
+    const [history, findHint] = fake.of('chat.postEphemeral').slice(ephemerals);
+    expect(history!.body).toMatchObject({ user: 'U0ANN', channel: 'C0CHAN' });
+    expect(history!.body.text).toMatch(/lighthouse at dusk/);
+    expect(findHint!.body.text).toMatch(/\/zimage find poster/);
+    expect(fake.posts()).toHaveLength(parents);
   });
 });
 
