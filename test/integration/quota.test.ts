@@ -273,10 +273,13 @@ describe('quota in chat', () => {
     const st2 = await pg.waitFor(b.threadId, (m) => statusOf(m)?.status?.phase === 'queued');
     const job2 = (statusOf(st2)!.status as unknown as { jobId: string }).jobId;
     const data = (await app.queues.generate.getJob(job2))!.data;
-    await app.queues.generate.remove(job2);
-    // The worker's failure path: a deliver job of kind failure, delivered twice (a retry) → one refund.
+    // The worker's failure path: a deliver job of kind failure, delivered twice (a retry) → one refund. The job
+    // leaves the queue only once its failure is delivered (a worker's job ends after its hand-off): a job gone
+    // from the queue with no end recorded is taken for cancelled by the tracker, which once made this test flaky.
     const failure = { kind: 'failure' as const, jobId: job2, origin: data.origin, code: 'SAFETY_BLOCKED' as const, detail: 'flagged' };
-    await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: deliverJobId(job2) });
+    const first = await app.queues.deliver.add('deliver', failure, { ...deliverJobOptions, jobId: deliverJobId(job2) });
+    await expect.poll(() => first.getState(), { timeout: 15_000 }).toBe('completed');
+    await app.queues.generate.remove(job2);
     const thread = await pg.waitFor(b.threadId, (m) => statusOf(m)?.status?.phase === 'failed');
     expect(statusOf(thread)!.text).toBe(`Failed — the safety check flagged this image, so it was not posted (reference ${job2})`);
     // A charge still outstanding (a job in line), so that a second refund would show in the count.
