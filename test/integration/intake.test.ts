@@ -2,6 +2,7 @@
  * The intake pipeline (src/intake): every form a person can type goes one way — dedupe, one grammar, admission,
  * the job lifecycle — on a real bot, Redis and the Playground's HTTP API.
  */
+import { Job } from 'bullmq';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,12 +118,19 @@ describe('dedupe before anything is visible', () => {
 
 describe('failures while routing', () => {
   it('an unexpected failure is answered in plain words with a reference, nothing is queued, and the next command works', async () => {
-    const queue = bot.queues.generate as unknown as { getBackend: () => unknown };
-    const original = queue.getBackend;
-    queue.getBackend = () => { queue.getBackend = original; throw new Error('injected failure while writing the job'); };
-    const before = await bot.queues.generate.count();
-    expect(await answer('eli', '/zimage a lighthouse at dusk --seed 1')).toMatch(/^Something went wrong on our side\. .*\(reference [0-9a-z]+\)$/);
-    expect(await bot.queues.generate.count()).toBe(before);
-    expect(await answer('eli', '/zimage a lighthouse at dusk --seed 2')).toMatch(/^Queued/);
+    // Writing this one job fails (only this one: the bot's other work goes on around it).
+    const addJob = Job.prototype.addJob;
+    Job.prototype.addJob = function (this: Job, ...args: Parameters<typeof addJob>) {
+      if ((this.data as { params?: { prompt?: string } }).params?.prompt === 'an injected failure') throw new Error('injected failure while writing the job');
+      return addJob.apply(this, args);
+    };
+    try {
+      const before = await bot.queues.generate.count();
+      expect(await answer('eli', '/zimage an injected failure --seed 1')).toMatch(/^Something went wrong on our side\. .*\(reference [0-9a-z]+\)$/);
+      expect(await bot.queues.generate.count()).toBe(before);
+      expect(await answer('eli', '/zimage a lighthouse at dusk --seed 2')).toMatch(/^Queued/);
+    } finally {
+      Job.prototype.addJob = addJob;
+    }
   });
 });
