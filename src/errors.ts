@@ -122,3 +122,9 @@ export function retryAfterOf(err: unknown): number {
 export function isPermanent(err: unknown): err is ZimageError {
   return isZimageError(err) && !ERROR_CATALOG[err.code].retryable;
 }
+
+/** One line for operators (logs, the dead-letter list): a ZimageError with its code. */
+export function describeError(err: unknown): string {
+  if (isZimageError(err)) return `${err.code}: ${err.message}`;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -127,15 +127,8 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
   async reply(thread: string, text: string): Promise<string> {
     const ref = decodeRef(thread);
-    if (ref.privateTo) {
-      // A request answered to its asker only: every reply is theirs alone too.
-      try {
-        const res = await this.client.chat.postEphemeral({ channel: ref.channel, user: ref.privateTo, ...replyMessage(text) });
-        return encodeRef({ team: ref.team, channel: ref.channel, ts: String(res.message_ts) });
-      } catch (err) {
-        throw slackFailure(err, 'reply');
-      }
-    }
+    // A request answered to its asker only: every reply is theirs alone too.
+    if (ref.privateTo) return this.ephemeral(ref, ref.privateTo, replyMessage(text), 'reply');
     return this.post(ref.team, ref.channel, ref.ts, replyMessage(text), 'reply');
   }
 
@@ -223,12 +216,7 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
 
   /** An ephemeral message to the person in the conversation's thread: only they see it (links clickable). */
   async replyPrivately(to: Conversation, text: string): Promise<'here'> {
-    const ref = decodeRef(to.thread);
-    try {
-      await this.client.chat.postEphemeral({ channel: ref.channel, user: to.user, ...(ref.ts ? { thread_ts: ref.ts } : {}), ...linkedTextMessage(text) });
-    } catch (err) {
-      throw slackFailure(err, 'private reply');
-    }
+    await this.ephemeral(decodeRef(to.thread), to.user, linkedTextMessage(text), 'private reply');
     return 'here';
   }
 
@@ -269,6 +257,16 @@ export class SlackAdapter implements ChatAdapter, SlackConversations {
       await this.client.chat.postEphemeral({ channel, user, text, ...(threadTs ? { thread_ts: threadTs } : {}) });
     } catch (err) {
       throw slackFailure(err, 'ephemeral message');
+    }
+  }
+
+  /** A message only `user` sees, in the reference's thread (in the channel for a private reference). */
+  private async ephemeral(ref: SlackRef, user: string, msg: SlackMessage, what: string): Promise<string> {
+    try {
+      const res = await this.client.chat.postEphemeral({ channel: ref.channel, user, ...(ref.ts ? { thread_ts: ref.ts } : {}), ...msg });
+      return encodeRef({ team: ref.team, channel: ref.channel, ts: String(res.message_ts) });
+    } catch (err) {
+      throw slackFailure(err, what);
     }
   }
 

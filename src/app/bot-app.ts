@@ -200,7 +200,7 @@ export class BotApp {
     const laneRedis = createRedis(o.redisUrl, 'zimage-fast-lane', { watch });
     this.connections.push(laneRedis);
     this.fastLane = new FastLane({
-      blocking: laneRedis, connection: deliverRedis, keys: this.keys, queue: this.queues.deliver, deliver: this.deliver, hooks: this.obs, log,
+      blocking: laneRedis, connection: deliverRedis, keys: this.keys, queue: this.queues.deliver, deliver: this.deliver, log,
     });
   }
 

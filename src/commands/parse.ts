@@ -10,13 +10,18 @@ const FIRST_WORD = /^(\S+)\s*([\s\S]*)$/;
  * offending fragment of `text`. Empty text is a request for help.
  */
 export function parseCommand(text: string, rules: CommandRules, subcommands: SubcommandRegistry = DEFAULT_SUBCOMMANDS): ParsedCommand {
-  const trimmed = text.trim();
-  if (trimmed === '') return { kind: 'help' };
-  const m = FIRST_WORD.exec(trimmed);
-  const sub = m ? subcommands.get(m[1]!.toLowerCase()) : undefined;
-  if (m && sub) {
-    const parsed = sub.parse(m[2] ?? '', rules);
+  if (text.trim() === '') return { kind: 'help' };
+  const first = firstWord(text);
+  const sub = first ? subcommands.get(first.word) : undefined;
+  if (first && sub) {
+    const parsed = sub.parse(first.rest, rules);
     if (parsed) return parsed;
   }
   return parseGenerate(text, rules);
+}
+
+/** The first word of a command as the grammar reads it to choose a subcommand (lower-case), and the rest. */
+export function firstWord(text: string): { word: string; rest: string } | undefined {
+  const m = FIRST_WORD.exec(text.trim());
+  return m ? { word: m[1]!.toLowerCase(), rest: m[2] ?? '' } : undefined;
 }

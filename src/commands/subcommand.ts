@@ -5,6 +5,7 @@
  */
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
 import { botSubcommand, buildRegistry, helpCommand, type SubcommandRegistry } from './index.js';
+import { firstWord } from './parse.js';
 
 export interface SubcommandContext {
   request: BotRequest;
@@ -26,10 +27,12 @@ export interface SubcommandHandler {
 export class BotSubcommands {
   private readonly handlers = new Map<string, SubcommandHandler>();
   private registryCache: SubcommandRegistry | undefined;
+  private privateWords: ReadonlySet<string> | undefined;
 
   add(handler: SubcommandHandler): this {
     this.handlers.set(handler.name, handler);
     this.registryCache = undefined;
+    this.privateWords = undefined;
     return this;
   }
 
@@ -39,9 +42,10 @@ export class BotSubcommands {
 
   /** Whether `text` (a request after `/zimage`) names a subcommand that answers its asker only. */
   answersPrivately(text: string): boolean {
-    const word = text.trim().split(/\s+/, 1)[0]!.toLowerCase();
-    for (const h of this.handlers.values()) if (h.private && (h.name === word || h.aliases?.includes(word))) return true;
-    return false;
+    // The words as the registry keeps them (buildRegistry), read as the grammar reads the first word.
+    this.privateWords ??= new Set([...this.handlers.values()].filter((h) => h.private).flatMap((h) => [h.name, ...(h.aliases ?? [])].map((w) => w.toLowerCase())));
+    const word = firstWord(text)?.word;
+    return word !== undefined && this.privateWords.has(word);
   }
 
   /** The grammar's registry: help plus every registered subcommand's words. */

@@ -6,7 +6,7 @@
  * `deliver` job is then only the durable fallback and finds the work done.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
-import { isPermanent } from '../errors.js';
+import { describeError, isPermanent } from '../errors.js';
 import type { Redis } from 'ioredis';
 import type { AssetStore } from '../assets/asset-store.js';
 import type { ChatAdapter } from '../chat/types.js';
@@ -104,7 +104,7 @@ export class DeliverWorker {
     } catch (err) {
       // A refusal that trying again cannot change (the bot is out of the channel, the platform rejects the
       // message) is final now, not after an hour of retries.
-      throw isPermanent(err) ? new UnrecoverableError(`${err.code}: ${err.message}`) : err;
+      throw isPermanent(err) ? new UnrecoverableError(describeError(err)) : err;
     }
   }
 

@@ -15,7 +15,6 @@ import type { DeliverWorker } from './deliver-worker.js';
 import { isPermanent } from '../errors.js';
 import { FAST_LANE, type Offer } from './handoff.js';
 import { DELIVERY_BACKOFF, deliveryBackoff } from './backoff.js';
-import type { ObservabilityHooks } from '../jobs/hooks.js';
 
 export interface FastLaneOptions {
   /** A connection of its own: BRPOP blocks it. */
@@ -26,7 +25,6 @@ export interface FastLaneOptions {
   queue: Queue<DeliverJobData>;
   deliver: DeliverWorker;
   log: Logger;
-  hooks?: ObservabilityHooks;
   /** Deliveries in flight at once; further offers wait on the list (default 16). */
   concurrency?: number;
 }
@@ -106,20 +104,16 @@ export class FastLane {
     try {
       await this.o.deliver.deliver(offer.data, { queuedAt: offer.offeredAt, firstRun: true, path: 'fast_lane' });
     } catch (err) {
-      if (isPermanent(err)) {
-        // Refused for good: no retry could change it.
-        await this.o.deliver.recordFailure(offer.data, { deliveryId: durableId, attemptsMade: 1, queuedAt: offer.offeredAt }, err, true);
-        await this.o.queue.remove(durableId).catch(() => undefined);
+      // Counted; a refusal no retry could change is final at once (dead-lettered, and no durable job left).
+      const final = isPermanent(err);
+      await this.o.deliver.recordFailure(offer.data, { deliveryId: durableId, attemptsMade: final ? 1 : 0, queuedAt: offer.offeredAt }, err, final);
+      if (!final) {
         await this.o.connection.del(lease).catch(() => undefined);
+        // The durable job runs after the same backoff as its own first retry (a platform's Retry-After included).
+        const job = await Job.fromId(this.o.queue, durableId).catch(() => undefined);
+        if (job) await job.changeDelay(deliveryBackoff(1, DELIVERY_BACKOFF, err as Error, job)).catch(() => undefined);
         return;
       }
-      this.o.log.warn({ err, jobId }, 'fast lane delivery failed; the deliver queue retries it');
-      await this.o.hooks?.deliveryFailed({ data: offer.data, deliveryId: durableId, attemptsMade: 0, error: err, final: false }).catch(() => undefined);
-      await this.o.connection.del(lease).catch(() => undefined);
-      // The durable job runs after the same backoff as its own first retry (a platform's Retry-After included).
-      const job = await Job.fromId(this.o.queue, durableId).catch(() => undefined);
-      if (job) await job.changeDelay(deliveryBackoff(1, DELIVERY_BACKOFF, err as Error, job)).catch(() => undefined);
-      return;
     }
     await this.o.queue.remove(durableId).catch(() => undefined);
     await this.o.connection.del(lease).catch(() => undefined);

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
 import type { SubcommandHandler } from '../commands/subcommand.js';
 import type { Config } from '../config.js';
-import { isZimageError } from '../errors.js';
+import { describeError, isZimageError } from '../errors.js';
 import type { HttpServer } from '../http/server.js';
 import type { Logger } from '../infra/logger.js';
 import type { Keys } from '../jobs/keys.js';
@@ -136,7 +136,7 @@ export class Observability implements ObservabilityHooks {
     const acceptedAt = rec?.acceptedAt ?? now;
     await this.deadLetters.add({
       jobId, deliveryId: f.deliveryId, kind: f.data.kind, platform: origin.platform, workspace: origin.workspace, thread: origin.thread,
-      user: origin.user, attempts: f.attemptsMade, error: isZimageError(f.error) ? `${f.error.code}: ${f.error.message}` : f.error instanceof Error ? f.error.message : String(f.error), at: now,
+      user: origin.user, attempts: f.attemptsMade, error: describeError(f.error), at: now,
     });
     this.metrics.jobs.inc({ outcome: 'dead_lettered', platform: origin.platform });
     await this.recent.record({ jobId, outcome: 'dead_lettered', waitMs: null, totalMs: now - acceptedAt, at: now });

@@ -254,7 +254,6 @@ export class StatusTracker {
               this.refused.set(c.message, p.rec.jobId);
               pacer.forget(c.message);
               this.deps.log.warn({ err, jobId: p.rec.jobId, platform }, 'status edit refused for good; this message is not edited again');
-              if (isFinal(p.view)) await this.deps.store.close(p.rec.jobId, p.view);
               return;
             }
             const retryAfterMs = retryAfterOf(err);
