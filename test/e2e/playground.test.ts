@@ -52,4 +52,19 @@ describe('Playground in a real browser', () => {
     await page.screenshot({ path: `${t.dataDir}/playground.png`, fullPage: true });
     if (process.env.ZIMAGE_SCREENSHOT) await page.screenshot({ path: process.env.ZIMAGE_SCREENSHOT, fullPage: true });
   });
+
+  it('the status bar follows a job as it starts and ends, without waiting for its next ten-second refresh', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const base = `http://127.0.0.1:${bot.boundPort}`;
+    await page.goto(base);
+    const bar = page.locator('#statusbar');
+    await expect.poll(() => bar.textContent(), { timeout: 5000 }).toMatch(/generating 0 · waiting 0/);
+    const loadedAt = Date.now();
+    await pgPost(base, '/api/playground/messages', { user: 'carol', text: '/zimage a paper crane --size 512x512 --seed 11' });
+    // The page's own refresh comes 10 s after it loaded: both changes must be seen well before that.
+    await expect.poll(() => bar.textContent(), { timeout: 6000, interval: 100 }).toMatch(/generating 1 · waiting 0/);
+    await expect.poll(() => bar.textContent(), { timeout: 6000, interval: 100 }).toMatch(/generating 0 · waiting 0 · p95 wait (?!no data)/);
+    expect(Date.now() - loadedAt).toBeLessThan(9000);
+    await page.close();
+  });
 });

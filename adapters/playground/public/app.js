@@ -246,7 +246,13 @@ function listen() {
     if (opened) loadHistory(false).catch(() => undefined);
     opened = true;
   });
-  const onEvent = (e) => showAndScroll(JSON.parse(e.data), false);
+  const onEvent = (e) => {
+    const msg = JSON.parse(e.data);
+    const before = rendered.get(msg.id)?.dataset.phase;
+    showAndScroll(msg, false);
+    // A job that starts or ends changes what the status bar says: ask now rather than at its next refresh.
+    if (msg.status && msg.status.phase !== before) statusChanged();
+  };
   es.addEventListener('message', onEvent);
   es.addEventListener('update', onEvent);
   // A message this page was shown while it was being stored, which could not be stored after all.
@@ -284,6 +290,17 @@ document.getElementById('composer').addEventListener('submit', async (e) => {
     showError(body.error?.message || `Could not send (HTTP ${res.status}).`);
   }
 });
+
+/** One summary request at a time; a change seen while one is out asks once more after it. */
+let statusAsking = null;
+let statusAgain = false;
+function statusChanged() {
+  if (statusAsking) { statusAgain = true; return; }
+  statusAsking = refreshStatus().finally(() => {
+    statusAsking = null;
+    if (statusAgain) { statusAgain = false; statusChanged(); }
+  });
+}
 
 async function refreshStatus() {
   try {
