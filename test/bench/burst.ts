@@ -46,6 +46,13 @@ export interface BurstResult {
   botRssMb: number | null;
   /** The bot's CPU time (user + system) from the burst's instant until its last job was queued, per command. */
   botCpuMsPerCommand: number | null;
+  /** Redis commands served per command over the burst (INFO commandstats: the scripts' own calls included), and by whom: the client's round trips. */
+  redisCallsPerCommand: number;
+  redisTopCalls: string;
+  /** Redis's own CPU time (user + system) over the burst, per command: it shares the machine with the bot. */
+  redisCpuMsPerCommand: number;
+  /** The load generator's own CPU time over the burst, per command (it runs on the same machine). */
+  clientCpuMsPerCommand: number;
   errors: string[];
 }
 
@@ -85,10 +92,18 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
     await untilQueued(queue, warm.length);
     await sleep(1000);
     const cpu0 = await botCpuSeconds(base);
+    const calls0 = await redisCalls(redis);
+    const redisCpu0 = await redisCpuSeconds(redis);
+    const client0 = process.cpuUsage();
     const t0 = Date.now();
     const { persons, sendSpanMs } = await fire(s.entry, base, people);
     const queued = await untilQueued(queue, warm.length + people.length);
     const cpu1 = await botCpuSeconds(base);
+    const calls1 = await redisCalls(redis);
+    const redisCpu1 = await redisCpuSeconds(redis);
+    const client = process.cpuUsage(client0);
+    const calls = [...calls1].map(([k, v]) => [k, (v - (calls0.get(k) ?? 0)) / people.length] as const)
+      .filter(([k, v]) => v > 0 && k !== 'info').sort((a, b) => b[1] - a[1]);
 
     const jobs = await queue.getJobs(['prioritized', 'waiting', 'delayed'], 0, -1);
     const byPerson = new Map(persons.map((p) => [p.id, p]));
@@ -114,7 +129,11 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
       admitMs: { p50: percentile(admit, 50), p99: percentile(admit, 99), max: percentile(admit, 100) },
       spanMs, admissionPerS: spanMs ? Math.round((admit.length / spanMs) * 1000) : null, sendSpanMs,
       botRssMb: rss ? Math.round(rss / 1048576) : null,
-      botCpuMsPerCommand: cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) * 1000 / people.length) * 100) / 100 : null, errors,
+      botCpuMsPerCommand: cpu0 !== null && cpu1 !== null ? Math.round(((cpu1 - cpu0) * 1000 / people.length) * 100) / 100 : null,
+      redisCallsPerCommand: Math.round(calls.reduce((a, [, v]) => a + v, 0)),
+      redisTopCalls: calls.slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),
+      redisCpuMsPerCommand: Math.round(((redisCpu1 - redisCpu0) * 1000 / people.length) * 100) / 100,
+      clientCpuMsPerCommand: Math.round(((client.user + client.system) / 1000 / people.length) * 100) / 100, errors,
     };
   } finally {
     await queue.close();
@@ -154,6 +173,21 @@ async function fire(entry: BurstEntry, base: string, ids: string[]): Promise<{ p
 const slackUser = (id: string): string => `U${id.toUpperCase()}`;
 const personOf = (entry: BurstEntry, user: string): string | null =>
   entry === 'slack' ? (user.startsWith('UP') ? user.slice(1).toLowerCase() : null) : user;
+
+/** Redis's own count of the calls it has served, per command name (INFO commandstats). */
+async function redisCalls(redis: Redis): Promise<Map<string, number>> {
+  const text = await redis.info('commandstats');
+  const calls = new Map<string, number>();
+  for (const m of text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) calls.set(m[1]!, Number(m[2]));
+  return calls;
+}
+
+/** Redis's CPU seconds so far (INFO cpu: its main thread and the others, user + system). */
+async function redisCpuSeconds(redis: Redis): Promise<number> {
+  const text = await redis.info('cpu');
+  const of = (name: string): number => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(text)?.[1] ?? 0);
+  return of('used_cpu_user') + of('used_cpu_sys');
+}
 
 async function botCpuSeconds(base: string): Promise<number | null> {
   const m = await httpJson(base, 'GET', '/metrics').catch(() => null);

@@ -1,4 +1,5 @@
 /** The load benchmark's markdown: the seed guide's table (same rows and layout) with our column, then every scenario. */
+import { cpus } from 'node:os';
 import type { BurstResult } from './burst.js';
 import type { ScenarioResult } from './load.js';
 
@@ -87,6 +88,13 @@ function burstSection(lines: string[], bursts: BurstResult[]): void {
   lines.push(row('admission throughput', (x) => (x.admissionPerS === null ? '–' : `${x.admissionPerS} commands/s`)));
   lines.push(row('load generator: all requests sent within', (x) => ms(x.sendSpanMs)));
   lines.push(row('bot CPU per command (ack to queued, user + system)', (x) => (x.botCpuMsPerCommand === null ? '–' : `${x.botCpuMsPerCommand} ms`)));
+  lines.push(row('Redis commands per command (scripts\' calls included; most called)', (x) => `${x.redisCallsPerCommand} (${x.redisTopCalls})`));
+  lines.push(row('Redis CPU per command (user + system)', (x) => `${x.redisCpuMsPerCommand} ms`));
+  lines.push(row('load generator CPU per command (same machine)', (x) => `${x.clientCpuMsPerCommand} ms`));
+  lines.push(row(`this machine's ceiling: ${cpus().length} cores ÷ (bot + Redis + load generator CPU per command)`, (x) => {
+    const total = (x.botCpuMsPerCommand ?? 0) + x.redisCpuMsPerCommand + x.clientCpuMsPerCommand;
+    return total > 0 ? `${Math.round((cpus().length * 1000) / total)} commands/s` : '–';
+  }));
   lines.push(row('bot memory, RSS after the burst', (x) => `${x.botRssMb ?? '–'} MB`));
   lines.push('', '### Burst goals', '');
   for (const b of bursts) {
