@@ -18,6 +18,7 @@ import { DeliverWorker } from '../delivery/deliver-worker.js';
 import { FastLane } from '../delivery/fast-lane.js';
 import { registerAssetRoutes } from '../http/asset-routes.js';
 import { registerHealthRoutes } from '../http/health-routes.js';
+import { registerIconRoutes } from '../http/icon-routes.js';
 import { HttpServer } from '../http/server.js';
 import type { Logger } from '../infra/logger.js';
 import { Deadline } from '../infra/deadline.js';
@@ -134,6 +135,7 @@ export class BotApp {
     this.playground = built.playground;
     this.connections.push(...built.connections);
     registerHealthRoutes(this.http, this.redis, this.keys);
+    registerIconRoutes(this.http);
     registerAssetRoutes(this.http, assets, built.assetGates);
     this.obs = new Observability({
       config, http: this.http, redis: this.redis, keys: this.keys, queues: this.queues, store: this.store, adapters: this.adapters,

@@ -5,11 +5,9 @@
  */
 import { t } from '../i18n/index.js';
 import type { FastifyReply } from '../http/server.js';
+import { PAGE_CSP } from '../http/static-files.js';
 import { CODE_TTL_MS } from './sign-in-codes.js';
 import type { ChatIdentity } from './identity.js';
-
-/** No inline script or style, no framing, forms and fetches to this site only. */
-export const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

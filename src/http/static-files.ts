@@ -1,10 +1,14 @@
 /**
  * A page's own files from one directory of the repository: a fixed list of types, no directory escapes, and
- * `no-cache` — no build step versions the files, so the browser fetches them again on every load.
+ * `no-cache` — no build step versions the files, so the browser fetches them again on every load. An HTML page
+ * goes out with PAGE_CSP.
  */
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize } from 'node:path';
 import { errorBody, type FastifyReply } from './server.js';
+
+/** Pages run only their own scripts and styles, load images from here (or data:/blob:), and cannot be framed. */
+export const PAGE_CSP = "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
@@ -21,5 +25,6 @@ export async function serveFile(reply: FastifyReply, dir: string, file: string):
   } catch {
     return void reply.code(404).send(errorBody('NOT_FOUND', 'not found'));
   }
+  if (type.startsWith('text/html')) void reply.header('content-security-policy', PAGE_CSP);
   void reply.header('content-type', type).header('cache-control', 'no-cache').send(body);
 }

@@ -29,7 +29,13 @@ describe('Playground in a real browser', () => {
   it('typing a command shows the live status and then the image with its metadata', async () => {
     const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
     const base = `http://127.0.0.1:${bot.boundPort}`;
-    await page.goto(base);
+    // Whatever the page loads (its icon included) must be there: no failed request, no script error.
+    const problems: string[] = [];
+    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    const answer = await page.goto(base);
+    // The page may only run its own script (a message that slipped past escaping could not run code).
+    expect(answer?.headers()['content-security-policy']).toMatch(/script-src 'self'/);
     await page.fill('#user', 'alice');
     await page.dispatchEvent('#user', 'change');
     // Somebody else's job first, so alice's waits in line and its position is visible.
@@ -49,6 +55,11 @@ describe('Playground in a real browser', () => {
     expect(meta).toContain('demo model');
     const loaded = await aliceThread.locator('.result img').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth);
     expect(loaded).toBe(512);
+    expect(problems).toEqual([]);
+    // The icon a browser asks for by itself, on any page that names none.
+    const icon = await fetch(`${base}/favicon.ico`);
+    expect([icon.status, icon.headers.get('content-type')]).toEqual([200, 'image/svg+xml']);
+    expect(await icon.text()).toMatch(/^<svg /);
     await page.screenshot({ path: `${t.dataDir}/playground.png`, fullPage: true });
     if (process.env.ZIMAGE_SCREENSHOT) await page.screenshot({ path: process.env.ZIMAGE_SCREENSHOT, fullPage: true });
   });
