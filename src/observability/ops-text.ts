@@ -35,7 +35,7 @@ export function opsReport(s: OpsSnapshot, locale: string, o: ReportOptions): str
     t(locale, 'ops.response', { minutes, avg: orNoData(s.avg_response_time_ms, locale) }),
   ];
   if (s.failure_rate !== null) {
-    lines.push(t(locale, 'ops.failures', { failures: s.failures_recent, jobs: s.jobs_recent, rate: pct(s.failure_rate) }));
+    lines.push(t(locale, s.jobs_recent === 1 ? 'ops.failures_one' : 'ops.failures_other', { failures: s.failures_recent, jobs: s.jobs_recent, rate: pct(s.failure_rate) }));
   }
   if (s.avg_generation_ms_1024_8steps !== null) lines.push(t(locale, 'ops.speed', { duration: formatDuration(s.avg_generation_ms_1024_8steps, locale) }));
   if (s.gpu_memory_used_gb !== null && s.gpu_memory_total_gb !== null) {

@@ -57,6 +57,12 @@ describe('status texts', () => {
     expect(opsSummary(snap(), 'en')).toBe('workers 2 · generating 1 · waiting 4 · p95 wait 5.2 s · up 2 h 5 min');
   });
 
+  it('counts failed jobs in words that fit the number', () => {
+    expect(opsReport(snap({ jobs_recent: 1, failures_recent: 0, failure_rate: 0 }), 'en', { showDeadLetters: false })).toContain('Failed: 0 of 1 job (0.0 %)');
+    expect(opsReport(snap(), 'en', { showDeadLetters: false })).toContain('Failed: 2 of 40 jobs (5.0 %)');
+    expect(opsReport(snap({ jobs_recent: 1, failures_recent: 1, failure_rate: 1 }), 'zh-CN', { showDeadLetters: false })).toContain('失败：1 个任务中有 1 个');
+  });
+
   it('shows GPU memory when a worker reports it', () => {
     expect(opsReport(snap({ gpu_memory_used_gb: 12.4, gpu_memory_total_gb: 24 }), 'en', { showDeadLetters: false })).toContain('GPU memory: 12.4 GB of 24.0 GB');
   });
