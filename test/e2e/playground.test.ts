@@ -78,4 +78,12 @@ describe('Playground in a real browser', () => {
     expect(Date.now() - loadedAt).toBeLessThan(9000);
     await page.close();
   });
+
+  it('the status bar speaks the browser\'s language, as the bot\'s replies do', async () => {
+    const context = await browser.newContext({ locale: 'zh-CN' });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${bot.boundPort}`);
+    await expect.poll(() => page.locator('#statusbar').textContent(), { timeout: 5000 }).toMatch(/^工作节点 1 · 生成中 \d+ · 排队 \d+ · p95 等待/);
+    await context.close();
+  });
 });

@@ -304,7 +304,8 @@ function statusChanged() {
 
 async function refreshStatus() {
   try {
-    const res = await fetch('/status');
+    // In the browser's language, as the bot's replies to this page are.
+    const res = await fetch(`/status?locale=${encodeURIComponent(navigator.language)}`);
     if (!res.ok) { statusbar.hidden = true; return; }
     const s = await res.json();
     statusbar.hidden = false;
