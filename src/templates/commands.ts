@@ -8,6 +8,7 @@ import type { ReloadReport, TemplateLibrary } from './library.js';
 import { formatProblem } from './loader.js';
 import { usageLine } from './render.js';
 import type { Template } from './schema.js';
+import { templateTexts } from './texts.js';
 
 export interface TemplateCommandDeps {
   templates: TemplateLibrary;
@@ -42,9 +43,10 @@ export function templateCommands(d: TemplateCommandDeps): SubcommandHandler[] {
         return;
       }
       const blocks = all.map((tpl) => {
-        const vars = Object.entries(tpl.variables).map(([n, v]) => `${n}${v.required ? '*' : ''} — ${v.description}${v.default !== undefined ? ` (${v.default})` : ''}`);
+        const words = templateTexts(tpl, ctx.locale);
+        const vars = Object.entries(tpl.variables).map(([n, v]) => `${n}${v.required ? '*' : ''} — ${words.variables[n]}${v.default !== undefined ? ` (${v.default})` : ''}`);
         return [
-          `• ${tpl.name} — ${tpl.title}: ${tpl.description}`,
+          t(ctx.locale, 'templates.entry', { name: tpl.name, title: words.title, description: words.description }),
           `  ${usageLine(tpl)}`,
           `  ${t(ctx.locale, 'templates.details', { size: `${tpl.width}×${tpl.height}`, steps: tpl.steps, who: whoMayUse(tpl, d.policy(), ctx.locale) })}`,
           ...vars.map((v) => `    ${v}`),

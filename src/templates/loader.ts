@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { LOCALES } from '../i18n/locale.js';
 import { templateSchema, type Template } from './schema.js';
 
 export interface TemplateProblem { file: string; line: number | null; field: string; message: string }
@@ -49,6 +50,16 @@ export function parseTemplateText(file: string, text: string, sizeOk: (w: number
       try { new RegExp(v.pattern, 'u'); } catch { problems.push({ file, line: lineOf(doc, counter, ['variables', name, 'pattern']), field: `variables.${name}.pattern`, message: 'is not a valid regular expression' }); }
     }
     if (v.required && v.default !== undefined) problems.push({ file, line: lineOf(doc, counter, ['variables', name]), field: `variables.${name}`, message: 'a required variable cannot have a default' });
+  }
+  for (const [locale, tr] of Object.entries(t.translations)) {
+    const at = (...path: string[]): number | null => lineOf(doc, counter, ['translations', locale, ...path]);
+    if (!(LOCALES as readonly string[]).includes(locale)) {
+      problems.push({ file, line: at(), field: `translations.${locale}`, message: `${locale} is not a language the bot speaks (${LOCALES.join(', ')})` });
+      continue;
+    }
+    for (const name of Object.keys(tr.variables)) {
+      if (!(name in t.variables)) problems.push({ file, line: at('variables', name), field: `translations.${locale}.variables.${name}`, message: `translates ${name}, which is not declared under variables` });
+    }
   }
   if (problems.length > 0) return { problems };
   const version = createHash('sha256').update(text).digest('hex').slice(0, 12);

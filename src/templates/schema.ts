@@ -29,6 +29,14 @@ export const postSchema = z.object({
   quality: z.number().int().min(1).max(100).default(90),
 }).strict();
 
+/** A preset's texts in another language (`translations: { zh-CN: { … } }`); what it leaves out stays as written. */
+export const translationSchema = z.object({
+  title: z.string().min(1).max(80).optional(),
+  description: z.string().min(1).max(300).optional(),
+  /** Variable name → its description in this language. */
+  variables: z.record(varName, z.string().min(1).max(200)).default({}),
+}).strict();
+
 export const templateSchema = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]{1,31}$/, 'lower-case letters, digits and - (2–32 characters)'),
   title: z.string().min(1).max(80),
@@ -39,11 +47,14 @@ export const templateSchema = z.object({
   size: z.string().regex(/^\d+x\d+$/, 'write WIDTHxHEIGHT, e.g. 1024x1024').default('1024x1024'),
   steps: z.number().int().min(1).max(16).default(8),
   post: postSchema.optional(),
+  /** Language (a locale the bot speaks, e.g. zh-CN) → the title, description and variable texts in it. */
+  translations: z.record(z.string(), translationSchema).default({}),
 }).strict();
 
 export type TemplateFile = z.infer<typeof templateSchema>;
 export type TemplateVariable = z.infer<typeof variableSchema>;
 export type PostProcess = z.infer<typeof postSchema>;
+export type TemplateTranslation = z.infer<typeof translationSchema>;
 
 export interface Template extends TemplateFile {
   /** The file it came from, relative to the presets directory. */

@@ -120,8 +120,9 @@ export interface PgMessage {
 export class PlaygroundClient {
   constructor(readonly base: string) {}
 
-  async post(user: string, text: string): Promise<{ messageId: string; threadId: string }> {
-    const res = await pgPost(this.base, '/api/playground/messages', { user, text });
+  /** Post as `user`; `o.locale` is the browser's language the page would send. */
+  async post(user: string, text: string, o: { locale?: string } = {}): Promise<{ messageId: string; threadId: string }> {
+    const res = await pgPost(this.base, '/api/playground/messages', { user, text, ...(o.locale ? { locale: o.locale } : {}) });
     if (res.status !== 201) throw new Error(`POST messages → ${res.status} ${await res.text()}`);
     return (await res.json()) as { messageId: string; threadId: string };
   }

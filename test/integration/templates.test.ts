@@ -41,6 +41,15 @@ describe('template presets in chat', () => {
     expect(text).toContain('size 768×1024 · 8 steps · for everyone');
   });
 
+  it('/zimage templates in Chinese shows the presets\' own Chinese texts', async () => {
+    const { threadId } = await pg.post('wang', '/zimage templates', { locale: 'zh-CN' });
+    const thread = await pg.waitFor(threadId, (m) => botReplies(m).length >= 1);
+    const text = botReplies(thread)[0]!.text;
+    expect(text).toContain('• poster — 电商海报：');
+    expect(text).toContain('subject* — 促销的商品或活动');
+    expect(text).not.toContain('Bold sales poster');
+  });
+
   it('a preset fills its prompt, applies its post-processing, and records its id and version', async () => {
     const { threadId } = await pg.post('ann', '/zimage poster subject="summer sale" color=#00AA88 --seed 3 --steps 2');
     const thread = await pg.waitFor(threadId, finished(1));

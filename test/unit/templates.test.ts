@@ -6,6 +6,7 @@ import { parseArgs, parseInvocation } from '../../src/templates/invocation.js';
 import { loadTemplates, parseTemplateText } from '../../src/templates/loader.js';
 import { renderTemplate, usageLine } from '../../src/templates/render.js';
 import type { Template } from '../../src/templates/schema.js';
+import { templateTexts } from '../../src/templates/texts.js';
 
 const sizeOk = (w: number, h: number) => [w, h].every((x) => x >= 256 && x <= 1024 && x % 16 === 0);
 
@@ -55,6 +56,30 @@ describe('template files', () => {
     const shipped = await loadTemplates(join(process.cwd(), 'templates', 'presets'), sizeOk);
     expect(shipped.ok).toBe(true);
     if (shipped.ok) expect([...shipped.templates.keys()].sort()).toEqual(['brand-banner', 'illustration', 'poster', 'product-shot', 'social-square', 'team-avatar']);
+  });
+});
+
+describe('a preset in the reader\'s language', () => {
+  const ZH = `${GOOD}translations:
+  zh-CN:
+    title: 海报
+    description: 一张海报。
+    variables: { subject: 宣传什么 }
+`;
+
+  it('a translation gives the title, description and variable texts it has; the rest stay as written', () => {
+    const t = tpl(ZH);
+    expect(templateTexts(t, 'zh-CN')).toEqual({ title: '海报', description: '一张海报。', variables: { subject: '宣传什么', color: 'colour' } });
+    expect(templateTexts(t, 'en')).toEqual({ title: 'Poster', description: 'A poster.', variables: { subject: 'what', color: 'colour' } });
+    expect(templateTexts(tpl(), 'zh-CN')).toEqual({ title: 'Poster', description: 'A poster.', variables: { subject: 'what', color: 'colour' } });
+  });
+
+  it('a translation into a language the bot does not speak, or of a variable that does not exist, names the line', () => {
+    const r = parseTemplateText('poster.yaml', ZH.replace('  zh-CN:', '  zh-TW:'), sizeOk);
+    expect(r.template).toBeUndefined();
+    expect(r.problems[0]).toMatchObject({ field: 'translations.zh-TW', line: 11, message: 'zh-TW is not a language the bot speaks (en, zh-CN)' });
+    const r2 = parseTemplateText('poster.yaml', ZH.replace('{ subject: 宣传什么 }', '{ subjekt: 宣传什么 }'), sizeOk);
+    expect(r2.problems[0]).toMatchObject({ field: 'translations.zh-CN.variables.subjekt', line: 13, message: 'translates subjekt, which is not declared under variables' });
   });
 });
 
