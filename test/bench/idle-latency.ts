@@ -1,0 +1,90 @@
+/**
+ * How a request's latency depends on how busy the machine was just before: one request at a time, with a pause
+ * of 0, 30 and 100 ms between them, to a bare Node HTTP server (a process of its own) and to the bot's
+ * Playground API (a plain chat message: stored in Redis, nothing routed). On a machine whose processes sleep
+ * between requests, every hop from one process to another (client → bot → Redis → bot) pays the time to wake
+ * up; the longer the pause, the more a request costs. `node dist/test/bench/idle-latency.js`; prints one line
+ * per target and pause.
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { httpJson, openSession, send } from './bench-http.js';
+import { spawnNode, stopChild } from './bench-processes.js';
+import { percentile } from './stats.js';
+
+const PAUSES = [0, 30, 100];
+const ROUNDS = 40;
+
+async function measure(label: string, one: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < 10; i++) await one();
+  for (const pause of PAUSES) {
+    const times: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const start = performance.now();
+      await one();
+      times.push(Math.round((performance.now() - start) * 100) / 100);
+      await sleep(pause);
+    }
+    process.stdout.write(`${label}, ${pause} ms between requests: p50 ${percentile(times, 50)} ms, p90 ${percentile(times, 90)} ms\n`);
+  }
+}
+
+async function bareServer(): Promise<{ base: string; stop: () => void }> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: 'inherit' });
+  const port = await new Promise<number>((ok) => child.once('message', (m) => ok((m as { port: number }).port)));
+  return { base: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+}
+
+function serve(): void {
+  void import('node:http').then(({ createServer }) => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}'));
+    });
+    server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
+    process.on('disconnect', () => process.exit(0));
+  });
+}
+
+async function main(): Promise<void> {
+  const body = (text: string): Buffer => Buffer.from(JSON.stringify({ user: 'idle', text }));
+  const json = { 'content-type': 'application/json' };
+  const bare = await bareServer();
+  await measure('bare Node HTTP server', () => send(bare.base, 'POST', '/x', { body: body('hello'), headers: json }));
+  bare.stop();
+
+  const dataDir = mkdtempSync(join(tmpdir(), 'zimage-idle-'));
+  const redis = await startEmbeddedRedis({ dir: join(dataDir, 'redis') });
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const bot = spawnNode('dist/src/main/bot.js', {
+    ...process.env, REDIS_URL: redis.url, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', CONFIG_FILE: '',
+    PLAYGROUND: 'true', ZIMAGE_MODEL_DIR: await ensureDemoModel(join(tmpdir(), 'zimage-bench-model')),
+  }, 'bot');
+  try {
+    for (const until = Date.now() + 60_000; (await httpJson(base, 'GET', '/healthz').catch(() => null))?.status !== 200;) {
+      if (Date.now() > until || bot.exitCode !== null) throw new Error('the bot did not start (BENCH_DEBUG=1 shows its output)');
+      await sleep(200);
+    }
+    await openSession(base, 'idle');
+    let n = 0;
+    await measure('the bot, a Playground chat message', async () => {
+      const r = await send(base, 'POST', '/api/playground/messages', { body: body(`hello ${n++}`), headers: json, as: 'idle' });
+      if (r.status !== 201) throw new Error(`HTTP ${r.status}: ${r.text.slice(0, 200)}`);
+    });
+  } finally {
+    await stopChild(bot);
+    await redis.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+if (process.argv.includes('--serve')) serve();
+else void main();
