@@ -76,7 +76,7 @@ describe('monitoring', () => {
     const text = botReplies(reply)[0]!.text;
     expect(text).toContain('Workers online: 1');
     expect(text).toContain('Generating: 0 · waiting: 0');
-    expect(text).toContain('Failed: 0 of 1 jobs');
+    expect(text).toContain('Failed: 0 of 1 job (0.0 %)');
     expect(statusOf(reply)).toBeUndefined();
   });
 
