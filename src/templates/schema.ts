@@ -54,7 +54,6 @@ export const templateSchema = z.object({
 export type TemplateFile = z.infer<typeof templateSchema>;
 export type TemplateVariable = z.infer<typeof variableSchema>;
 export type PostProcess = z.infer<typeof postSchema>;
-export type TemplateTranslation = z.infer<typeof translationSchema>;
 
 export interface Template extends TemplateFile {
   /** The file it came from, relative to the presets directory. */

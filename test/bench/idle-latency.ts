@@ -6,14 +6,13 @@
  * up; the longer the pause, the more a request costs. `node dist/test/bench/idle-latency.js`; prints one line
  * per target and pause.
  */
-import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { ensureDemoModel } from '../../worker/engine/demo-model/build.js';
+import { startBareServer } from './bare-server.js';
 import { httpJson, openSession, send } from './bench-http.js';
 import { spawnNode, stopChild } from './bench-processes.js';
 import { percentile } from './stats.js';
@@ -35,27 +34,10 @@ async function measure(label: string, one: () => Promise<unknown>): Promise<void
   }
 }
 
-async function bareServer(): Promise<{ base: string; stop: () => void }> {
-  const child = fork(fileURLToPath(import.meta.url), ['--serve'], { stdio: 'inherit' });
-  const port = await new Promise<number>((ok) => child.once('message', (m) => ok((m as { port: number }).port)));
-  return { base: `http://127.0.0.1:${port}`, stop: () => child.kill() };
-}
-
-function serve(): void {
-  void import('node:http').then(({ createServer }) => {
-    const server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}'));
-    });
-    server.listen(0, '127.0.0.1', () => process.send?.({ port: (server.address() as { port: number }).port }));
-    process.on('disconnect', () => process.exit(0));
-  });
-}
-
 async function main(): Promise<void> {
   const body = (text: string): Buffer => Buffer.from(JSON.stringify({ user: 'idle', text }));
   const json = { 'content-type': 'application/json' };
-  const bare = await bareServer();
+  const bare = await startBareServer();
   await measure('bare Node HTTP server', () => send(bare.base, 'POST', '/x', { body: body('hello'), headers: json }));
   bare.stop();
 
@@ -86,5 +68,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-if (process.argv.includes('--serve')) serve();
-else void main();
+void main();

@@ -291,7 +291,7 @@ document.getElementById('composer').addEventListener('submit', async (e) => {
   }
 });
 
-/** One summary request at a time; a change seen while one is out asks once more after it. */
+/** The status bar asks for its summary one request at a time (every 10 s, and when a job starts or ends); a change seen while one is out asks once more after it. */
 let statusAsking = null;
 let statusAgain = false;
 function statusChanged() {
@@ -317,6 +317,6 @@ async function refreshStatus() {
 
 await loadHistory();
 listen();
-refreshStatus();
-setInterval(refreshStatus, 10_000);
+statusChanged();
+setInterval(statusChanged, 10_000);
 textInput.focus();
