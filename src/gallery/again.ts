@@ -62,12 +62,12 @@ export function registerAgainRoute(http: HttpServer, ctx: GalleryContext, d: Aga
       thread = await adapter.startThread(who.workspace, place.channel, t(L, 'gallery.again_title', { prompt: clipped }));
     } catch (err) {
       // Nowhere to post it: what the admission took goes back.
-      await d.quota.refundOrDefer(admission.jobId, async () => true);
+      await d.lifecycle.abandon(who, admission.jobId);
       throw err;
     }
     const origin = originOf({ ...who, channel: place.channel, channelKind: place.channelKind, thread }, { locale: L, eventId });
     const { jobId } = await d.lifecycle.submit(origin, params, {
-      jobId: admission.jobId, weight: admission.weight, charge: admission.charge,
+      jobId: admission.jobId, weight: admission.weight, ...(admission.rank ? { rank: admission.rank } : {}), charge: admission.charge,
       ...(template?.version ? { extra: { template: { id: template.id, version: template.version } } } : {}),
     });
     d.log.info({ jobId, from: image.id, user: who.user, platform: who.platform }, 'queued again from the gallery');

@@ -20,32 +20,41 @@
  */
 import type { Redis } from 'ioredis';
 import type { Keys } from './keys.js';
-import { WAITING_TTL_S } from '../quota/store.js';
 import { LuaScript } from '../infra/lua-script.js';
 
-// KEYS: my waiting set, my admitted-but-unranked set, the workspace's weights (person → weight), the
-// workspace's levels (person → round reached), the workspace's slot counts (round in tenths → count).
-// ARGV: job id, me, my weight, ttl.
-// Returns {round × 1000, slot}. Admission puts a job in both of my sets; my jobs admitted at the same moment
-// and not ranked yet do not count ahead of this one (three commands sent at once are rounds 1, 2 and 3).
-const RANK = new LuaScript(`
-redis.call('sadd', KEYS[1], ARGV[1])
-redis.call('expire', KEYS[1], tonumber(ARGV[4]))
-redis.call('srem', KEYS[2], ARGV[1])
-local weight = tonumber(ARGV[3])
-local round = (redis.call('scard', KEYS[1]) - redis.call('scard', KEYS[2])) / weight
-redis.call('zadd', KEYS[3], weight, ARGV[2])
-redis.call('expire', KEYS[3], tonumber(ARGV[4]))
-local reached = redis.call('zcount', KEYS[4], tostring(round - 1e-9), '+inf')
-local mine = redis.call('zscore', KEYS[4], ARGV[2])
-if mine and tonumber(mine) >= round - 1e-9 then reached = reached - 1 end
-redis.call('zadd', KEYS[4], tostring(round), ARGV[2])
-redis.call('expire', KEYS[4], tonumber(ARGV[4]))
-local field = tostring(math.ceil(round * 10 - 1e-9))
-local slot = 1
-if reached == 0 then redis.call('hset', KEYS[5], field, 1) else slot = redis.call('hincrby', KEYS[5], field, 1) end
-redis.call('expire', KEYS[5], tonumber(ARGV[4]))
-return {math.ceil(round * 1000 - 1e-6), slot}`);
+/** A person's set of waiting jobs (members leave when a worker starts them or they are cancelled). */
+export const WAITING_TTL_S = 7 * 24 * 3600;
+
+// A Lua function for the scripts that rank a job: this one, and the quota's charge, which ranks the job it
+// charges in the same step. Arguments: my waiting set, my admitted-but-unranked set, the workspace's weights
+// (person → weight), the workspace's levels (person → round reached), the workspace's slot counts (round in
+// tenths → count); job id, me, my weight, ttl. Returns {round × 1000, slot}. Admission without a rank puts a
+// job in both of my sets; my jobs admitted at the same moment and not ranked yet do not count ahead of this
+// one (three commands sent at once are rounds 1, 2 and 3).
+export const FAIR_RANK_LUA = `
+local function fair_rank(waiting, unranked, weights, levels, slots, job, me, weight, ttl)
+  redis.call('sadd', waiting, job)
+  redis.call('expire', waiting, ttl)
+  redis.call('srem', unranked, job)
+  local round = (redis.call('scard', waiting) - redis.call('scard', unranked)) / weight
+  redis.call('zadd', weights, weight, me)
+  redis.call('expire', weights, ttl)
+  local reached = redis.call('zcount', levels, tostring(round - 1e-9), '+inf')
+  local mine = redis.call('zscore', levels, me)
+  if mine and tonumber(mine) >= round - 1e-9 then reached = reached - 1 end
+  redis.call('zadd', levels, tostring(round), me)
+  redis.call('expire', levels, ttl)
+  local field = tostring(math.ceil(round * 10 - 1e-9))
+  local slot = 1
+  if reached == 0 then redis.call('hset', slots, field, 1) else slot = redis.call('hincrby', slots, field, 1) end
+  redis.call('expire', slots, ttl)
+  return {math.ceil(round * 1000 - 1e-6), slot}
+end
+`;
+
+// KEYS: the five of fair_rank. ARGV: job id, me, my weight, ttl.
+const RANK = new LuaScript(`${FAIR_RANK_LUA}
+return fair_rank(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))`);
 
 // KEYS: as RANK (the slot counts unused). ARGV: job id, me. One of my jobs left the line: my round is what my ranked jobs still waiting
 // make it; with none left I leave the workspace's sets.
@@ -72,19 +81,25 @@ export interface FairRank {
 
 type Owner = { platform: string; workspace: string; user: string };
 
-const keysOf = (keys: Keys, o: Owner): string[] => [
+/** The five keys of a rank, in fair_rank's order. */
+export const rankKeys = (keys: Keys, o: Owner): string[] => [
   keys.userWaiting(o.platform, o.workspace, o.user), keys.userUnranked(o.platform, o.workspace, o.user),
   keys.workspaceWaiting(o.platform, o.workspace), keys.workspaceLevels(o.platform, o.workspace),
   keys.workspaceSlots(o.platform, o.workspace),
 ];
 
+/** A weight as the rank scripts take it (at least 0.1). */
+export const rankWeight = (weight: number): string => String(Math.max(0.1, weight));
+
+/** The {round × 1000, slot} a rank script returned. */
+export const rankOf = (raw: [number, number]): FairRank => ({ round: Number(raw[0]) / 1000, slot: Number(raw[1]) });
+
 /** Put a job in its owner's waiting set and find its round and slot, in one step. */
 export async function fairRank(redis: Redis, keys: Keys, o: Owner, jobId: string, weight = 1): Promise<FairRank> {
-  const [round, slot] = (await RANK.run(redis, 5, ...keysOf(keys, o), jobId, o.user, String(Math.max(0.1, weight)), String(WAITING_TTL_S))) as [number, number];
-  return { round: Number(round) / 1000, slot: Number(slot) };
+  return rankOf((await RANK.run(redis, 5, ...rankKeys(keys, o), jobId, o.user, rankWeight(weight), String(WAITING_TTL_S))) as [number, number]);
 }
 
 /** A job left the line (a worker started it, it was cancelled, or it was never written): its owner's round drops. */
 export async function leaveLine(redis: Redis, keys: Keys, o: Owner, jobId: string): Promise<void> {
-  await LEAVE.run(redis, 5, ...keysOf(keys, o), jobId, o.user);
+  await LEAVE.run(redis, 5, ...rankKeys(keys, o), jobId, o.user);
 }

@@ -21,7 +21,7 @@ import type { QuotaService } from '../quota/service.js';
 import { failureText, failureView } from '../status/failure.js';
 import { quickPlace } from '../status/quick-place.js';
 import { decodeFailure } from './failure.js';
-import { fairRank, leaveLine } from './fair-share.js';
+import { fairRank, leaveLine, type FairRank } from './fair-share.js';
 import { newJobId } from './job-id.js';
 import type { Keys } from './keys.js';
 import { jobPriority, type Lane } from './priority.js';
@@ -46,6 +46,8 @@ export interface SubmitOptions {
   jobId?: string;
   /** The requester's share of turns (role policy). */
   weight?: number;
+  /** The place in line admission took with the charge (one round trip less); ranked here when absent. */
+  rank?: FairRank;
   lane?: Lane;
   charge?: ChargeInfo;
   /** Template provenance and post-processing. */
@@ -94,7 +96,7 @@ export class JobLifecycle {
     const acceptedAt = Date.now();
     // Scheduled runs wait in their own lane, below people: they take no one's turn and count for no one.
     const lane = o.lane ?? 'people';
-    const rank = lane === 'people' ? await fairRank(this.d.redis, this.d.keys, origin, jobId, o.weight) : null;
+    const rank = lane === 'people' ? (o.rank ?? await fairRank(this.d.redis, this.d.keys, origin, jobId, o.weight)) : null;
     const queue = this.d.queues.generate;
     const data: GenerateJobData = { params, origin, acceptedAt, ...o.extra, ...(o.charge ? { charge: o.charge } : {}) };
     const job = new Job(queue, 'generate', data, { ...generateJobOptions, jobId, priority: jobPriority(rank, lane) }, jobId);
@@ -108,6 +110,14 @@ export class JobLifecycle {
     if (!results) throw new Error('the job transaction was discarded');
     for (const [err] of results) if (err) throw err;
     return results[0]![1] === 1;
+  }
+
+  /**
+   * An admitted job that will not be submitted after all (nowhere to post it): its charge and its place in line
+   * go back — now, or once Redis answers again.
+   */
+  async abandon(origin: Pick<JobOrigin, 'platform' | 'workspace' | 'user'>, jobId: string): Promise<void> {
+    await this.d.quota.refundOrDefer(jobId, async () => true, () => leaveLine(this.d.redis, this.d.keys, origin, jobId));
   }
 
   /** Give back the waiting entries (fair-share.ts and the charge script) of a job that was not written. */

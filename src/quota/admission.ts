@@ -12,6 +12,7 @@
  */
 import { t } from '../i18n/index.js';
 import { newJobId } from '../jobs/job-id.js';
+import type { FairRank } from '../jobs/fair-share.js';
 import type { ChargeInfo, GenerateParams } from '../jobs/types.js';
 import { imagesText, resetText } from './format.js';
 import type { Identity, QuotaService, ReserveResult, Standing } from './service.js';
@@ -22,7 +23,8 @@ export type RefusalReason = 'over_quota' | 'templates_only' | 'template_not_allo
 /** A refusal: what to tell the person (empty: say nothing, e.g. the rate limit's second refusal in a minute). */
 export interface Refusal { ok: false; reason: RefusalReason; reply: string }
 
-export type Admitted = { ok: true; jobId: string; charge: ChargeInfo; weight: number };
+/** `rank`: the place in line taken with the charge (absent when the job had been charged before). */
+export type Admitted = { ok: true; jobId: string; charge: ChargeInfo; weight: number; rank?: FairRank };
 export type Admission = Admitted | Refusal | { ok: false; duplicate: true };
 export type Consumed = { ok: true } | Refusal | { ok: false; duplicate: true };
 
@@ -108,7 +110,7 @@ function answerOf(quota: QuotaService, jobId: string, res: ReserveResult, standi
     };
   }
   return {
-    ok: true, jobId, weight: standing.role.policy.weight,
+    ok: true, jobId, weight: standing.role.policy.weight, ...(res.rank ? { rank: res.rank } : {}),
     charge: { cost: res.cost, used: s.used, limit: limit.unlimited ? null : limit.amount, period: s.period, resetAt: s.window.end, timezone: quota.timezone },
   };
 }

@@ -12,6 +12,7 @@ import type { ChatAdapter } from '../chat/types.js';
 import type { Logger } from '../infra/logger.js';
 import { isRedisUnavailable } from '../infra/redis-health.js';
 import { DeferredRefunds } from './deferred-refunds.js';
+import { rankKeys, type FairRank } from '../jobs/fair-share.js';
 import type { Keys } from '../jobs/keys.js';
 import { parseLimit, type Limit } from './limits.js';
 import type { QuotaPolicy, RolePolicy } from './policy.js';
@@ -60,6 +61,8 @@ export interface ReserveResult {
   cost: number;
   /** `rate_limited`: when the oldest command of the last minute leaves it (epoch ms). */
   freeAt?: number;
+  /** `charged` (not a repeat): the place in line the job took with its charge (fair-share.ts). */
+  rank?: FairRank;
 }
 
 export interface ReserveOptions {
@@ -199,11 +202,15 @@ export class QuotaService {
         key: this.keys.userWaiting(id.platform, id.workspace, id.user), unrankedKey: this.keys.userUnranked(id.platform, id.workspace, id.user),
         most: base.role.maxWaiting, queuePrefix: this.keys.generateJob(''),
       },
+      rank: { keys: rankKeys(this.keys, id), weight: base.role.policy.weight },
       ...(o.checkVersion ? { version: base.version } : {}),
       ...(o.mark ? { mark: { ...o.mark, rateKey: this.store.rateKey(id, id.user), perMinute: base.role.commandsPerMinute } } : {}),
     });
     if (res.outcome === 'stale') this.remembered.delete(identityKey(id));
-    return { ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used }, ...(res.freeAt ? { freeAt: res.freeAt } : {}) };
+    return {
+      ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used },
+      ...(res.freeAt ? { freeAt: res.freeAt } : {}), ...(res.rank ? { rank: res.rank } : {}),
+    };
   }
 
   /** Set a request's idempotency mark and, when it is new, count it against the person's commands this minute. */

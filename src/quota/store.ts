@@ -10,31 +10,33 @@ import type { Keys } from '../jobs/keys.js';
 import { formatLimit, type Limit } from './limits.js';
 import { PERIODS, type Period } from './windows.js';
 import { LuaScript } from '../infra/lua-script.js';
+import { FAIR_RANK_LUA, rankOf, rankWeight, WAITING_TTL_S, type FairRank } from '../jobs/fair-share.js';
 
 const CHARGE_TTL_S = 40 * 24 * 3600;
-/** A person's set of waiting jobs (members leave when a worker starts them or they are cancelled). */
-export const WAITING_TTL_S = 7 * 24 * 3600;
 const STATS_TTL_S = 40 * 24 * 3600;
 
-// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, unranked, [event mark, rate counter].
+// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, unranked, the workspace's weights, levels and
+//       slot counts (fair-share.ts), [event mark, rate counter].
 // ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL,
-//       job id, most waiting (-1 = none), most commands in the last minute (-1 = none), generate-queue key prefix, now (ms).
-// Returns {outcome, used, repeat}: outcome 1 charged (and the job joins the person's waiting set), 0 refused
+//       job id, most waiting (-1 = none), most commands in the last minute (-1 = none), generate-queue key prefix, now (ms),
+//       the person's weight ('' = do not rank).
+// Returns {outcome, used, repeat[, round × 1000, slot]}: outcome 1 charged (and the job joins the person's waiting
+// set, ranked in the same step when a weight is given: its place in line is taken with its charge), 0 refused
 // (over quota), 2 stale (the version moved: nothing done), 3 duplicate (the event mark was set already: nothing
 // done), 4 busy (too many jobs waiting: `used` is how many), 5 rate limited (the event is consumed, nothing
 // charged: `used` is the count in the last minute, the third value when the oldest of them leaves the minute).
 // Nothing is charged unless the outcome is 1.
-const RESERVE = new LuaScript(`
+const RESERVE = new LuaScript(`${FAIR_RANK_LUA}
 if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
-if KEYS[12] then
-  if not redis.call('set', KEYS[12], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
+if KEYS[15] then
+  if not redis.call('set', KEYS[15], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
   local now = tonumber(ARGV[13])
-  redis.call('zremrangebyscore', KEYS[13], '-inf', now - 60000)
-  redis.call('zadd', KEYS[13], now, KEYS[12])
-  redis.call('pexpire', KEYS[13], 60000)
-  local n = redis.call('zcard', KEYS[13])
+  redis.call('zremrangebyscore', KEYS[16], '-inf', now - 60000)
+  redis.call('zadd', KEYS[16], now, KEYS[15])
+  redis.call('pexpire', KEYS[16], 60000)
+  local n = redis.call('zcard', KEYS[16])
   if tonumber(ARGV[11]) >= 0 and n > tonumber(ARGV[11]) then
-    local oldest = redis.call('zrange', KEYS[13], 0, 0, 'WITHSCORES')
+    local oldest = redis.call('zrange', KEYS[16], 0, 0, 'WITHSCORES')
     return {5, n, tonumber(oldest[2]) + 60000}
   end
 end
@@ -61,6 +63,10 @@ redis.call('hset', KEYS[2], 'state', 'charged', 'amount', amount, 'used', KEYS[1
 redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
 for i = 3, 5 do redis.call('zincrby', KEYS[i], amount, ARGV[4]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
 for i = 6, 8 do redis.call('zincrby', KEYS[i], amount, ARGV[5]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+if ARGV[14] ~= '' then
+  local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
+  return {1, used, 0, r[1], r[2]}
+end
 redis.call('sadd', KEYS[10], ARGV[9])
 redis.call('expire', KEYS[10], ${WAITING_TTL_S})
 redis.call('sadd', KEYS[11], ARGV[9])
@@ -114,6 +120,8 @@ export interface ReserveArgs {
   mark?: { key: string; ttlS: number; rateKey: string; perMinute: number | null };
   /** The person's set of waiting jobs and how many may be in it (null: no bound), and their set of jobs not yet ranked. */
   waiting: { key: string; unrankedKey: string; most: number | null; queuePrefix: string };
+  /** Rank the job as it is charged (fair-share.ts): the five keys of a rank and the person's weight. */
+  rank?: { keys: string[]; weight: number };
 }
 
 export type ReserveOutcome = 'charged' | 'refused' | 'stale' | 'duplicate' | 'busy' | 'rate_limited';
@@ -134,20 +142,26 @@ export class QuotaStore {
   groupsKey(scope: Scope, user: string): string { return `${this.root}:groups:${scopeId(scope)}:${user}`; }
 
   /** Check and charge in one step; `repeat` true means this job was charged before. */
-  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; used: number; repeat: boolean; freeAt?: number }> {
+  async reserve(a: ReserveArgs): Promise<{ outcome: ReserveOutcome; used: number; repeat: boolean; freeAt?: number; rank?: FairRank }> {
     const limit = a.limit.unlimited ? -1 : a.limit.amount;
     const usedTtl = Math.max(60, Math.ceil((a.windowEnd - a.now) / 1000) + 7 * 24 * 3600);
     const keys = [
       this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
-      this.versionKey(a.scope), a.waiting.key, a.waiting.unrankedKey, ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
+      this.versionKey(a.scope), a.waiting.key, a.waiting.unrankedKey,
+      // The rank's own first two keys are the waiting sets above; placeholders keep the mark's places when unranked.
+      ...(a.rank ? a.rank.keys.slice(2) : [`${this.root}:-`, `${this.root}:-`, `${this.root}:-`]), ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
     ];
     const res = (await RESERVE.run(this.redis, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
       String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0), a.jobId, String(a.waiting.most ?? -1), String(a.mark?.perMinute ?? -1),
-      a.waiting.queuePrefix, String(a.now))) as [number, number, number];
+      a.waiting.queuePrefix, String(a.now), a.rank ? rankWeight(a.rank.weight) : '')) as [number, number, number, number?, number?];
     const outcome = OUTCOMES[res[0]]!;
-    return { outcome, used: Number(res[1]), repeat: outcome === 'charged' && res[2] === 1, ...(outcome === 'rate_limited' ? { freeAt: Number(res[2]) } : {}) };
+    return {
+      outcome, used: Number(res[1]), repeat: outcome === 'charged' && res[2] === 1,
+      ...(outcome === 'rate_limited' ? { freeAt: Number(res[2]) } : {}),
+      ...(res[3] !== undefined ? { rank: rankOf([res[3], res[4]!]) } : {}),
+    };
   }
 
   /** The person's commands of the last minute (a sliding window: no burst of twice the limit across a minute's edge). */

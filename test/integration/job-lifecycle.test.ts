@@ -14,6 +14,7 @@ import { createRedis } from '../../src/infra/redis.js';
 import { newJobId } from '../../src/jobs/job-id.js';
 import { Keys } from '../../src/jobs/keys.js';
 import { JobLifecycle } from '../../src/jobs/lifecycle.js';
+import { jobPriority } from '../../src/jobs/priority.js';
 import { GENERATE_QUEUE, openQueues, type Queues } from '../../src/jobs/queues.js';
 import { StatusStore } from '../../src/jobs/status-store.js';
 import type { GenerateParams, JobOrigin } from '../../src/jobs/types.js';
@@ -122,6 +123,44 @@ describe('submit', () => {
     expect(await queues.generate.count()).toBe(0);
     expect(await used()).toBe(0);
     expect(platform.posted).toHaveLength(0);
+  });
+});
+
+describe('a place in line taken with the charge', () => {
+  const bob = { ...who, user: 'bob' };
+
+  it('the charge ranks the job in the same step (as ranking at submit would); submit uses that rank and ranks nothing more', async () => {
+    const a1 = await quota.reserve(newJobId(), who, 'C', 1);
+    const a2 = await quota.reserve(newJobId(), who, 'C', 1);
+    const b1 = await quota.reserve(newJobId(), bob, 'C', 1);
+    expect([a1.rank, a2.rank, b1.rank]).toEqual([{ round: 1, slot: 1 }, { round: 2, slot: 1 }, { round: 1, slot: 2 }]);
+    const jobId = newJobId();
+    const charged = await quota.reserve(jobId, bob, 'C', 1);
+    expect(charged.rank).toEqual({ round: 2, slot: 2 });
+    // Charged again (a retried call): charged before, so no second place in line.
+    expect((await quota.reserve(jobId, bob, 'C', 1)).rank).toBeUndefined();
+    const levels = async () => redis.zrange(keys.workspaceLevels('test', 'W'), 0, -1, 'WITHSCORES');
+    const before = await levels();
+    await lifecycle.submit({ ...originOf(), user: 'bob' }, params, { jobId, rank: charged.rank! });
+    expect(await levels()).toEqual(before);
+    expect((await queues.generate.getJob(jobId))?.opts.priority).toBe(jobPriority(charged.rank!));
+  });
+
+  it('a refused charge takes no place in line', async () => {
+    const tight = new QuotaService(redis, keys, () => new QuotaPolicy(quotaSchema.parse({ default: '1/day' })), new Map(), log);
+    expect((await tight.reserve(newJobId(), who, 'C', 1)).rank).toEqual({ round: 1, slot: 1 });
+    const refused = await tight.reserve(newJobId(), who, 'C', 1);
+    expect(refused).toMatchObject({ outcome: 'refused' });
+    expect(refused.rank).toBeUndefined();
+    expect((await tight.reserve(newJobId(), bob, 'C', 1)).rank).toEqual({ round: 1, slot: 2 });
+  });
+
+  it('an admitted job abandoned before submit gives back its charge and its place in line', async () => {
+    const jobId = newJobId();
+    expect((await quota.reserve(jobId, who, 'C', 1)).rank).toEqual({ round: 1, slot: 1 });
+    await lifecycle.abandon(who, jobId);
+    expect(await used()).toBe(0);
+    expect((await quota.reserve(newJobId(), who, 'C', 1)).rank?.round).toBe(1);
   });
 });
 
