@@ -57,12 +57,15 @@ local limit = tonumber(ARGV[2])
 local used = tonumber(redis.call('get', KEYS[1]) or '0')
 if limit >= 0 and used + amount > limit then return {0, used, 0} end
 used = redis.call('incrby', KEYS[1], amount)
-redis.call('expire', KEYS[1], tonumber(ARGV[3]))
+-- Expiries are set by the write that creates a key (a window's keys live for a fixed time past its end, not
+-- past their last write): each call in a script costs Redis a few microseconds, and a charge is the busiest one.
+if used == amount then redis.call('expire', KEYS[1], tonumber(ARGV[3])) end
 redis.call('hset', KEYS[2], 'state', 'charged', 'amount', amount, 'used', KEYS[1], 'user', ARGV[4], 'channel', ARGV[5],
   'su1', KEYS[3], 'su2', KEYS[4], 'su3', KEYS[5], 'sc1', KEYS[6], 'sc2', KEYS[7], 'sc3', KEYS[8])
 redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
-for i = 3, 5 do redis.call('zincrby', KEYS[i], amount, ARGV[4]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
-for i = 6, 8 do redis.call('zincrby', KEYS[i], amount, ARGV[5]); redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+for i = 3, 8 do
+  if tonumber(redis.call('zincrby', KEYS[i], amount, i <= 5 and ARGV[4] or ARGV[5])) == amount then redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
+end
 if ARGV[14] ~= '' then
   local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
   return {1, used, 0, r[1], r[2]}

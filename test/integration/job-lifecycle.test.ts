@@ -139,11 +139,19 @@ describe('a place in line taken with the charge', () => {
     expect(charged.rank).toEqual({ round: 2, slot: 2 });
     // Charged again (a retried call): charged before, so no second place in line.
     expect((await quota.reserve(jobId, bob, 'C', 1)).rank).toBeUndefined();
-    const levels = async () => redis.zrange(keys.workspaceLevels('test', 'W'), 0, -1, 'WITHSCORES');
+    const levels = async () => redis.zrange(keys.workspaceLevels('test', 'W'), '0', '-1', 'WITHSCORES');
     const before = await levels();
     await lifecycle.submit({ ...originOf(), user: 'bob' }, params, { jobId, rank: charged.rank! });
     expect(await levels()).toEqual(before);
     expect((await queues.generate.getJob(jobId))?.opts.priority).toBe(jobPriority(charged.rank!));
+  });
+
+  it('every key a charge writes expires (refreshing only what a first write created, nothing kept forever)', async () => {
+    for (let i = 0; i < 3; i++) for (const p of [who, bob]) await quota.reserve(newJobId(), p, i === 2 ? 'D' : 'C', 1);
+    const written = await redis.keys(`${keys.root}*`);
+    expect(written.length).toBeGreaterThan(10);
+    const ttls = await Promise.all(written.map(async (k) => [k, await redis.ttl(k)] as const));
+    expect(ttls.filter(([, ttl]) => ttl <= 0)).toEqual([]);
   });
 
   it('a refused charge takes no place in line', async () => {
