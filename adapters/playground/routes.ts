@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { contentTypeOf } from '../../src/assets/asset-store.js';
 import type { ActionKind, BotRequest, InboundHandlers } from '../../src/chat/types.js';
 import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpServer } from '../../src/http/server.js';
-import { normalizeLocale, t } from '../../src/i18n/index.js';
+import { normalizeLocale, pageTexts, t } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { isRedisUnavailable } from '../../src/infra/redis-health.js';
 import type { PlaygroundAccess } from './access.js';
@@ -55,6 +55,14 @@ export class PlaygroundRoutes {
     const opts = { onRequest: guard };
     app.get('/', opts, (_req, reply) => serveStatic(reply, 'index.html'));
     app.get<{ Params: { '*': string } }>('/playground/*', opts, (req, reply) => serveStatic(reply, req.params['*'] ?? ''));
+    // The page's own texts in the browser's language (the page shows English until they arrive).
+    app.get<{ Querystring: { locale?: string } }>('/api/playground/texts', opts, (req) => {
+      const locale = normalizeLocale(typeof req.query.locale === 'string' ? req.query.locale.slice(0, 35) : 'en');
+      return {
+        locale,
+        texts: { ...pageTexts('playground.page', locale), cancel: t(locale, 'actions.cancel'), regenerate: t(locale, 'actions.regenerate'), variations: t(locale, 'actions.variations_button') },
+      };
+    });
     app.get('/api/playground/messages', opts, async (req) => ({ messages: await this.visible(req, await d.store.channel()) }));
     app.get<{ Params: { threadId: string } }>('/api/playground/threads/:threadId', opts, async (req, reply) => {
       const messages = await d.store.thread(req.params.threadId);

@@ -14,7 +14,7 @@ import type { Viewer } from '../library/visibility.js';
 import type { ChatLink } from './chat-links.js';
 import type { GalleryContext } from './context.js';
 import { filterOf } from './filters.js';
-import { pageTexts } from './page-texts.js';
+import { pageTexts } from '../i18n/index.js';
 
 export interface ApiDeps {
   library: ImageLibrary;
@@ -46,7 +46,7 @@ export function registerGalleryApi(http: HttpServer, ctx: GalleryContext, d: Api
 
   app.get('/api/gallery/me', (req, reply) => ctx.reading(req, reply, async (a) => ({
     identity: a.session.identity, manager: a.viewer.manager, audit: a.viewer.audit, csrf: ctx.sessions.csrfToken(a.session),
-    expiresAt: new Date(a.session.expiresAt).toISOString(), locale: a.locale, timezone: d.timezone(), texts: pageTexts(a.locale),
+    expiresAt: new Date(a.session.expiresAt).toISOString(), locale: a.locale, timezone: d.timezone(), texts: pageTexts('gallery.page', a.locale),
   })));
 
   app.post('/api/gallery/signout', (req, reply) => ctx.changing(req, reply, async (a) => {

@@ -3,3 +3,4 @@ export { t, hasMessage, messageText, interpolate, type MessageParams } from './t
 export { normalizeLocale, LOCALES, DEFAULT_LOCALE, type Locale } from './locale.js';
 export { catalogs, placeholdersOf } from './catalog.js';
 export { formatDuration, formatEta } from './duration.js';
+export { pageTexts } from './page-texts.js';

@@ -84,6 +84,16 @@ describe('Playground in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${bot.boundPort}`);
     await expect.poll(() => page.locator('#statusbar').textContent(), { timeout: 5000 }).toMatch(/^工作节点 1 · 生成中 \d+ · 排队 \d+ · p95 等待/);
+    // The page's own texts too: header, composer, the empty feed, and the buttons on the bot's messages.
+    await expect.poll(() => page.locator('button[type=submit]').textContent(), { timeout: 5000 }).toBe('发送');
+    expect(await page.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+    expect(await page.locator('.who span').textContent()).toBe('你是');
+    expect(await page.locator('#text').getAttribute('placeholder')).toMatch(/^发消息到 #general/);
+    await page.fill('#user', 'dora');
+    await page.fill('#text', '/zimage 一只纸鹤 --size 512x512 --seed 5');
+    await page.press('#text', 'Enter');
+    await expect.poll(() => page.locator('.action-regenerate').first().textContent(), { timeout: 15_000 }).toBe('重新生成');
+    expect(await page.locator('.action-variations').first().textContent()).toBe('变体 ×4');
     await context.close();
   });
 });

@@ -44,7 +44,7 @@ function templates(): Template[] {
     { method: 'GET', path: '/healthz' }, { method: 'GET', path: '/readyz' }, { method: 'GET', path: '/status?locale=zh-CN' },
     { method: 'GET', path: '/metrics' }, { method: 'POST', path: '/admin/reload', headers: { authorization: 'Bearer nope' } },
     { method: 'GET', path: '/assets/2026/12/01/jmx4xpqaprkot-0.png' }, { method: 'GET', path: '/assets/2026/12/01/jmx4xpqaprkot-0.json' },
-    { method: 'GET', path: '/' }, { method: 'GET', path: '/favicon.ico' }, { method: 'GET', path: '/playground/app.js' }, { method: 'GET', path: '/api/playground/messages' },
+    { method: 'GET', path: '/' }, { method: 'GET', path: '/favicon.ico' }, { method: 'GET', path: '/playground/app.js' }, { method: 'GET', path: '/api/playground/messages' }, { method: 'GET', path: '/api/playground/texts?locale=zh-CN' },
     { method: 'GET', path: '/api/playground/threads/mmx4zt64sabc53ded' }, { method: 'GET', path: '/api/playground/events' },
     { method: 'POST', path: '/api/playground/messages', type: 'application/json', body: JSON.stringify({ user: 'fuzz', text: 'hello fuzz' }) },
     { method: 'POST', path: '/api/playground/actions', type: 'application/json', body: JSON.stringify({ user: 'fuzz', kind: 'cancel', jobId: 'jx', threadId: 'mx' }) },

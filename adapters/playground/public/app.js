@@ -16,6 +16,30 @@ userInput.value = localStorage.getItem('zimage.user') || `guest-${Math.random().
 userInput.addEventListener('change', () => localStorage.setItem('zimage.user', userInput.value.trim()));
 localStorage.setItem('zimage.user', userInput.value);
 
+/** The page's texts: English until /api/playground/texts answers in the browser's language (see loadTexts). */
+const T = {
+  only_you: 'Only you can see this.', image_alt: 'generated image', name_first: 'Type a user name first (top right).',
+  send_failed: 'Could not send (HTTP {status}).', cancel: 'Cancel', regenerate: 'Regenerate', variations: 'Variations ×4',
+};
+const tr = (key, params = {}) => (T[key] ?? key).replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
+
+/** The page's own texts in the browser's language, as the bot's replies to this page are; English stays if they do not come. */
+async function loadTexts() {
+  try {
+    const res = await fetch(`/api/playground/texts?locale=${encodeURIComponent(navigator.language)}`);
+    if (!res.ok) return;
+    const body = await res.json();
+    Object.assign(T, body.texts);
+    document.documentElement.lang = body.locale;
+    if (T.title) document.title = T.title;
+    for (const e of document.querySelectorAll('[data-t]')) if (T[e.dataset.t]) e.textContent = T[e.dataset.t];
+    for (const e of document.querySelectorAll('[data-t-placeholder]')) if (T[e.dataset.tPlaceholder]) e.placeholder = T[e.dataset.tPlaceholder];
+    for (const e of document.querySelectorAll('[data-t-label]')) if (T[e.dataset.tLabel]) e.setAttribute('aria-label', T[e.dataset.tLabel]);
+  } catch {
+    // English stays.
+  }
+}
+
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -77,7 +101,7 @@ function renderBody(msg) {
     link.target = '_blank';
     const img = el('img');
     img.src = msg.imageUrl;
-    img.alt = msg.metadata ? msg.metadata.prompt : 'generated image';
+    img.alt = msg.metadata ? msg.metadata.prompt : tr('image_alt');
     img.loading = 'lazy';
     // Its size is known: the page keeps the room for it, so a reply lands where the scroll position expects it.
     if (msg.metadata && msg.metadata.width && msg.metadata.height) {
@@ -95,7 +119,7 @@ function renderBody(msg) {
     }
     body.append(fig);
     if (msg.metadata) {
-      body.append(buttons(msg.threadId, msg.metadata.jobId, [['regenerate', 'Regenerate'], ['variations', 'Variations ×4']]));
+      body.append(buttons(msg.threadId, msg.metadata.jobId, [['regenerate', tr('regenerate')], ['variations', tr('variations')]]));
     }
   } else if (msg.file) {
     // An image the bot posted that is not a result (the usage chart): shown at its size, opened full-size on click.
@@ -113,7 +137,7 @@ function renderBody(msg) {
     const text = el('div', msg.status ? `text status phase-${msg.status.phase}` : 'text');
     appendLinked(text, msg.text);
     body.append(text);
-    if (msg.privateTo) body.append(el('div', 'private-note', 'Only you can see this.'));
+    if (msg.privateTo) body.append(el('div', 'private-note', tr('only_you')));
     const p = progressOf(msg.status);
     if (msg.status && msg.status.phase !== 'done' && msg.status.phase !== 'failed' && msg.status.phase !== 'cancelled') {
       const bar = el('div', p === null ? 'bar waiting' : 'bar');
@@ -122,7 +146,7 @@ function renderBody(msg) {
       bar.append(fill);
       body.append(bar);
       if (msg.status.phase === 'queued' || msg.status.phase === 'generating') {
-        body.append(buttons(msg.threadId, msg.status.jobId, [['cancel', 'Cancel']]));
+        body.append(buttons(msg.threadId, msg.status.jobId, [['cancel', tr('cancel')]]));
       }
     }
   }
@@ -275,7 +299,7 @@ document.getElementById('composer').addEventListener('submit', async (e) => {
   const text = textInput.value;
   const user = userInput.value.trim();
   if (!text.trim()) return;
-  if (!user) { showError('Type a user name first (top right).'); userInput.focus(); return; }
+  if (!user) { showError(tr('name_first')); userInput.focus(); return; }
   showError('');
   const res = await fetch('/api/playground/messages', {
     method: 'POST',
@@ -287,7 +311,7 @@ document.getElementById('composer').addEventListener('submit', async (e) => {
     window.scrollTo({ top: document.body.scrollHeight });
   } else {
     const body = await res.json().catch(() => ({}));
-    showError(body.error?.message || `Could not send (HTTP ${res.status}).`);
+    showError(body.error?.message || tr('send_failed', { status: res.status }));
   }
 });
 
@@ -315,6 +339,7 @@ async function refreshStatus() {
   }
 }
 
+await loadTexts();
 await loadHistory();
 listen();
 statusChanged();
