@@ -67,7 +67,7 @@ export function registerAgainRoute(http: HttpServer, ctx: GalleryContext, d: Aga
     }
     const origin = originOf({ ...who, channel: place.channel, channelKind: place.channelKind, thread }, { locale: L, eventId });
     const { jobId } = await d.lifecycle.submit(origin, params, {
-      jobId: admission.jobId, weight: admission.weight, ...(admission.rank ? { rank: admission.rank } : {}), charge: admission.charge,
+      jobId: admission.jobId, weight: admission.weight, rank: admission.rank, charge: admission.charge,
       ...(template?.version ? { extra: { template: { id: template.id, version: template.version } } } : {}),
     });
     d.log.info({ jobId, from: image.id, user: who.user, platform: who.platform }, 'queued again from the gallery');

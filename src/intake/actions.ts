@@ -68,7 +68,7 @@ export class ActionRouter {
       return { ok: false, message: admission.reply };
     }
     const origin = originOf(a, { locale, eventId: `${a.kind}:${a.eventId}` });
-    const { jobId } = await this.d.lifecycle.submit(origin, next, { jobId: admission.jobId, weight: admission.weight, ...(admission.rank ? { rank: admission.rank } : {}), charge: admission.charge });
+    const { jobId } = await this.d.lifecycle.submit(origin, next, { jobId: admission.jobId, weight: admission.weight, rank: admission.rank, charge: admission.charge });
     this.d.log.info({ jobId, from: a.jobId, kind: a.kind, user: a.user }, 'queued from a button');
     return { ok: true, message: t(locale, count === 1 ? 'actions.regenerating' : 'actions.variations', { count }) };
   }

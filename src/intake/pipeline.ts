@@ -156,7 +156,7 @@ export class Intake {
     if (!admission.ok) return this.refused(r, admission);
     const origin = originOf(r.req, { locale: r.locale, eventId: r.req.eventId });
     const { jobId } = await this.d.lifecycle.submit(origin, params, {
-      jobId: admission.jobId, weight: admission.weight, ...(admission.rank ? { rank: admission.rank } : {}), charge: admission.charge, ...(o.extra ? { extra: o.extra } : {}),
+      jobId: admission.jobId, weight: admission.weight, rank: admission.rank, charge: admission.charge, ...(o.extra ? { extra: o.extra } : {}),
     });
     this.d.log.info({ jobId, user: r.req.user, platform: r.req.platform, eventId: r.req.eventId }, 'queued');
   }

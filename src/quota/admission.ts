@@ -110,7 +110,7 @@ function answerOf(quota: QuotaService, jobId: string, res: ReserveResult, standi
     };
   }
   return {
-    ok: true, jobId, weight: standing.role.policy.weight, ...(res.rank ? { rank: res.rank } : {}),
+    ok: true, jobId, weight: standing.role.policy.weight, rank: res.rank,
     charge: { cost: res.cost, used: s.used, limit: limit.unlimited ? null : limit.amount, period: s.period, resetAt: s.window.end, timezone: quota.timezone },
   };
 }

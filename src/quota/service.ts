@@ -199,7 +199,6 @@ export class QuotaService {
       jobId, scope: id, user: id.user, channel, amount: cost, limit: base.limit.limit,
       windowId: window.id, windowEnd: window.end, reportWindows: Object.fromEntries(PERIODS.map((p) => [p, windows[p].id])) as Record<Period, string>, now,
       waiting: {
-        key: this.keys.userWaiting(id.platform, id.workspace, id.user), unrankedKey: this.keys.userUnranked(id.platform, id.workspace, id.user),
         most: base.role.maxWaiting, queuePrefix: this.keys.generateJob(''),
       },
       rank: { keys: rankKeys(this.keys, id), weight: base.role.policy.weight },
@@ -209,7 +208,7 @@ export class QuotaService {
     if (res.outcome === 'stale') this.remembered.delete(identityKey(id));
     return {
       ok: res.outcome === 'charged', outcome: res.outcome, cost, standing: { ...base, window, used: res.used },
-      ...(res.freeAt ? { freeAt: res.freeAt } : {}), ...(res.rank ? { rank: res.rank } : {}),
+      ...(res.freeAt ? { freeAt: res.freeAt } : {}), rank: res.rank,
     };
   }
 

@@ -19,9 +19,9 @@ const STATS_TTL_S = 40 * 24 * 3600;
 //       slot counts (fair-share.ts), [event mark, rate counter].
 // ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL,
 //       job id, most waiting (-1 = none), most commands in the last minute (-1 = none), generate-queue key prefix, now (ms),
-//       the person's weight ('' = do not rank).
+//       the person's weight.
 // Returns {outcome, used, repeat[, round × 1000, slot]}: outcome 1 charged (and the job joins the person's waiting
-// set, ranked in the same step when a weight is given: its place in line is taken with its charge), 0 refused
+// set, ranked in the same step: its place in line is taken with its charge; a repeat is not ranked again), 0 refused
 // (over quota), 2 stale (the version moved: nothing done), 3 duplicate (the event mark was set already: nothing
 // done), 4 busy (too many jobs waiting: `used` is how many), 5 rate limited (the event is consumed, nothing
 // charged: `used` is the count in the last minute, the third value when the oldest of them leaves the minute).
@@ -66,15 +66,8 @@ redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
 for i = 3, 8 do
   if tonumber(redis.call('zincrby', KEYS[i], amount, i <= 5 and ARGV[4] or ARGV[5])) == amount then redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
 end
-if ARGV[14] ~= '' then
-  local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
-  return {1, used, 0, r[1], r[2]}
-end
-redis.call('sadd', KEYS[10], ARGV[9])
-redis.call('expire', KEYS[10], ${WAITING_TTL_S})
-redis.call('sadd', KEYS[11], ARGV[9])
-redis.call('expire', KEYS[11], 3600)
-return {1, used, 0}`);
+local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
+return {1, used, 0, r[1], r[2]}`);
 
 // KEYS: event mark, the person's commands of the last minute (zset: mark → time). ARGV: mark TTL, now (ms).
 // Returns {fresh (1/0), commands in the last minute (this one included), when the oldest of them leaves it}.
@@ -121,10 +114,10 @@ export interface ReserveArgs {
   version?: string;
   /** Set this idempotency mark in the same step (and count the command); an event marked already charges nothing. */
   mark?: { key: string; ttlS: number; rateKey: string; perMinute: number | null };
-  /** The person's set of waiting jobs and how many may be in it (null: no bound), and their set of jobs not yet ranked. */
-  waiting: { key: string; unrankedKey: string; most: number | null; queuePrefix: string };
-  /** Rank the job as it is charged (fair-share.ts): the five keys of a rank and the person's weight. */
-  rank?: { keys: string[]; weight: number };
+  /** How many jobs the person may have waiting (null: no bound); their waiting set is the rank's first key. */
+  waiting: { most: number | null; queuePrefix: string };
+  /** The job is ranked as it is charged (fair-share.ts): the five keys of a rank and the person's weight. */
+  rank: { keys: string[]; weight: number };
 }
 
 export type ReserveOutcome = 'charged' | 'refused' | 'stale' | 'duplicate' | 'busy' | 'rate_limited';
@@ -152,13 +145,12 @@ export class QuotaStore {
       this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
-      this.versionKey(a.scope), a.waiting.key, a.waiting.unrankedKey,
-      // The rank's own first two keys are the waiting sets above; placeholders keep the mark's places when unranked.
-      ...(a.rank ? a.rank.keys.slice(2) : [`${this.root}:-`, `${this.root}:-`, `${this.root}:-`]), ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
+      // The rank's own first two keys are the waiting sets.
+      this.versionKey(a.scope), ...a.rank.keys, ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
     ];
     const res = (await RESERVE.run(this.redis, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,
       String(STATS_TTL_S), a.version ?? '', String(a.mark?.ttlS ?? 0), a.jobId, String(a.waiting.most ?? -1), String(a.mark?.perMinute ?? -1),
-      a.waiting.queuePrefix, String(a.now), a.rank ? rankWeight(a.rank.weight) : '')) as [number, number, number, number?, number?];
+      a.waiting.queuePrefix, String(a.now), rankWeight(a.rank.weight))) as [number, number, number, number?, number?];
     const outcome = OUTCOMES[res[0]]!;
     return {
       outcome, used: Number(res[1]), repeat: outcome === 'charged' && res[2] === 1,
