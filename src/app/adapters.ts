@@ -2,12 +2,12 @@
  * Which chat adapters this bot runs, from configuration. The only place that knows every adapter:
  * the Playground is on by default; Slack and Lark join when their credentials are set. Each goes to the
  * core behind the reply retry (src/chat/retrying-adapter.ts): the adapters themselves never retry.
+ * Slack's and Lark's modules (and their SDKs, a few hundred milliseconds of start-up between them) load
+ * only when they are configured.
  */
 import type { Redis } from 'ioredis';
-import { LarkAdapter } from '../../adapters/lark/lark-adapter.js';
 import { larkConfigured, readLarkSettings } from '../../adapters/lark/lark-settings.js';
 import { PlaygroundAdapter } from '../../adapters/playground/playground-adapter.js';
-import { SlackAdapter } from '../../adapters/slack/slack-adapter.js';
 import { ReplyRetry } from '../chat/reply-retry.js';
 import { withReplyRetry } from '../chat/retrying-adapter.js';
 import type { ChatAdapter } from '../chat/types.js';
@@ -42,6 +42,8 @@ export interface BuiltAdapters {
   connections: Redis[];
   /** The Playground, when it runs (its access mode and token go into the start line). */
   playground?: PlaygroundAdapter;
+  /** Slack and Lark, as configured: their modules load when this is called (the bot's start). */
+  platforms: () => Promise<ChatAdapter[]>;
 }
 
 export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
@@ -71,23 +73,29 @@ export function buildAdapters(ctx: AdapterContext): BuiltAdapters {
     assetGates.push((req, metadata) => pg.canSeeImage(req, metadata));
   }
   const settings = ctx.settings;
-  if (env.SLACK_BOT_TOKEN) {
-    adapters.push(new SlackAdapter({
-      botToken: env.SLACK_BOT_TOKEN, mode: slackMode(env), appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET,
-      apiUrl: env.SLACK_API_URL, http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'slack' }),
-      modal: () => {
-        const rules = commandRules(settings());
-        return { ...rules.defaults, maxSteps: rules.limits.maxSteps, maxCount: rules.limits.maxCount };
-      },
-      localeFor: (team) => settings().workspaceLocales[`slack:${team}`] ?? settings().locale ?? env.LOCALE,
-      // The thread parent of a slash command is a post like a reply: the same one retry.
-      replyRetry: replies,
-    }));
-  }
-  if (larkConfigured(ctx.config)) {
-    adapters.push(new LarkAdapter({
-      settings: readLarkSettings(ctx.config, settings), http: ctx.http, log: ctx.log.child({ adapter: 'lark' }),
-    }));
-  }
-  return { adapters: adapters.map((a) => withReplyRetry(a, replies)), connections, assetGates, ...(playground ? { playground } : {}) };
+  // Read now: a broken Lark setting fails the bot's construction, as any other setting does.
+  const lark = larkConfigured(ctx.config) ? readLarkSettings(ctx.config, settings) : null;
+  const platforms = async (): Promise<ChatAdapter[]> => {
+    const more: ChatAdapter[] = [];
+    if (env.SLACK_BOT_TOKEN) {
+      const { SlackAdapter } = await import('../../adapters/slack/slack-adapter.js');
+      more.push(new SlackAdapter({
+        botToken: env.SLACK_BOT_TOKEN, mode: slackMode(env), appToken: env.SLACK_APP_TOKEN, signingSecret: env.SLACK_SIGNING_SECRET,
+        apiUrl: env.SLACK_API_URL, http: ctx.http, redis: ctx.redis, prefix: ctx.prefix, log: ctx.log.child({ adapter: 'slack' }),
+        modal: () => {
+          const rules = commandRules(settings());
+          return { ...rules.defaults, maxSteps: rules.limits.maxSteps, maxCount: rules.limits.maxCount };
+        },
+        localeFor: (team) => settings().workspaceLocales[`slack:${team}`] ?? settings().locale ?? env.LOCALE,
+        // The thread parent of a slash command is a post like a reply: the same one retry.
+        replyRetry: replies,
+      }));
+    }
+    if (lark) {
+      const { LarkAdapter } = await import('../../adapters/lark/lark-adapter.js');
+      more.push(new LarkAdapter({ settings: lark, http: ctx.http, log: ctx.log.child({ adapter: 'lark' }) }));
+    }
+    return more.map((a) => withReplyRetry(a, replies));
+  };
+  return { adapters: adapters.map((a) => withReplyRetry(a, replies)), connections, assetGates, platforms, ...(playground ? { playground } : {}) };
 }

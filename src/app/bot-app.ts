@@ -93,6 +93,8 @@ export class BotApp {
   private readonly fastLane: FastLane;
   private readonly connections: Redis[] = [];
   private readonly playground: PlaygroundAdapter | undefined;
+  /** Slack and Lark as configured, added to `adapters` when the bot starts (see app/adapters.ts). */
+  private readonly platforms: () => Promise<ChatAdapter[]>;
   private readonly watch: RedisWatch;
   private port = 0;
   private intakeStopped: Promise<void> | undefined;
@@ -133,6 +135,7 @@ export class BotApp {
     });
     for (const a of built.adapters) this.adapters.set(a.platform, a);
     this.playground = built.playground;
+    this.platforms = built.platforms;
     this.connections.push(...built.connections);
     registerHealthRoutes(this.http, this.redis, this.keys);
     registerIconRoutes(this.http);
@@ -230,6 +233,8 @@ export class BotApp {
 
   async start(): Promise<void> {
     const { config } = this.o;
+    // Before anything listens: Slack's HTTP receiver and Lark's webhook add their routes as they are made.
+    for (const a of await this.platforms()) this.adapters.set(a.platform, a);
     // Load the tokenizer up front: a broken model dir fails at start, not at the first command.
     await this.intake.warmUp();
     // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).

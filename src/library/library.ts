@@ -17,7 +17,7 @@ import { rowsFromStored, upsertRows, type ImageDetail, type ImageRecord } from '
 import { migrate } from './migrations.js';
 import { countImages, getImage, imageOfAsset, listImages, peopleOf, type ImageFilter, type ImagePage, type PageRequest } from './queries.js';
 import type { LibrarySchema } from './schema.js';
-import { renderUsageChart, type ChartOptions } from './usage-chart.js';
+import type { ChartOptions } from './usage-chart.js';
 import { usageData, type UsageData, type UsageQuery } from './usage.js';
 import type { SeeOptions, Viewer } from './visibility.js';
 import type { Kysely } from 'kysely';
@@ -102,7 +102,11 @@ export class ImageLibrary implements RetentionHolds {
   delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.kysely, this.o.assets, this.o.audit, viewer, id); }
 
   usage(viewer: Viewer, q: UsageQuery): Promise<UsageData> { return usageData(this.kysely, viewer, q); }
-  async usageChart(viewer: Viewer, q: UsageQuery, o: ChartOptions): Promise<Buffer> { return renderUsageChart(await this.usage(viewer, q), o); }
+  async usageChart(viewer: Viewer, q: UsageQuery, o: ChartOptions): Promise<Buffer> {
+    // The chart library is big (a third of a second to load): only a bot that draws a chart loads it.
+    const { renderUsageChart } = await import('./usage-chart.js');
+    return renderUsageChart(await this.usage(viewer, q), o);
+  }
 
   heldBefore(before: Date): Promise<Set<string>> { return heldBefore(this.kysely, before); }
   tombstoneExpired(before: Date, kept: ReadonlySet<string>): Promise<number> { return tombstoneExpired(this.kysely, before, kept); }
