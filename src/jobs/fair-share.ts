@@ -26,17 +26,15 @@ import { LuaScript } from '../infra/lua-script.js';
 export const WAITING_TTL_S = 7 * 24 * 3600;
 
 // A Lua function for the scripts that rank a job: this one, and the quota's charge, which ranks the job it
-// charges in the same step. Arguments: my waiting set, my admitted-but-unranked set, the workspace's weights
-// (person → weight), the workspace's levels (person → round reached), the workspace's slot counts (round in
-// tenths → count); job id, me, my weight, ttl. Returns {round × 1000, slot}. Admission without a rank puts a
-// job in both of my sets; my jobs admitted at the same moment and not ranked yet do not count ahead of this
-// one (three commands sent at once are rounds 1, 2 and 3).
+// charges in the same step. Arguments: my waiting set, the workspace's weights (person → weight), the
+// workspace's levels (person → round reached), the workspace's slot counts (round in tenths → count); job id,
+// me, my weight, ttl. Returns {round × 1000, slot}. A job is ranked as it joins my waiting set, so my jobs
+// sent at the same moment are rounds 1, 2 and 3.
 export const FAIR_RANK_LUA = `
-local function fair_rank(waiting, unranked, weights, levels, slots, job, me, weight, ttl)
+local function fair_rank(waiting, weights, levels, slots, job, me, weight, ttl)
   redis.call('sadd', waiting, job)
   redis.call('expire', waiting, ttl)
-  redis.call('srem', unranked, job)
-  local round = (redis.call('scard', waiting) - redis.call('scard', unranked)) / weight
+  local round = redis.call('scard', waiting) / weight
   redis.call('zadd', weights, weight, me)
   redis.call('expire', weights, ttl)
   local reached = redis.call('zcount', levels, tostring(round - 1e-9), '+inf')
@@ -52,24 +50,22 @@ local function fair_rank(waiting, unranked, weights, levels, slots, job, me, wei
 end
 `;
 
-// KEYS: the five of fair_rank. ARGV: job id, me, my weight, ttl.
+// KEYS: the four of fair_rank. ARGV: job id, me, my weight, ttl.
 const RANK = new LuaScript(`${FAIR_RANK_LUA}
-return fair_rank(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))`);
+return fair_rank(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]))`);
 
-// KEYS: as RANK (the slot counts unused). ARGV: job id, me. One of my jobs left the line: my round is what my ranked jobs still waiting
-// make it; with none left I leave the workspace's sets.
+// KEYS: as RANK (the slot counts unused). ARGV: job id, me. One of my jobs left the line: my round is what my jobs
+// still waiting make it; with none left I leave the workspace's sets.
 const LEAVE = new LuaScript(`
 redis.call('srem', KEYS[1], ARGV[1])
-redis.call('srem', KEYS[2], ARGV[1])
 local all = redis.call('scard', KEYS[1])
 if all == 0 then
+  redis.call('zrem', KEYS[2], ARGV[2])
   redis.call('zrem', KEYS[3], ARGV[2])
-  redis.call('zrem', KEYS[4], ARGV[2])
   return 0
 end
-local ranked = all - redis.call('scard', KEYS[2])
-local weight = tonumber(redis.call('zscore', KEYS[3], ARGV[2]) or '1')
-if ranked <= 0 then redis.call('zrem', KEYS[4], ARGV[2]) else redis.call('zadd', KEYS[4], tostring(ranked / weight), ARGV[2]) end
+local weight = tonumber(redis.call('zscore', KEYS[2], ARGV[2]) or '1')
+redis.call('zadd', KEYS[3], tostring(all / weight), ARGV[2])
 return all`);
 
 export interface FairRank {
@@ -81,10 +77,9 @@ export interface FairRank {
 
 type Owner = { platform: string; workspace: string; user: string };
 
-/** The five keys of a rank, in fair_rank's order. */
+/** The four keys of a rank, in fair_rank's order. */
 export const rankKeys = (keys: Keys, o: Owner): string[] => [
-  keys.userWaiting(o.platform, o.workspace, o.user), keys.userUnranked(o.platform, o.workspace, o.user),
-  keys.workspaceWaiting(o.platform, o.workspace), keys.workspaceLevels(o.platform, o.workspace),
+  keys.userWaiting(o.platform, o.workspace, o.user), keys.workspaceWaiting(o.platform, o.workspace), keys.workspaceLevels(o.platform, o.workspace),
   keys.workspaceSlots(o.platform, o.workspace),
 ];
 
@@ -96,10 +91,10 @@ export const rankOf = (raw: [number, number]): FairRank => ({ round: Number(raw[
 
 /** Put a job in its owner's waiting set and find its round and slot, in one step. */
 export async function fairRank(redis: Redis, keys: Keys, o: Owner, jobId: string, weight = 1): Promise<FairRank> {
-  return rankOf((await RANK.run(redis, 5, ...rankKeys(keys, o), jobId, o.user, rankWeight(weight), String(WAITING_TTL_S))) as [number, number]);
+  return rankOf((await RANK.run(redis, 4, ...rankKeys(keys, o), jobId, o.user, rankWeight(weight), String(WAITING_TTL_S))) as [number, number]);
 }
 
 /** A job left the line (a worker started it, it was cancelled, or it was never written): its owner's round drops. */
 export async function leaveLine(redis: Redis, keys: Keys, o: Owner, jobId: string): Promise<void> {
-  await LEAVE.run(redis, 5, ...rankKeys(keys, o), jobId, o.user);
+  await LEAVE.run(redis, 4, ...rankKeys(keys, o), jobId, o.user);
 }

@@ -16,10 +16,6 @@ export class Keys {
   userWaiting(platform: string, workspace: string, user: string): string {
     return `${this.root}:waiting:${platform}:${workspace}:${user}`;
   }
-  /** Set of one user's jobs admitted (charged) but not ranked in the line yet (see src/jobs/fair-share.ts). */
-  userUnranked(platform: string, workspace: string, user: string): string {
-    return `${this.root}:unranked:${platform}:${workspace}:${user}`;
-  }
   /** The members of one workspace that have jobs waiting, score = their role's weight (fair share, src/jobs/fair-share.ts). */
   workspaceWaiting(platform: string, workspace: string): string {
     return `${this.root}:wswaiting:${platform}:${workspace}`;

@@ -15,7 +15,7 @@ import { FAIR_RANK_LUA, rankOf, rankWeight, WAITING_TTL_S, type FairRank } from 
 const CHARGE_TTL_S = 40 * 24 * 3600;
 const STATS_TTL_S = 40 * 24 * 3600;
 
-// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, unranked, the workspace's weights, levels and
+// KEYS: used, charge, 3 user-stats, 3 channel-stats, version, waiting, the workspace's weights, levels and
 //       slot counts (fair-share.ts), [event mark, rate counter].
 // ARGV: amount, limit (-1 = none), usedTtl, user, channel, statsTtl, expected version ('' = any), mark TTL,
 //       job id, most waiting (-1 = none), most commands in the last minute (-1 = none), generate-queue key prefix, now (ms),
@@ -28,15 +28,15 @@ const STATS_TTL_S = 40 * 24 * 3600;
 // Nothing is charged unless the outcome is 1.
 const RESERVE = new LuaScript(`${FAIR_RANK_LUA}
 if ARGV[7] ~= '' and (redis.call('get', KEYS[9]) or '0') ~= ARGV[7] then return {2, 0, 0} end
-if KEYS[15] then
-  if not redis.call('set', KEYS[15], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
+if KEYS[14] then
+  if not redis.call('set', KEYS[14], '1', 'NX', 'EX', tonumber(ARGV[8])) then return {3, 0, 0} end
   local now = tonumber(ARGV[13])
-  redis.call('zremrangebyscore', KEYS[16], '-inf', now - 60000)
-  redis.call('zadd', KEYS[16], now, KEYS[15])
-  redis.call('pexpire', KEYS[16], 60000)
-  local n = redis.call('zcard', KEYS[16])
+  redis.call('zremrangebyscore', KEYS[15], '-inf', now - 60000)
+  redis.call('zadd', KEYS[15], now, KEYS[14])
+  redis.call('pexpire', KEYS[15], 60000)
+  local n = redis.call('zcard', KEYS[15])
   if tonumber(ARGV[11]) >= 0 and n > tonumber(ARGV[11]) then
-    local oldest = redis.call('zrange', KEYS[16], 0, 0, 'WITHSCORES')
+    local oldest = redis.call('zrange', KEYS[15], 0, 0, 'WITHSCORES')
     return {5, n, tonumber(oldest[2]) + 60000}
   end
 end
@@ -66,7 +66,7 @@ redis.call('expire', KEYS[2], ${CHARGE_TTL_S})
 for i = 3, 8 do
   if tonumber(redis.call('zincrby', KEYS[i], amount, i <= 5 and ARGV[4] or ARGV[5])) == amount then redis.call('expire', KEYS[i], tonumber(ARGV[6])) end
 end
-local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], KEYS[14], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
+local r = fair_rank(KEYS[10], KEYS[11], KEYS[12], KEYS[13], ARGV[9], ARGV[4], tonumber(ARGV[14]), ${WAITING_TTL_S})
 return {1, used, 0, r[1], r[2]}`);
 
 // KEYS: event mark, the person's commands of the last minute (zset: mark → time). ARGV: mark TTL, now (ms).
@@ -116,7 +116,7 @@ export interface ReserveArgs {
   mark?: { key: string; ttlS: number; rateKey: string; perMinute: number | null };
   /** How many jobs the person may have waiting (null: no bound); their waiting set is the rank's first key. */
   waiting: { most: number | null; queuePrefix: string };
-  /** The job is ranked as it is charged (fair-share.ts): the five keys of a rank and the person's weight. */
+  /** The job is ranked as it is charged (fair-share.ts): the four keys of a rank and the person's weight. */
   rank: { keys: string[]; weight: number };
 }
 
@@ -145,7 +145,7 @@ export class QuotaStore {
       this.usedKey(a.scope, a.user, a.windowId), this.chargeKey(a.jobId),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'users')),
       ...PERIODS.map((p) => this.statsKey(a.scope, a.reportWindows[p], 'channels')),
-      // The rank's own first two keys are the waiting sets.
+      // The rank's first key is the person's waiting set.
       this.versionKey(a.scope), ...a.rank.keys, ...(a.mark ? [a.mark.key, a.mark.rateKey] : []),
     ];
     const res = (await RESERVE.run(this.redis, keys.length, ...keys, String(a.amount), String(limit), String(usedTtl), a.user, a.channel,

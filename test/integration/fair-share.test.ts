@@ -69,16 +69,13 @@ describe('fair share', () => {
     expect(await rank('p7')).toEqual({ round: 1, slot: 1 });
   });
 
-  it('jobs admitted together and not ranked yet do not count ahead of each other', async () => {
+  it('jobs sent together are rounds 1, 2 and 3; a job that leaves lowers its owner\'s round', async () => {
     const o = who('eve');
-    // Admission adds each job to both sets (the quota script); ranking takes them out of the unranked one.
-    await redis.sadd(keys.userWaiting(o.platform, o.workspace, o.user), 'e1', 'e2', 'e3');
-    await redis.sadd(keys.userUnranked(o.platform, o.workspace, o.user), 'e1', 'e2', 'e3');
     const rounds = await Promise.all(['e1', 'e2', 'e3'].map((id) => fairRank(redis, keys, o, id)));
     expect(rounds.map((r) => r.round).sort()).toEqual([1, 2, 3]);
-    // A job that was never written leaves while two are unranked — it is not counted as reached.
-    await redis.sadd(keys.userWaiting(o.platform, 'X', 'fay'), 'f1', 'f2');
-    await redis.sadd(keys.userUnranked(o.platform, 'X', 'fay'), 'f1', 'f2');
+    await leaveLine(redis, keys, o, 'e2');
+    expect(Number(await redis.zscore(keys.workspaceLevels(o.platform, o.workspace), 'eve'))).toBe(2);
+    // A job that was never written leaves: with nothing left waiting its owner leaves the workspace's sets.
     await fairRank(redis, keys, who('fay', 'X'), 'f1');
     await leaveLine(redis, keys, who('fay', 'X'), 'f1');
     expect(await redis.zscore(keys.workspaceLevels('slack', 'X'), 'fay')).toBeNull();
