@@ -19,7 +19,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Logger } from '../infra/logger.js';
 import type { QuotaService } from '../quota/service.js';
 import { failureText, failureView } from '../status/failure.js';
-import { quickPlace } from '../status/quick-place.js';
+import { PLACE_READS, placeOf, placeReadsIn, type QuickPlace } from '../status/quick-place.js';
 import { decodeFailure } from './failure.js';
 import { fairRank, leaveLine, type FairRank } from './fair-share.js';
 import { newJobId } from './job-id.js';
@@ -78,21 +78,24 @@ export class JobLifecycle {
    */
   async submit(origin: JobOrigin, params: GenerateParams, o: SubmitOptions = {}): Promise<{ jobId: string }> {
     const jobId = o.jobId ?? newJobId();
-    let first: boolean;
+    let written: { first: boolean; place: QuickPlace | null };
     try {
-      first = await this.write(jobId, origin, params, o);
+      written = await this.write(jobId, origin, params, o);
     } catch (err) {
       await this.d.quota.refundOrDefer(jobId, async () => !(await this.d.store.exists(jobId)), () => this.unqueue(origin, jobId))
         .catch((e: unknown) => this.d.log.warn({ err: e, jobId }, 'could not give back what a job that was not written took'));
       throw err;
     }
     // Submitting the same job again (a retried call) changes nothing and posts nothing a second time.
-    if (first) await this.postStatus(jobId, origin, params);
+    if (written.first) await this.postStatus(jobId, origin, params, written.place);
     return { jobId };
   }
 
-  /** Write the job and its record in one transaction; false when this job had been written before. */
-  private async write(jobId: string, origin: JobOrigin, params: GenerateParams, o: SubmitOptions): Promise<boolean> {
+  /**
+   * Write the job and its record in one transaction, which also reads the job's place in line (null: a worker
+   * has it already); `first` is false when this job had been written before.
+   */
+  private async write(jobId: string, origin: JobOrigin, params: GenerateParams, o: SubmitOptions): Promise<{ first: boolean; place: QuickPlace | null }> {
     const acceptedAt = Date.now();
     // Scheduled runs wait in their own lane, below people: they take no one's turn and count for no one.
     const lane = o.lane ?? 'people';
@@ -106,10 +109,11 @@ export class JobLifecycle {
     this.d.store.openIn(tx, {
       jobId, platform: origin.platform, workspace: origin.workspace, thread: origin.thread, locale: origin.locale, acceptedAt, params, origin,
     });
+    placeReadsIn(tx, queue, jobId);
     const results = await tx.exec();
     if (!results) throw new Error('the job transaction was discarded');
     for (const [err] of results) if (err) throw err;
-    return results[0]![1] === 1;
+    return { first: results[0]![1] === 1, place: placeOf(results.slice(-PLACE_READS).map((r) => r[1])) };
   }
 
   /**
@@ -125,12 +129,11 @@ export class JobLifecycle {
     await leaveLine(this.d.redis, this.d.keys, origin, jobId);
   }
 
-  private async postStatus(jobId: string, origin: JobOrigin, params: GenerateParams): Promise<void> {
+  private async postStatus(jobId: string, origin: JobOrigin, params: GenerateParams, place: QuickPlace | null): Promise<void> {
     const adapter = this.d.adapters.get(origin.platform);
     try {
       if (!adapter) throw new Error(`platform ${origin.platform} is not configured in this bot`);
       // No place means a worker took the job already.
-      const place = await quickPlace(this.d.redis, this.d.queues.generate, jobId).catch(() => null);
       const view: StatusView = place
         ? { phase: 'queued', jobId, position: place.position, total: place.total, etaMs: null }
         : { phase: 'generating', jobId, image: 1, count: params.count, step: 0, steps: params.steps };

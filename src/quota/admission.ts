@@ -4,11 +4,12 @@
  * under the job's id. A refusal says why (and when the quota resets); nothing is queued or charged then.
  *
  * A request opens a `Ticket` as it arrives and then, once it is parsed, either `consume`s it (any command but a
- * generation) or `charge`s it (a generation). The ticket hides how: for someone who asked within the last
- * minute the bot remembers their standing and the mark, the rate count and the charge happen in one Redis
- * round trip that checks the standing still holds; when it does not (a manager changed a role or limit), the
- * ticket reads it afresh and admits the long way. Callers only ever see three answers: admitted, refused, or a
- * duplicate (a platform retry: do nothing).
+ * generation) or `charge`s it (a generation). The ticket hides how: the mark, the rate count and the charge
+ * happen in one Redis script that checks the standing it was given still holds. For someone who asked within
+ * the last minute the bot remembers their standing; for anyone else the ticket reads it as the request
+ * arrives, while it is parsed. When the standing no longer holds (a manager changed a role or limit) or the
+ * role refuses the request, the ticket sets the mark on its own and admits the long way. Callers only ever see
+ * three answers: admitted, refused, or a duplicate (a platform retry: do nothing).
  */
 import { t } from '../i18n/index.js';
 import { newJobId } from '../jobs/job-id.js';
@@ -43,20 +44,19 @@ export class Ticket {
   private standing: Promise<Standing> | undefined;
 
   constructor(private readonly quota: QuotaService, private readonly id: Identity, private readonly mark: { key: string; ttlS: number }) {
-    // Nobody remembered: the mark and the standing go out now, while the request is being parsed.
-    if (!quota.recent(id)) this.readAfresh();
+    // Nobody remembered: the standing goes out now, while the request is being parsed.
+    if (!quota.recent(id)) this.readStanding();
   }
 
-  private readAfresh(): void {
-    this.marked = this.quota.markEvent(this.id, this.mark.key, this.mark.ttlS);
+  private readStanding(): void {
     this.standing = this.quota.standing(this.id);
     this.standing.catch(() => undefined); // unused for duplicates; the caller sees its error otherwise
   }
 
   /** Any command but a generation: new, and within the rate limit? */
   async consume(locale: string): Promise<Consumed> {
-    if (!this.marked) this.readAfreshMarkOnly();
-    const marked = await this.marked!;
+    this.marked ??= this.quota.markEvent(this.id, this.mark.key, this.mark.ttlS);
+    const marked = await this.marked;
     if (!marked.fresh) return DUPLICATE;
     const standing = this.standing ? await this.standing : this.quota.recent(this.id)!;
     const perMinute = standing.role.commandsPerMinute;
@@ -64,24 +64,19 @@ export class Ticket {
     return { ok: true };
   }
 
-  /** The mark of a remembered person's non-generation command (their standing is still good for the rate). */
-  private readAfreshMarkOnly(): void {
-    this.marked = this.quota.markEvent(this.id, this.mark.key, this.mark.ttlS);
-  }
-
   /** A generation: new, within the rate limit, the role and the quota? Charged under a new job id when it is. */
   async charge(input: ChargeInput): Promise<Admission> {
-    const remembered = this.marked ? null : this.quota.recent(this.id);
-    if (remembered && !roleRefusal(remembered, input, input.locale)) {
+    const known = this.marked ? null : (this.standing ? await this.standing : this.quota.recent(this.id));
+    if (known && !roleRefusal(known, input, input.locale)) {
       const jobId = newJobId();
-      const res = await this.quota.reserve(jobId, this.id, input.channel, input.params.count, remembered, { checkVersion: true, mark: this.mark });
+      const res = await this.quota.reserve(jobId, this.id, input.channel, input.params.count, known, { checkVersion: true, mark: this.mark });
       if (res.outcome === 'duplicate') return DUPLICATE;
       // The mark is set now (rate counted, nothing charged when refused): what comes back is the answer.
-      if (res.outcome !== 'stale') return answerOf(this.quota, jobId, res, remembered, input.locale);
-      // A role or limit changed since it was remembered: the long way, with a fresh standing.
-      this.readAfresh();
-    } else if (!this.marked) {
-      this.readAfresh();
+      if (res.outcome !== 'stale') return answerOf(this.quota, jobId, res, known, input.locale);
+      // A role or limit changed since the standing was read: the long way, with a fresh standing.
+      this.readStanding();
+    } else if (!this.standing) {
+      this.readStanding();
     }
     const consumed = await this.consume(input.locale);
     if (!consumed.ok) return consumed;
