@@ -2,7 +2,9 @@
  * The bot side of the fast lane (handoff.ts): block on the list of offered deliveries and deliver each one
  * the moment it arrives. One bot takes each offer (BRPOP). On success the durable `deliver` job is removed;
  * on failure it is set to run after the first retry's backoff, so the retries, backoff and dead letters of
- * the durable path take over.
+ * the durable path take over. After Redis was away, offers may have been lost on the way (pushed or popped as
+ * it went): once no lane may take them any more, the lane runs their durable jobs instead of leaving them to
+ * the end of their grace.
  */
 import { Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -37,30 +39,51 @@ export class FastLane {
   private loop: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private freed: (() => void) | undefined;
+  /** The look for offers lost in an outage, due once the lane could no longer take them. */
+  private recovery: NodeJS.Timeout | undefined;
 
   constructor(private readonly o: FastLaneOptions) {}
 
   async start(): Promise<void> {
     this.running = true;
+    // The lane's own connection tells when Redis was away (its BRPOP is just sent again, it does not fail).
+    let away = false;
+    this.o.blocking.on('close', () => { if (this.running) away = true; });
+    this.o.blocking.on('ready', () => {
+      if (!away) return;
+      away = false;
+      this.afterOutage();
+    });
     this.loop = this.run();
-    await this.promoteLeftovers();
+    await this.promoteLeftovers('fast lane: delivering what arrived while no bot was running');
   }
 
   /**
    * Offers no bot took (all bots were down) wait for their grace; a bot that starts runs them at once.
    * Only offers too old for the lane: a fresh one may be on its way through a lane right now.
    */
-  private async promoteLeftovers(): Promise<void> {
+  private async promoteLeftovers(why: string): Promise<void> {
     const jobs = await this.o.queue.getDelayed(0, 999).catch(() => []);
     const cutoff = Date.now() - FAST_LANE.staleMs;
     const waiting = jobs.filter((j) => j.attemptsMade === 0 && j.timestamp < cutoff);
     await Promise.all(waiting.map((j) => j.promote().catch(() => undefined)));
-    if (waiting.length > 0) this.o.log.info({ deliveries: waiting.length }, 'fast lane: delivering what arrived while no bot was running');
+    if (waiting.length > 0) this.o.log.info({ deliveries: waiting.length }, why);
+  }
+
+  /** Redis answers again: once offers made before or during the outage are too old for any lane, run their durable jobs. */
+  private afterOutage(): void {
+    if (this.recovery) return;
+    this.recovery = setTimeout(() => {
+      this.recovery = undefined;
+      if (this.running) void this.promoteLeftovers('fast lane: delivering what Redis being away may have kept from the lane');
+    }, FAST_LANE.staleMs + 500);
+    this.recovery.unref();
   }
 
   /** Stop taking offers and let the deliveries in flight finish. */
   async stop(): Promise<void> {
     this.running = false;
+    clearTimeout(this.recovery);
     this.o.blocking.disconnect();
     this.freed?.();
     await this.loop;

@@ -70,7 +70,7 @@ export async function testEnvWithSettings(yaml: string, overrides: Record<string
 }
 
 export async function startBot(t: TestEnv): Promise<BotApp> {
-  const bot = new BotApp({ config: t.config, redisUrl: REDIS_URL(), log: createLogger(t.config.env.LOG_LEVEL) });
+  const bot = new BotApp({ config: t.config, redisUrl: t.env.REDIS_URL ?? REDIS_URL(), log: createLogger(t.config.env.LOG_LEVEL) });
   await bot.start();
   return bot;
 }
@@ -94,7 +94,7 @@ export async function startPlaygroundStack(overrides: Record<string, string> = {
 
 export async function startWorker(t: TestEnv, env: Record<string, string> = {}, o: { assets?: AssetStore } = {}): Promise<WorkerApp> {
   const config = loadConfig({ ...t.env, ...env });
-  const w = new WorkerApp({ config, redisUrl: REDIS_URL(), log: createLogger(config.env.LOG_LEVEL), ...o });
+  const w = new WorkerApp({ config, redisUrl: config.env.REDIS_URL ?? REDIS_URL(), log: createLogger(config.env.LOG_LEVEL), ...o });
   await w.start();
   return w;
 }
