@@ -3,9 +3,6 @@
  * Redis: the usual way a result arrives, the durable `deliver` job as its fallback, and the lease that keeps
  * the two from posting the same delivery.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
@@ -13,10 +10,10 @@ import { FAST_LANE, handOff } from '../../src/delivery/handoff.js';
 import { newJobId } from '../../src/jobs/job-id.js';
 import { deliverJobId, deliverJobOptions, openQueues } from '../../src/jobs/queues.js';
 import { Keys } from '../../src/jobs/keys.js';
-import { startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { createRedis } from '../../src/infra/redis.js';
 import type { DeliverJobData } from '../../src/jobs/types.js';
 import { finished, images, PlaygroundClient, REDIS_URL, startBot, startWorker, testEnv, type TestEnv } from '../helpers/harness.js';
+import { restartableRedis } from '../helpers/restartable-redis.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -121,26 +118,23 @@ describe('fast lane', () => {
   });
 
   it('after Redis was away, a delivery whose offer was lost runs once the lane could no longer take it, not at the end of the grace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zimage-lane-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    let redis = await startEmbeddedRedis({ dir });
-    const port = redis.port;
-    cleanups.push(() => redis.stop());
-    const t = await testEnv({ REDIS_URL: redis.url });
+    const r = await restartableRedis();
+    cleanups.push(r.cleanup);
+    const t = await testEnv({ REDIS_URL: r.redis().url });
     cleanups.push(() => t.cleanup());
     const { bot: b, pg } = await bot(t);
     const { threadId } = await pg.post('ann', 'a thread to answer in');
     // A worker handed this delivery off as Redis went away: its durable job was written, its offer is gone.
     const lost = failure(threadId);
     await b.queues.deliver.add('deliver', lost, { ...deliverJobOptions, jobId: deliverJobId(lost.jobId), delay: FAST_LANE.graceMs });
-    await redis.stop();
+    await r.redis().stop();
     await sleep(1500); // the lane's reads fail meanwhile
-    redis = await startEmbeddedRedis({ dir, port });
+    await r.restart();
     const back = Date.now();
     // Without the lane's look after the outage the durable job would run at the end of its grace (30 s).
-    await until('the lost delivery', async () => (await b.redis.exists(b.keys.deliveryDone(lost.jobId)).catch(() => 0)) === 1, FAST_LANE.staleMs + 8000);
+    const answered = (msgs: Array<{ user: string }>): boolean => msgs.some((m) => m.user === 'zimage');
+    const thread = await pg.waitFor(threadId, answered, FAST_LANE.staleMs + 8000);
     expect(Date.now() - back).toBeLessThan(FAST_LANE.graceMs - 10_000);
-    const thread = await pg.thread(threadId);
     expect(thread.filter((m) => m.user === 'zimage')).toHaveLength(1);
   }, 60_000);
 });

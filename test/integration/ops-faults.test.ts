@@ -5,14 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotApp } from '../../src/app/bot-app.js';
 import type { BotRequest, ChatAdapter } from '../../src/chat/types.js';
-import { freePort, startEmbeddedRedis } from '../../src/infra/embedded-redis.js';
+import { freePort } from '../../src/infra/embedded-redis.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import {
@@ -20,6 +20,7 @@ import {
 } from '../helpers/harness.js';
 import { pgPost } from '../helpers/playground-http.js';
 import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
+import { restartableRedis } from '../helpers/restartable-redis.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -47,11 +48,9 @@ async function allFinished(pg: PlaygroundClient, threads: Array<{ threadId: stri
 
 describe('faults', () => {
   it('Redis restarted (append-only file): nothing queued or running is lost', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zimage-aof-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    let redis = await startEmbeddedRedis({ dir });
-    const port = redis.port;
-    cleanups.push(() => redis.stop());
+    const r = await restartableRedis();
+    cleanups.push(r.cleanup);
+    const redis = r.redis();
     const t = await testEnv({ REDIS_URL: redis.url, DEMO_STEP_DELAY_MS: '40' });
     cleanups.push(() => t.cleanup());
     const log = createLogger('silent');
@@ -67,7 +66,7 @@ describe('faults', () => {
     await pg.waitFor(threads[1]!.threadId, finished(1), 30_000);
     await redis.stop(); // SIGTERM: redis-server flushes the append-only file
     await sleep(700);
-    redis = await startEmbeddedRedis({ dir, port });
+    await r.restart();
     await allFinished(pg, threads, 60_000);
     expect(await bot.queues.generate.getJobCounts('completed', 'failed')).toEqual({ completed: 12, failed: 0 });
   }, 120_000);

@@ -3,19 +3,16 @@
  * port and data directory): readiness says so at once, commands are answered "try again" with nothing written
  * half-way, and the job that was running completes once Redis is back — delivered once, charged once.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BotApp } from '../../src/app/bot-app.js';
 import type { ChatAdapter } from '../../src/chat/types.js';
 import { t as translate } from '../../src/i18n/index.js';
-import { startEmbeddedRedis, type EmbeddedRedis } from '../../src/infra/embedded-redis.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { WorkerApp } from '../../worker/worker-app.js';
 import { untilNothingLeftToDeliver } from '../helpers/deliveries-settled.js';
 import { images, PlaygroundClient, statusOf, testEnv } from '../helpers/harness.js';
+import { restartableRedis, type RestartableRedis } from '../helpers/restartable-redis.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -34,12 +31,10 @@ function recordingAdapter(platform: string): ChatAdapter & { replies: string[]; 
   return a;
 }
 
-async function privateRedis(): Promise<{ dir: string; redis: () => EmbeddedRedis; restart: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'zimage-outage-'));
-  let current = await startEmbeddedRedis({ dir });
-  const port = current.port;
-  cleanups.push(async () => { await current.stop(); rmSync(dir, { recursive: true, force: true }); });
-  return { dir, redis: () => current, restart: async () => { current = await startEmbeddedRedis({ dir, port }); } };
+async function privateRedis(): Promise<RestartableRedis> {
+  const r = await restartableRedis();
+  cleanups.push(r.cleanup);
+  return r;
 }
 
 async function readyz(base: string): Promise<{ status: number; ms: number }> {
