@@ -3,7 +3,7 @@
  * Playground's own access for Playground images), the same 404 for anything else, and never through a
  * symbolic link planted in the (shared) output directory. Real bot, worker, Redis and files.
  */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -69,6 +69,7 @@ describe('private assets', () => {
     cleanups.push(() => bot.stop());
     const outputs = join(t.dataDir, 'outputs');
     const outside = mkdtempSync(join(tmpdir(), 'zimage-outside-'));
+    cleanups.push(() => rmSync(outside, { recursive: true, force: true }));
     writeFileSync(join(outside, 'secret.txt'), 'root:x:0:0:secret');
     writeFileSync(join(outside, 'side.json'), sidecarOf('playground', 'jlink0000001'));
     const day = join(outputs, '2026', '12', '01');

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -157,7 +157,9 @@ describe('command fuzz through the Playground API and the router', () => {
 
   it('10 000 random and mutated commands: each becomes a job or a clear reply, nothing crashes', async () => {
     // The grammar is what is fuzzed here: the per-person bounds (waiting jobs, commands per minute) are lifted.
-    const settings = join(mkdtempSync(join(tmpdir(), 'zimage-fuzz-')), 'zimage.yml');
+    const settingsDir = mkdtempSync(join(tmpdir(), 'zimage-fuzz-'));
+    cleanups.push(() => rmSync(settingsDir, { recursive: true, force: true }));
+    const settings = join(settingsDir, 'zimage.yml');
     writeFileSync(settings, 'quota: { maxWaiting: unlimited, commandsPerMinute: unlimited, default: unlimited }\n');
     const t = await testEnv({ STATUS_TICK_MS: '60000', CONFIG_FILE: settings });
     cleanups.push(() => t.cleanup());

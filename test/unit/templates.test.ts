@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, parseInvocation } from '../../src/templates/invocation.js';
 import { loadTemplates, parseTemplateText } from '../../src/templates/loader.js';
 import { renderTemplate, usageLine } from '../../src/templates/render.js';
 import type { Template } from '../../src/templates/schema.js';
 import { templateTexts } from '../../src/templates/texts.js';
+
+const made: string[] = [];
+afterEach(() => { for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true }); });
 
 const sizeOk = (w: number, h: number) => [w, h].every((x) => x >= 256 && x <= 1024 && x % 16 === 0);
 
@@ -49,6 +52,7 @@ describe('template files', () => {
 
   it('one invalid file fails the whole directory load; the shipped presets all load', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tpl-'));
+    made.push(dir);
     writeFileSync(join(dir, 'a.yaml'), GOOD);
     writeFileSync(join(dir, 'b.yaml'), GOOD.replace('name: poster', 'name: Bad Name'));
     const res = await loadTemplates(dir, sizeOk);
