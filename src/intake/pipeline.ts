@@ -164,6 +164,7 @@ export class Intake {
   /** The model's token limit, checked before queueing: the reply quotes where the prompt gets cut. */
   private async checkTokens(prompt: string, locale: string): Promise<string | null> {
     const tokenizer = await this.d.tokenizer();
+    if (tokenizer.surelyFits(prompt, this.d.maxTokens())) return null;
     const check = tokenizer.check(prompt, this.d.maxTokens());
     if (check.ok) return null;
     const tail = check.keptText.slice(-QUOTE_MAX);

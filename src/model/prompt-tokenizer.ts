@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ZimageError } from '../errors.js';
+import { byteBounded, surelyWithin } from './byte-bound.js';
 import { buildDemoTokenizer } from './demo-tokenizer.js';
 
 export const PROMPT_PREFIX = '<|im_start|>user\n';
@@ -24,7 +25,13 @@ export type PromptCheck =
   | { ok: false; tokens: number; maxTokens: number; keptText: string; cutText: string };
 
 export class PromptTokenizer {
-  constructor(private readonly tokenizer: Tokenizer) {}
+  /** `byteBounded`: the tokenizer is byte-level BPE, so a short prompt can be known to fit without tokenizing (byte-bound.ts). */
+  constructor(private readonly tokenizer: Tokenizer, private readonly byteBounded = false) {}
+
+  /** True when the prompt fits `maxTokens` for sure without tokenizing it; false means "count to know". */
+  surelyFits(prompt: string, maxTokens: number): boolean {
+    return this.byteBounded && surelyWithin(applyPromptTemplate(prompt), maxTokens);
+  }
 
   /** Token ids of the templated prompt (no extra special tokens: Qwen adds no BOS). */
   encode(prompt: string): number[] {
@@ -100,7 +107,7 @@ async function readTokenizer(dir: string): Promise<PromptTokenizer> {
     }
   }
   try {
-    return new PromptTokenizer(new Tokenizer(json as object, config as object));
+    return new PromptTokenizer(new Tokenizer(json as object, config as object), byteBounded(json));
   } catch (err) {
     throw new ZimageError('MODEL_INVALID', `invalid tokenizer ${jsonPath}: ${(err as Error).message}`, { path: jsonPath });
   }
@@ -115,7 +122,7 @@ let demo: PromptTokenizer | undefined;
 export function demoPromptTokenizer(): PromptTokenizer {
   if (!demo) {
     const files = buildDemoTokenizer();
-    demo = new PromptTokenizer(new Tokenizer(files.tokenizerJson, files.tokenizerConfig));
+    demo = new PromptTokenizer(new Tokenizer(files.tokenizerJson, files.tokenizerConfig), byteBounded(files.tokenizerJson));
   }
   return demo;
 }
