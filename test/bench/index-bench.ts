@@ -23,6 +23,7 @@ import type { LibrarySchema } from '../../src/library/schema.js';
 import type { Viewer } from '../../src/library/visibility.js';
 import { startPrivatePostgres } from '../helpers/private-postgres.js';
 import { percentile } from './stats.js';
+import { mulberry32 } from '../../worker/engine/noise.js';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,17 +32,6 @@ const arg = (name: string, fallback: string): string => {
 const ROWS = Number(arg('rows', '100000'));
 const RUNS = Number(arg('runs', '200'));
 const ONLY = arg('only', '');
-
-/** A small deterministic PRNG (mulberry32), so every run indexes the same rows. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SUBJECTS = ['a ginger cat', 'a red fox', 'summer sale poster', 'product shot of a watch', 'team avatar', 'city skyline at night', 'mountain lake',
   '蓝色科技感手机海报', '春节促销海报', '一只橘猫在窗台上', '城市夜景', '产品主图 白色背景', '水墨山水画'];
@@ -54,7 +44,7 @@ const KINDS: ChannelKind[] = ['public', 'public', 'public', 'private', 'dm', 'pu
  */
 function* generatedRows(n: number, batch = 1000): Generator<NewImageRow[]> {
   const total = n + Math.floor(n / 10);
-  const r = rng(42);
+  const r = mulberry32(42);
   const start = Date.UTC(2026, 8, 1);
   let rows: NewImageRow[] = [];
   for (let i = 0; i < total; i++) {

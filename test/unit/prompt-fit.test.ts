@@ -9,17 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { byteBounded } from '../../src/model/byte-bound.js';
 import { buildDemoTokenizer } from '../../src/model/demo-tokenizer.js';
 import { applyPromptTemplate, demoPromptTokenizer, PromptTokenizer } from '../../src/model/prompt-tokenizer.js';
-
-/** A seeded PRNG (mulberry32): the same strings on every run. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../worker/engine/noise.js';
 
 const RANGES: Array<[number, number]> = [[0x20, 0x7e], [0x00, 0x1f], [0xa0, 0xff], [0x3000, 0x303f], [0x3041, 0x3096], [0x30a0, 0x30ff], [0x4e00, 0x9fff], [0xff00, 0xffef]];
 const PIECES = ['<|im_start|>', '<|im_end|>', '<think>', ' ', '\n', 'a ginger cat', '橘猫', 'ネコ'];
@@ -38,7 +28,7 @@ describe('the token limit without tokenizing', () => {
   const tok = demoPromptTokenizer();
 
   it('a prompt said to fit has at most that many tokens (3 000 random prompts of the characters it takes)', () => {
-    const next = rng(7);
+    const next = mulberry32(7);
     let shortcut = 0;
     for (let i = 0; i < 3000; i++) {
       const prompt = randomText(next, 1 + Math.floor(next() * 160));
