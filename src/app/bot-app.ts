@@ -24,6 +24,7 @@ import type { Logger } from '../infra/logger.js';
 import { Deadline } from '../infra/deadline.js';
 import { createRedis } from '../infra/redis.js';
 import { closeRedis, redisLabel, RedisWatch, untilReady } from '../infra/redis-health.js';
+import { requireRedisVersion } from '../infra/redis-version.js';
 import { Keys } from '../jobs/keys.js';
 import { openQueues, type Queues } from '../jobs/queues.js';
 import { demoPromptTokenizer, loadPromptTokenizer } from '../model/prompt-tokenizer.js';
@@ -239,6 +240,7 @@ export class BotApp {
     await this.intake.warmUp();
     // Commands fail at once while Redis is unreachable: start once it answers (an outage is logged meanwhile).
     await untilReady(this.redis);
+    await requireRedisVersion(this.redis, redisLabel(this.o.redisUrl));
     // The image index opens (and migrates) while the rest starts; deliveries wait for it. Not before Redis
     // answers: a first PGlite start (initdb) holds the event loop for seconds, which a stop must not wait out.
     const library = this.library.open();

@@ -112,8 +112,12 @@ export class JobLifecycle {
     placeReadsIn(tx, queue, jobId);
     const results = await tx.exec();
     if (!results) throw new Error('the job transaction was discarded');
-    for (const [err] of results) if (err) throw err;
-    return { first: results[0]![1] === 1, place: placeOf(results.slice(-PLACE_READS).map((r) => r[1])) };
+    const writes = results.slice(0, -PLACE_READS);
+    const reads = results.slice(-PLACE_READS);
+    for (const [err] of writes) if (err) throw err;
+    // The job is written whatever its place reads answered: without a place, the status message says "generating".
+    const place = reads.some(([err]) => err) ? null : placeOf(reads.map((r) => r[1]));
+    return { first: results[0]![1] === 1, place };
   }
 
   /**
