@@ -62,7 +62,7 @@ describe('doctor', () => {
     const table = renderTable(results);
     expect(results.filter((r) => r.status !== 'ok' && r.status !== 'info'), table).toEqual([]);
     expect(exitCode(results)).toBe(0);
-    expect(row(results, 'Redis').result).toContain('answers PING');
+    expect(row(results, 'Redis').result).toMatch(/answers PING \(\d+ ms\), Redis \d+\.\d+\.\d+$/);
     expect(row(results, 'model files').result).toMatch(/^demo model: 9 files \+ 0 external-data shards/);
     expect(row(results, 'graphs (v2 contract)').result).toMatch(/^5 graphs match \(text width 32, 16 latent channels; com\.microsoft ops: GatherBlockQuantized, GroupQueryAttention, MatMulNBits, MultiHeadAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization\)/);
     expect(row(results, 'smoke generation').result).toMatch(/^demo model 16×16, 1 step: \d+\.\d\d s after a \d+\.\d s load on cpu$/);
@@ -125,6 +125,13 @@ describe('doctor', () => {
   it('Redis unreachable is a required failure', async () => {
     const results = await runDoctor(options({ env: { REDIS_URL: 'redis://127.0.0.1:1' }, smoke: false }));
     expect(row(results, 'Redis')).toMatchObject({ status: 'fail', fix: expect.stringContaining('fix REDIS_URL') });
+    expect(exitCode(results)).toBe(1);
+  });
+
+  it('a Redis older than 6.2 is a required failure that names the version', async () => {
+    const probes = { ...systemProbes(), redisPing: async () => ({ ok: true as const, ms: 1, version: '6.0.16' }) };
+    const results = await runDoctor(options({ probes, smoke: false }));
+    expect(row(results, 'Redis')).toMatchObject({ status: 'fail', result: expect.stringContaining('is Redis 6.0.16; the bot needs 6.2.0 or newer'), fix: expect.stringContaining('upgrade') });
     expect(exitCode(results)).toBe(1);
   });
 

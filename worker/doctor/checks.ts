@@ -12,6 +12,7 @@ import { DEFAULT_MODEL_SUBDIR, findDefaultModel, readManifest } from '../../src/
 import { formatBytes } from '../download/progress.js';
 import { readGraphHeader } from './onnx-header.js';
 import type { DoctorProbes } from './probes.js';
+import { MIN_REDIS_VERSION, olderThan } from '../../src/infra/redis-version.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
 export interface CheckResult { check: string; status: Status; result: string; fix?: string }
@@ -147,9 +148,13 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   if (o.env.REDIS_URL) {
     const r = await p.redisPing(o.env.REDIS_URL);
     const where = o.env.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@');
-    out.push(r.ok
-      ? { check: 'Redis', status: 'ok', result: `${where} answers PING (${r.ms.toFixed(0)} ms)` }
-      : { check: 'Redis', status: 'fail', result: `${where}: ${r.error}`, fix: 'start Redis there, or fix REDIS_URL (redis://host:6379); the bot and every worker must share it' });
+    if (!r.ok) {
+      out.push({ check: 'Redis', status: 'fail', result: `${where}: ${r.error}`, fix: 'start Redis there, or fix REDIS_URL (redis://host:6379); the bot and every worker must share it' });
+    } else if (r.version && olderThan(r.version, MIN_REDIS_VERSION)) {
+      out.push({ check: 'Redis', status: 'fail', result: `${where} is Redis ${r.version}; the bot needs ${MIN_REDIS_VERSION} or newer`, fix: `upgrade that Redis to ${MIN_REDIS_VERSION}+, or point REDIS_URL at a newer one` });
+    } else {
+      out.push({ check: 'Redis', status: 'ok', result: `${where} answers PING (${r.ms.toFixed(0)} ms)${r.version ? `, Redis ${r.version}` : ''}` });
+    }
   } else {
     const bin = await p.which('redis-server');
     out.push(bin

@@ -12,6 +12,7 @@ import { freemem, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { redisVersionOf } from '../../src/infra/redis-version.js';
 import { systemSearchPaths } from '../../src/config.js';
 
 const run = promisify(execFile);
@@ -22,7 +23,8 @@ export interface SmokeResult { loadMs: number; generateMs: number; width: number
 
 export interface DoctorProbes {
   nodeVersion(): string;
-  redisPing(url: string): Promise<{ ok: true; ms: number } | { ok: false; error: string }>;
+  /** `version`: the server's `redis_version`, when it says. */
+  redisPing(url: string): Promise<{ ok: true; ms: number; version?: string } | { ok: false; error: string }>;
   which(binary: string): Promise<string | undefined>;
   freeDisk(path: string): Promise<number>;
   memory(): { total: number; available: number };
@@ -64,7 +66,9 @@ export function systemProbes(): DoctorProbes {
       try {
         await redis.connect();
         await redis.ping();
-        return { ok: true, ms: performance.now() - t0 };
+        const ms = performance.now() - t0;
+        const version = redisVersionOf(await redis.info('server').catch(() => ''));
+        return { ok: true, ms, ...(version ? { version } : {}) };
       } catch (err) {
         return { ok: false, error: (err as Error).message.split('\n')[0]! };
       } finally {
