@@ -1,5 +1,6 @@
 /** The load benchmarks' child processes: the bot and the workers as separate Node processes (BENCH_DEBUG=1 shows their output). */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,4 +19,15 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(15_000)]);
   if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+/** A process's CPU time so far (user + system, seconds), from /proc (Linux; 0 elsewhere). */
+export function processCpuSeconds(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces, inside parentheses): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
 }

@@ -15,10 +15,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../src/infra/embedded-redis.js';
 import { GENERATE_QUEUE } from '../../src/jobs/queues.js';
 import type { GenerateJobData } from '../../src/jobs/types.js';
-import { startFakePlatformApis, type FakePlatformApis } from '../helpers/fake-platform-apis.js';
 import { SIGNING_SECRET, signedHeaders, slashCommand } from '../helpers/slack-requests.js';
 import { httpJson, metricValue, openSession, send, type HttpAnswer } from './bench-http.js';
-import { spawnNode, stopChild } from './bench-processes.js';
+import { processCpuSeconds, spawnNode, stopChild } from './bench-processes.js';
 import { percentile } from './stats.js';
 
 export type BurstEntry = 'playground' | 'slack';
@@ -53,6 +52,8 @@ export interface BurstResult {
   redisCpuMsPerCommand: number;
   /** The load generator's own CPU time over the burst, per command (it runs on the same machine). */
   clientCpuMsPerCommand: number;
+  /** The fake Slack Web API's CPU time over the burst, per command (a process of its own; 0 for the Playground). */
+  fakeApiCpuMsPerCommand: number;
   errors: string[];
 }
 
@@ -63,7 +64,7 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const prefix = `burst${index}x${Date.now().toString(36)}`;
-  const fake: FakePlatformApis | null = s.entry === 'slack' ? await startFakePlatformApis() : null;
+  const fake = s.entry === 'slack' ? await startFakeApis() : null;
   const env: NodeJS.ProcessEnv = {
     ...process.env, REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port),
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', ZIMAGE_MODEL_DIR: modelDir, CONFIG_FILE: '',
@@ -95,6 +96,7 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
     const calls0 = await redisCalls(redis);
     const redisCpu0 = await redisCpuSeconds(redis);
     const client0 = process.cpuUsage();
+    const fake0 = fake ? processCpuSeconds(fake.child.pid!) : 0;
     const t0 = Date.now();
     const { persons, sendSpanMs } = await fire(s.entry, base, people);
     const queued = await untilQueued(queue, warm.length + people.length);
@@ -102,6 +104,7 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
     const calls1 = await redisCalls(redis);
     const redisCpu1 = await redisCpuSeconds(redis);
     const client = process.cpuUsage(client0);
+    const fakeCpu = fake ? processCpuSeconds(fake.child.pid!) - fake0 : 0;
     const calls = [...calls1].map(([k, v]) => [k, (v - (calls0.get(k) ?? 0)) / people.length] as const)
       .filter(([k, v]) => v > 0 && k !== 'info').sort((a, b) => b[1] - a[1]);
 
@@ -133,13 +136,14 @@ export async function runBurst(s: BurstScenario, redisUrl: string, modelDir: str
       redisCallsPerCommand: Math.round(calls.reduce((a, [, v]) => a + v, 0)),
       redisTopCalls: calls.slice(0, 6).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '),
       redisCpuMsPerCommand: Math.round(((redisCpu1 - redisCpu0) * 1000 / people.length) * 100) / 100,
-      clientCpuMsPerCommand: Math.round(((client.user + client.system) / 1000 / people.length) * 100) / 100, errors,
+      clientCpuMsPerCommand: Math.round(((client.user + client.system) / 1000 / people.length) * 100) / 100,
+      fakeApiCpuMsPerCommand: Math.round((fakeCpu * 1000 / people.length) * 100) / 100, errors,
     };
   } finally {
     await queue.close();
     redis.disconnect();
     await stopChild(bot);
-    await fake?.close();
+    if (fake) await stopChild(fake.child);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -202,4 +206,19 @@ async function untilQueued(queue: Queue, n: number): Promise<number> {
     if (count >= n) break;
   }
   return count;
+}
+
+/** The fake Slack Web API in its own process (fake-apis-process.ts): its URL once it listens. */
+async function startFakeApis(): Promise<{ url: string; child: ReturnType<typeof spawnNode> }> {
+  const child = spawnNode('dist/test/bench/fake-apis-process.js', process.env, 'fake-api');
+  const url = await new Promise<string>((ok, fail) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const line = out.split('\n')[0]!;
+      if (out.includes('\n')) ok((JSON.parse(line) as { url: string }).url);
+    });
+    child.once('exit', (code) => fail(new Error(`the fake Slack API exited (${code})`)));
+  });
+  return { url, child };
 }

@@ -91,8 +91,9 @@ function burstSection(lines: string[], bursts: BurstResult[]): void {
   lines.push(row('Redis commands per command (scripts\' calls included; most called)', (x) => `${x.redisCallsPerCommand} (${x.redisTopCalls})`));
   lines.push(row('Redis CPU per command (user + system)', (x) => `${x.redisCpuMsPerCommand} ms`));
   lines.push(row('load generator CPU per command (same machine)', (x) => `${x.clientCpuMsPerCommand} ms`));
-  lines.push(row(`this machine's ceiling: ${cpus().length} cores ÷ (bot + Redis + load generator CPU per command)`, (x) => {
-    const total = (x.botCpuMsPerCommand ?? 0) + x.redisCpuMsPerCommand + x.clientCpuMsPerCommand;
+  lines.push(row('fake Slack Web API CPU per command (a process of its own, same machine)', (x) => (x.scenario.entry === 'slack' ? `${x.fakeApiCpuMsPerCommand} ms` : '–')));
+  lines.push(row(`this machine's ceiling: ${cpus().length} cores ÷ (bot + Redis + load generator + fake API CPU per command)`, (x) => {
+    const total = (x.botCpuMsPerCommand ?? 0) + x.redisCpuMsPerCommand + x.clientCpuMsPerCommand + x.fakeApiCpuMsPerCommand;
     return total > 0 ? `${Math.round((cpus().length * 1000) / total)} commands/s` : '–';
   }));
   lines.push(row('bot memory, RSS after the burst', (x) => `${x.botRssMb ?? '–'} MB`));
