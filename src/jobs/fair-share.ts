@@ -29,12 +29,17 @@ export const WAITING_TTL_S = 7 * 24 * 3600;
 // charges in the same step. Arguments: my waiting set, the workspace's weights (person → weight), the
 // workspace's levels (person → round reached), the workspace's slot counts (round in tenths → count); job id,
 // me, my weight, ttl. Returns {round × 1000, slot}. A job is ranked as it joins my waiting set, so my jobs
-// sent at the same moment are rounds 1, 2 and 3.
+// sent at the same moment are rounds 1, 2 and 3; ranking a job that is waiting already moves no count.
 export const FAIR_RANK_LUA = `
 local function fair_rank(waiting, weights, levels, slots, job, me, weight, ttl)
-  redis.call('sadd', waiting, job)
+  local added = redis.call('sadd', waiting, job)
   redis.call('expire', waiting, ttl)
   local round = redis.call('scard', waiting) / weight
+  if added == 0 then
+    -- Waiting already (a retried submit): its place was taken, nobody's count moves; it goes after everyone
+    -- ranked in its round so far.
+    return {math.ceil(round * 1000 - 1e-6), tonumber(redis.call('hget', slots, tostring(math.ceil(round * 10 - 1e-9))) or '1')}
+  end
   redis.call('zadd', weights, weight, me)
   redis.call('expire', weights, ttl)
   local reached = redis.call('zcount', levels, tostring(round - 1e-9), '+inf')

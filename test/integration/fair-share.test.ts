@@ -69,6 +69,18 @@ describe('fair share', () => {
     expect(await rank('p7')).toEqual({ round: 1, slot: 1 });
   });
 
+  it('ranking a job that is already waiting (a retried submit) changes nobody\'s place', async () => {
+    expect(await rank('gil', 'R')).toEqual({ round: 1, slot: 1 });
+    const o = who('hal', 'R');
+    const first = await fairRank(redis, keys, o, 'h1');
+    expect(first).toEqual({ round: 1, slot: 2 });
+    const slots = await redis.hgetall(keys.workspaceSlots(o.platform, o.workspace));
+    expect(await fairRank(redis, keys, o, 'h1')).toEqual(first);
+    expect(await redis.hgetall(keys.workspaceSlots(o.platform, o.workspace))).toEqual(slots);
+    // The next person of the workspace in the same round takes the third slot, not a fourth.
+    expect(await rank('ida', 'R')).toEqual({ round: 1, slot: 3 });
+  });
+
   it('jobs sent together are rounds 1, 2 and 3; a job that leaves lowers its owner\'s round', async () => {
     const o = who('eve');
     const rounds = await Promise.all(['e1', 'e2', 'e3'].map((id) => fairRank(redis, keys, o, id)));
