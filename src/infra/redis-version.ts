@@ -5,20 +5,13 @@
  */
 import type { Redis } from 'ioredis';
 import { ZimageError } from '../errors.js';
+import { olderThan } from './version.js';
 
 export const MIN_REDIS_VERSION = '6.2.0';
 
 /** The `redis_version` of an `INFO server` answer, if it has one. */
 export function redisVersionOf(info: string): string | null {
   return /^redis_version:(\d+\.\d+\.\d+)/m.exec(info)?.[1] ?? null;
-}
-
-/** Whether version `a` (x.y.z) is older than `b`. */
-export function olderThan(a: string, b: string): boolean {
-  const x = a.split('.').map(Number);
-  const y = b.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) < (y[i] ?? 0);
-  return false;
 }
 
 /** Throws CONFIG_INVALID when the server is older than MIN_REDIS_VERSION (servers that do not say are let through). */

@@ -6,7 +6,8 @@
 import { createServer, type Server } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIN_REDIS_VERSION, olderThan, redisVersionOf, requireRedisVersion } from '../../src/infra/redis-version.js';
+import { MIN_REDIS_VERSION, redisVersionOf, requireRedisVersion } from '../../src/infra/redis-version.js';
+import { olderThan } from '../../src/infra/version.js';
 import { REDIS_URL } from '../helpers/harness.js';
 
 const closers: Array<() => Promise<void> | void> = [];

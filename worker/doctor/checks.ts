@@ -12,7 +12,8 @@ import { DEFAULT_MODEL_SUBDIR, findDefaultModel, readManifest } from '../../src/
 import { formatBytes } from '../download/progress.js';
 import { readGraphHeader } from './onnx-header.js';
 import type { DoctorProbes } from './probes.js';
-import { MIN_REDIS_VERSION, olderThan } from '../../src/infra/redis-version.js';
+import { MIN_REDIS_VERSION } from '../../src/infra/redis-version.js';
+import { olderThan } from '../../src/infra/version.js';
 
 export type Status = 'ok' | 'warn' | 'fail' | 'info';
 export interface CheckResult { check: string; status: Status; result: string; fix?: string }
@@ -40,14 +41,6 @@ const CUDA_LIBS: Array<{ soname: string; what: string; fix: string }> = [
   { soname: 'libcublasLt.so.12', what: 'cuBLASLt 12', fix: 'sudo apt-get install libcublas-12-8 (ships libcublasLt too)' },
   { soname: 'libcudnn.so.9', what: 'cuDNN 9', fix: 'sudo apt-get install libcudnn9-cuda-12 (NVIDIA CUDA apt repository)' },
 ];
-
-function versionAtLeast(v: string, min: readonly number[]): boolean {
-  const parts = v.split('.').map(Number);
-  for (let i = 0; i < min.length; i++) {
-    if ((parts[i] ?? 0) !== min[i]) return (parts[i] ?? 0) > min[i]!;
-  }
-  return true;
-}
 
 interface ModelChoice { dir: string; label: string; source: 'configured' | 'downloaded' | 'demo' }
 
@@ -141,7 +134,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   const p = o.probes;
   const node = p.nodeVersion();
-  out.push(versionAtLeast(node, MIN_NODE)
+  out.push(!olderThan(node, MIN_NODE.join('.'))
     ? { check: 'Node.js', status: 'ok', result: `v${node}` }
     : { check: 'Node.js', status: 'fail', result: `v${node}; needs ${MIN_NODE.join('.')} or newer`, fix: 'install Node.js 20.19+ (e.g. nvm install 20 && nvm use 20)' });
 
