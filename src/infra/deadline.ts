@@ -26,7 +26,11 @@ export class Deadline {
 
   /** True if `work` settled in time (its failure counts as settled); false once the deadline passed first. */
   async wait(work: Promise<unknown>): Promise<boolean> {
-    return settledWithin(work, this.remainingMs());
+    // A timer may fire a millisecond before the wall clock reaches its time: false only once `passed()` agrees.
+    for (;;) {
+      if (await settledWithin(work, this.remainingMs())) return true;
+      if (this.passed()) return false;
+    }
   }
 }
 
