@@ -1,22 +1,25 @@
 /**
  * A point in time by which something must be done (the shutdown bound), and waiting on a promise no longer
- * than that: the work goes on, the caller moves on and decides what to force.
+ * than that: the work goes on, the caller moves on and decides what to force. It counts on the monotonic
+ * clock (`performance.now()`), so a wall-clock step (an NTP correction) neither ends it early nor stretches it.
  */
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export class Deadline {
-  constructor(readonly at: number) {}
+  /** `at` is on the monotonic clock of `performance.now()`, not a wall-clock time. */
+  private constructor(private readonly at: number) {}
 
   static in(ms: number): Deadline {
-    return new Deadline(Date.now() + ms);
+    return new Deadline(performance.now() + ms);
   }
 
   remainingMs(): number {
-    return Math.max(0, this.at - Date.now());
+    return Math.max(0, this.at - performance.now());
   }
 
   passed(): boolean {
-    return Date.now() >= this.at;
+    return performance.now() >= this.at;
   }
 
   /** A deadline `ms` earlier than this one (kept for the clean-up after a drain, say). */

@@ -3,6 +3,7 @@
  * snapshot (`/status`, `/zimage status`, alerts), the recent-jobs window, the dead-letter list and the
  * optional alerts. It is also the ObservabilityHooks the core calls (tracker, delivery, quota).
  */
+import { performance } from 'node:perf_hooks';
 import type { Redis } from 'ioredis';
 import type { BotRequest, ChatAdapter } from '../chat/types.js';
 import type { SubcommandHandler } from '../commands/subcommand.js';
@@ -40,7 +41,8 @@ export class Observability implements ObservabilityHooks {
   readonly metrics: BotMetrics;
   readonly recent: RecentJobs;
   readonly deadLetters: DeadLetters;
-  readonly startedAt = Date.now();
+  /** When the bot started, on the monotonic clock: uptime must not jump with the wall clock. */
+  private readonly startedMono = performance.now();
   private readonly alerter: Alerter | undefined;
 
   constructor(private readonly o: ObservabilityOptions) {
@@ -63,7 +65,8 @@ export class Observability implements ObservabilityHooks {
 
   snapshot(now = Date.now()): Promise<OpsSnapshot> {
     return takeSnapshot({
-      redis: this.o.redis, keys: this.o.keys, queue: this.o.queues.generate, recent: this.recent, deadLetters: this.deadLetters, startedAt: this.startedAt,
+      redis: this.o.redis, keys: this.o.keys, queue: this.o.queues.generate, recent: this.recent, deadLetters: this.deadLetters,
+      uptimeMs: performance.now() - this.startedMono,
     }, now);
   }
 

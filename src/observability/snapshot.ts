@@ -42,7 +42,8 @@ export interface SnapshotDeps {
   queue: Queue<GenerateJobData>;
   recent: RecentJobs;
   deadLetters: DeadLetters;
-  startedAt: number;
+  /** How long the bot has run, on the monotonic clock (a wall-clock step does not change it). */
+  uptimeMs: number;
 }
 
 export interface WorkerBeat { id: string; ageMs: number }
@@ -84,6 +85,6 @@ export async function takeSnapshot(d: SnapshotDeps, now = Date.now()): Promise<O
     // ms per megapixel-step × 1.048576 MP × 8 steps
     avg_generation_ms_1024_8steps: msPerUnit === null ? null : Math.round(msPerUnit * 1.048576 * 8),
     dead_letters: dead,
-    uptime_minutes: Math.floor((now - d.startedAt) / 60_000),
+    uptime_minutes: Math.floor(d.uptimeMs / 60_000),
   };
 }

@@ -44,6 +44,8 @@ describe('monitoring', () => {
     expect(status.p95_wait_ms).toEqual(expect.any(Number));
     expect(status.avg_response_time_ms).toEqual(expect.any(Number));
     expect(status.uptime_minutes).toBe(0);
+    // Uptime counts on the monotonic clock: a wall-clock step (an NTP correction) does not add two hours.
+    expect((await bot.obs.snapshot(Date.now() + 2 * 3600_000)).uptime_minutes).toBe(0);
     expect(String(status.summary)).toMatch(/^workers 1 · generating 0 · waiting 0 · p95 wait /);
 
     const res = await fetch(`${base}/metrics`);

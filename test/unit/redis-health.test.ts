@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Deadline, settledWithin } from '../../src/infra/deadline.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { isRedisUnavailable, redisLabel } from '../../src/infra/redis-health.js';
@@ -46,6 +46,19 @@ describe('Deadline', () => {
     expect(await d.wait(Promise.resolve())).toBe(true); // already settled work wins even after the deadline
     expect(await settledWithin(new Promise(() => undefined), 0)).toBe(false);
     expect(d.earlier(1000).remainingMs()).toBe(0);
+  });
+  it('keeps its time when the wall clock steps (an NTP correction): it counts on the monotonic clock', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const d = Deadline.in(60_000);
+      vi.setSystemTime(Date.now() + 2 * 3600_000); // the wall clock jumps two hours ahead
+      expect(d.passed()).toBe(false);
+      expect(d.remainingMs()).toBeGreaterThan(59_000);
+      vi.setSystemTime(Date.now() - 4 * 3600_000); // and back, past where it started
+      expect(d.remainingMs()).toBeLessThanOrEqual(60_000);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
