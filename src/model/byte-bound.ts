@@ -2,15 +2,19 @@
  * When a prompt surely fits the token limit without tokenizing it. For a byte-level BPE tokenizer (Qwen's:
  * an NFC normalizer, a regex split, then each UTF-8 byte as one symbol that merges only combine) every token
  * covers at least one byte, and a special token matched as text is one token for several bytes — so a text
- * has at most as many tokens as its normalized form has bytes. The bound is used only for text whose NFC form
- * has the same bytes as the text itself, in every piece the tokenizer may cut it into: characters that no
- * canonical composition or decomposition changes in length (ASCII and Latin-1, CJK ideographs and
- * punctuation, kana, full-width forms). Anything else is tokenized, as is everything when the tokenizer is of
- * another kind.
+ * has at most as many tokens as its normalized form has bytes. The bound is used only for text that NFC leaves
+ * exactly as it is: characters that no canonical composition, decomposition or reordering changes (ASCII and
+ * Latin-1, CJK ideographs and punctuation, kana, precomposed Hangul syllables, full-width forms). Anything else
+ * is tokenized, as is everything when the tokenizer is of another kind.
  */
 
-/** Characters whose NFC form is themselves, alone or next to any other character of the set (same bytes). */
-const STABLE = /^[\u0000-\u00ff\u3000-\u303f\u3041-\u3096\u30a0-\u30ff\u4e00-\u9fff\uff00-\uffef]*$/u;
+/**
+ * Characters whose NFC form is themselves, alone or next to any other character of the set (same bytes).
+ * Hangul syllables (U+AC00–U+D7A3) qualify: NFC composes only conjoining jamo (U+1100–U+11FF), which are not in
+ * the set, so two syllables never merge. The ideographic tone marks (U+302A–U+302F) do not: they are combining
+ * marks that NFC puts in canonical order (same bytes, another order), so text with them is tokenized.
+ */
+const STABLE = /^[\u0000-\u00ff\u3000-\u3029\u3030-\u303f\u3041-\u3096\u30a0-\u30ff\u4e00-\u9fff\uac00-\ud7a3\uff00-\uffef]*$/u;
 
 interface TokenizerJson {
   normalizer?: { type?: string; normalizers?: Array<{ type?: string }> } | null;
