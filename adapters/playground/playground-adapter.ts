@@ -74,7 +74,8 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.store.onWritten = (ev) => this.fanOut(ev);
     await this.o.subscriber.subscribe(this.store.eventsChannel);
     this.o.subscriber.on('message', (channel: string, payload: string) => {
-      if (channel !== this.store.eventsChannel) return;
+      // Our own events went to our pages as they were written: passed over unparsed.
+      if (channel !== this.store.eventsChannel || payload.startsWith(this.store.ownEventPrefix)) return;
       const ev = JSON.parse(payload) as PlaygroundEvent;
       if (ev.from !== this.store.writer) this.fanOut(ev);
     });

@@ -18,6 +18,8 @@ function jsonOf(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v));
 }
 
+// Events are published as {"from":<writer>,"type":…,"message":…} with "from" first, so a bot can pass over its
+// own events by their first bytes (see ownEventPrefix) without parsing them.
 // KEYS: msgs, channel, events. ARGV: message JSON (with its id), thread id ('' = new thread), thread key prefix, writer.
 // A message already stored under its id is left as it is (a retried post: see PlaygroundStore.add); a reply to a
 // thread the history trim removed is not stored (false).
@@ -32,7 +34,7 @@ local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], id, json)
 redis.call('rpush', ARGV[3] .. msg.threadId, id)
 if ARGV[2] == '' then redis.call('rpush', KEYS[2], id) end
-redis.call('publish', KEYS[3], cjson.encode({ type = 'message', message = msg, from = ARGV[4] }))
+redis.call('publish', KEYS[3], '{"from":' .. cjson.encode(ARGV[4]) .. ',"type":"message","message":' .. json .. '}')
 return json`);
 
 // KEYS: msgs, channel. ARGV: most messages kept, oldest thread start kept (epoch ms), thread key prefix, threads per call.
@@ -67,7 +69,7 @@ local msg = cjson.decode(raw)
 for k, v in pairs(cjson.decode(ARGV[2])) do msg[k] = v end
 local json = cjson.encode(msg)
 redis.call('hset', KEYS[1], ARGV[1], json)
-redis.call('publish', KEYS[2], cjson.encode({ type = 'update', message = msg, from = ARGV[3] }))
+redis.call('publish', KEYS[2], '{"from":' .. cjson.encode(ARGV[3]) .. ',"type":"update","message":' .. json .. '}')
 return json`);
 
 export interface PlaygroundMessage {
@@ -111,6 +113,8 @@ export interface PlaygroundEvent {
 export class PlaygroundStore {
   /** This process's writer id: its own changes reach its pages directly, other replicas' through pub/sub. */
   readonly writer = randomBytes(6).toString('hex');
+  /** How this process's own events begin on the events channel (they are not parsed again). */
+  readonly ownEventPrefix = `{"from":"${this.writer}",`;
   /**
    * Called with each change this instance makes: a new message as its write goes out (it cannot conflict with
    * anything), then `remove` if the write fails; an update once Redis has merged it.

@@ -180,16 +180,13 @@ export class QuotaStore {
    * snapshot newer than its version, never older, so a charge checked against that version errs to "stale".
    */
   async snapshot(scope: Scope, user: string, windowIds: string[]): Promise<{ version: string; role: string | null; overrides: Record<string, string>; used: number[] }> {
-    const pipe = this.redis.pipeline().get(this.versionKey(scope)).hget(this.rolesKey(scope), user).hgetall(this.limitsKey(scope));
-    for (const w of windowIds) pipe.get(this.usedKey(scope, user, w));
-    const res = (await pipe.exec()) ?? [];
-    for (const [err] of res) if (err) throw err;
-    return {
-      version: (res[0]?.[1] as string | null) ?? '0',
-      role: (res[1]?.[1] as string | null) ?? null,
-      overrides: (res[2]?.[1] as Record<string, string>) ?? {},
-      used: res.slice(3).map((r) => Number((r[1] as string | null) ?? 0)),
-    };
+    // Three commands in one round trip: the version and every window's count in one MGET.
+    const [counts, role, overrides] = await Promise.all([
+      this.redis.mget(this.versionKey(scope), ...windowIds.map((w) => this.usedKey(scope, user, w))),
+      this.redis.hget(this.rolesKey(scope), user),
+      this.redis.hgetall(this.limitsKey(scope)),
+    ]);
+    return { version: counts[0] ?? '0', role, overrides, used: counts.slice(1).map((c) => Number(c ?? 0)) };
   }
 
   async resetUsed(scope: Scope, user: string, windowId: string): Promise<void> {

@@ -113,4 +113,42 @@ describe('Playground event streams', () => {
     expect((await open('127.0.0.3')).status).toBe(200);
     expect((await open('127.0.0.1')).status).toBe(503);
   });
+
+  it('two bots on one Redis: a page on either gets every message once, its own bot\'s and the other\'s', async () => {
+    const t = await testEnv();
+    cleanups.push(() => t.cleanup());
+    const bots = [await startBot(t), await startBot(t)];
+    for (const b of bots) cleanups.push(() => b.stop());
+    const bases = bots.map((b) => `http://127.0.0.1:${b.boundPort}`);
+    const ac = new AbortController();
+    cleanups.push(() => ac.abort());
+    const seen = bases.map(() => [] as string[]);
+    bases.forEach((base, k) => {
+      void (async () => {
+        const res = await fetch(`${base}/api/playground/events`, { signal: ac.signal });
+        const decoder = new TextDecoder();
+        let buf = '';
+        for await (const chunk of res.body!) {
+          buf += decoder.decode(chunk as Uint8Array, { stream: true });
+          let i: number;
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const [head, data] = buf.slice(0, i).split('\n');
+            if (head === 'event: message') seen[k]!.push(String((JSON.parse(data!.slice('data: '.length)) as { text: string }).text));
+            buf = buf.slice(i + 2);
+          }
+        }
+      })().catch(() => undefined);
+    });
+    await sleep(200);
+    const sent: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const text = `replica check ${i}`;
+      sent.push(text);
+      expect((await pgPost(bases[i % 2]!, '/api/playground/messages', { user: `r${i % 3}`, text })).status).toBe(201);
+    }
+    const until = Date.now() + 10_000;
+    while (seen.some((s) => s.length < sent.length) && Date.now() < until) await sleep(50);
+    await sleep(300); // a duplicate would arrive by now
+    for (const s of seen) expect([...s].sort()).toEqual([...sent].sort());
+  });
 });
