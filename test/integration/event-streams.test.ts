@@ -29,6 +29,24 @@ function stalledReader(port: number): Promise<Socket> {
   });
 }
 
+/** A page reading the event stream: `onMessage` gets each message event's message (until `signal` aborts). */
+function readMessages(base: string, signal: AbortSignal, onMessage: (m: Record<string, unknown>) => void): void {
+  void (async () => {
+    const res = await fetch(`${base}/api/playground/events`, { signal });
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body!) {
+      buf += decoder.decode(chunk as Uint8Array, { stream: true });
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        const [head, data] = buf.slice(0, i).split('\n');
+        if (head === 'event: message') onMessage(JSON.parse(data!.slice('data: '.length)) as Record<string, unknown>);
+        buf = buf.slice(i + 2);
+      }
+    }
+  })().catch(() => undefined);
+}
+
 function usedMemory(): number {
   gc();
   const m = process.memoryUsage();
@@ -51,19 +69,7 @@ describe('Playground event streams', () => {
     const ac = new AbortController();
     cleanups.push(() => ac.abort());
     let received = 0;
-    void (async () => {
-      const res = await fetch(`${base}/api/playground/events`, { signal: ac.signal });
-      const decoder = new TextDecoder();
-      let buf = '';
-      for await (const chunk of res.body!) {
-        buf += decoder.decode(chunk as Uint8Array, { stream: true });
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          if (buf.slice(0, i).startsWith('event: message')) received++;
-          buf = buf.slice(i + 2);
-        }
-      }
-    })().catch(() => undefined);
+    readMessages(base, ac.signal, () => { received++; });
     await sleep(200);
     expect(pg.streams.size).toBe(51);
 
@@ -123,22 +129,7 @@ describe('Playground event streams', () => {
     const ac = new AbortController();
     cleanups.push(() => ac.abort());
     const seen = bases.map(() => [] as string[]);
-    bases.forEach((base, k) => {
-      void (async () => {
-        const res = await fetch(`${base}/api/playground/events`, { signal: ac.signal });
-        const decoder = new TextDecoder();
-        let buf = '';
-        for await (const chunk of res.body!) {
-          buf += decoder.decode(chunk as Uint8Array, { stream: true });
-          let i: number;
-          while ((i = buf.indexOf('\n\n')) >= 0) {
-            const [head, data] = buf.slice(0, i).split('\n');
-            if (head === 'event: message') seen[k]!.push(String((JSON.parse(data!.slice('data: '.length)) as { text: string }).text));
-            buf = buf.slice(i + 2);
-          }
-        }
-      })().catch(() => undefined);
-    });
+    bases.forEach((base, k) => readMessages(base, ac.signal, (m) => { seen[k]!.push(String(m.text)); }));
     await sleep(200);
     const sent: string[] = [];
     for (let i = 0; i < 10; i++) {
