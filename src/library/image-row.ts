@@ -7,6 +7,7 @@ import type { Insertable, Kysely, Selectable } from 'kysely';
 import { z } from 'zod';
 import { provenanceRecord, type ProvenanceRecord } from '../assets/provenance.js';
 import { channelKindOf, type ChannelKind, type StoredImage } from '../jobs/types.js';
+import { storableValue } from './pg-text.js';
 import type { ImagesTable, LibrarySchema } from './schema.js';
 
 export type ImageRow = Selectable<ImagesTable>;
@@ -87,7 +88,8 @@ const sidecarSchema = z.object({
 export function rowFromProvenance(record: unknown, overrides: { thumbnailKey?: string | null } = {}): NewImageRow | { error: string } {
   const parsed = sidecarSchema.safeParse(record);
   if (!parsed.success) return { error: parsed.error.issues.map((i) => `${i.path.join('.') || '(record)'}: ${i.message}`).join('; ') };
-  const r = parsed.data;
+  // A prompt may hold what PostgreSQL cannot store (a NUL typed into the Playground): the row has U+FFFD there.
+  const r = storableValue(parsed.data);
   const createdAt = new Date(r.createdAt ?? r.timestamp ?? '');
   if (Number.isNaN(createdAt.getTime())) return { error: 'createdAt: not a date' };
   const now = new Date();

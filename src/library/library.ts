@@ -19,6 +19,7 @@ import { countImages, getImage, imageOfAsset, listImages, peopleOf, type ImageFi
 import type { LibrarySchema } from './schema.js';
 import type { ChartOptions } from './usage-chart.js';
 import { usageData, type UsageData, type UsageQuery } from './usage.js';
+import { storableText, storableValue } from './pg-text.js';
 import type { SeeOptions, Viewer } from './visibility.js';
 import type { Kysely } from 'kysely';
 
@@ -85,21 +86,22 @@ export class ImageLibrary implements RetentionHolds {
     await upsertRows(this.kysely, rows);
   }
 
-  list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.kysely, viewer, filter, page); }
-  count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.kysely, viewer, filter); }
+  // Filters, ids and names below come from requests: what PostgreSQL cannot store is made storable (pg-text.ts).
+  list(viewer: Viewer, filter: ImageFilter = {}, page: PageRequest = {}): Promise<ImagePage> { return listImages(this.kysely, viewer, storableValue(filter), page); }
+  count(viewer: Viewer, filter: ImageFilter = {}): Promise<number> { return countImages(this.kysely, viewer, storableValue(filter)); }
   /** One image with its full provenance (the detail view). */
-  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageDetail> { return getImage(this.kysely, viewer, id, o); }
+  get(viewer: Viewer, id: string, o: SeeOptions = {}): Promise<ImageDetail> { return getImage(this.kysely, viewer, storableText(id), o); }
   /** The image an asset key (the file or its preview) belongs to, if the viewer may see it: for direct file URLs. */
-  ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.kysely, viewer, key); }
+  ofAsset(viewer: Viewer, key: string): Promise<ImageRecord> { return imageOfAsset(this.kysely, viewer, storableText(key)); }
   people(viewer: Viewer): Promise<Array<{ user: string; userName: string | null; images: number }>> { return peopleOf(this.kysely, viewer); }
   /** The channels, templates and models of the images the viewer may see (the gallery's filters). */
   facets(viewer: Viewer): Promise<Facets> { return facetsOf(this.kysely, viewer); }
 
-  export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.kysely, viewer, filter, format); }
-  holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.kysely, this.o.audit, viewer, id, on, reason); }
-  holdPerson(viewer: Viewer, user: string, on: boolean, reason = ''): Promise<void> { return setPersonHold(this.kysely, this.o.audit, viewer, user, on, reason); }
+  export(viewer: Viewer, filter: ImageFilter, format: ExportFormat): ExportResult { return exportImages(this.kysely, viewer, storableValue(filter), format); }
+  holdImage(viewer: Viewer, id: string, on: boolean, reason = ''): Promise<ImageRecord> { return setImageHold(this.kysely, this.o.audit, viewer, storableText(id), on, storableText(reason)); }
+  holdPerson(viewer: Viewer, user: string, on: boolean, reason = ''): Promise<void> { return setPersonHold(this.kysely, this.o.audit, viewer, storableText(user), on, storableText(reason)); }
   holds(viewer: Viewer): Promise<{ images: ImageRecord[]; people: PersonHold[] }> { return listHolds(this.kysely, viewer); }
-  delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.kysely, this.o.assets, this.o.audit, viewer, id); }
+  delete(viewer: Viewer, id: string): Promise<ImageRecord> { return deleteOwnImage(this.kysely, this.o.assets, this.o.audit, viewer, storableText(id)); }
 
   usage(viewer: Viewer, q: UsageQuery): Promise<UsageData> { return usageData(this.kysely, viewer, q); }
   async usageChart(viewer: Viewer, q: UsageQuery, o: ChartOptions): Promise<Buffer> {

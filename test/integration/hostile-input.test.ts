@@ -1,0 +1,72 @@
+/**
+ * Hostile input that the seeded fuzz (http-fuzz.test.ts) cannot reach, because it needs a signed-in gallery
+ * session or a delivered job: characters PostgreSQL cannot store (NUL) in a gallery request or in a prompt.
+ * Real bot, real worker on the demo model, real Redis and PostgreSQL, real HTTP.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BotApp } from '../../src/app/bot-app.js';
+import type { WorkerApp } from '../../worker/worker-app.js';
+import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
+import { finished, images, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
+
+const AUDITOR = { platform: 'playground', workspace: 'local', user: 'auditor' } as const;
+
+describe('hostile input that reaches the image index', () => {
+  let t: TestEnv;
+  let bot: BotApp;
+  let worker: WorkerApp;
+  let pg: PlaygroundClient;
+  let gallery: GalleryBrowser;
+
+  beforeAll(async () => {
+    t = await testEnvWithSettings('quota:\n  admins: ["playground:local:auditor"]\n', { PLAYGROUND: 'true' });
+    bot = await startBot(t);
+    worker = await startWorker(t);
+    const base = `http://localhost:${bot.boundPort}`;
+    pg = new PlaygroundClient(base);
+    await seedImage(bot, t.config, { jobId: 'jhost001', prompt: 'a seeded probe', ...AUDITOR, userName: 'auditor', channelKind: 'playground', channel: 'general' });
+    gallery = new GalleryBrowser(base);
+    await gallery.signIn(await bot.gallery.signInLink(AUDITOR));
+    expect((await gallery.me())?.audit).toBe(true);
+  }, 60_000);
+  afterAll(async () => {
+    await bot?.stop();
+    await worker?.stop();
+    t?.cleanup();
+  });
+
+  it('a NUL in a gallery filter, image id or held person is the client\'s input, never a 500', async () => {
+    for (const name of ['person', 'channel', 'template', 'model']) {
+      const res = await gallery.json<{ total: number }>(`/api/gallery/images?${name}=a%00b`);
+      expect({ name, status: res.status, total: res.body.total }).toEqual({ name, status: 200, total: 0 });
+    }
+    for (const [method, path] of [['GET', '/api/gallery/images/jhost001-0%00'], ['DELETE', '/api/gallery/images/%00'], ['POST', '/api/gallery/images/%00/hold']] as const) {
+      const res = await gallery.json<{ error: { code: string } }>(path, { method, ...(method === 'POST' ? { body: JSON.stringify({ on: true }), headers: { 'content-type': 'application/json' } } : {}) });
+      expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 404, code: 'IMAGE_NOT_FOUND' });
+    }
+    const held = await gallery.json('/api/gallery/holds/people', { method: 'POST', body: JSON.stringify({ user: 'U\u0000', on: true }), headers: { 'content-type': 'application/json' } });
+    expect(held.status).toBeLessThan(500);
+    expect(held.status).not.toBe(404);
+    const exported = await gallery.json<{ rows: number }>('/api/gallery/export', { method: 'POST', body: JSON.stringify({ format: 'csv', person: '\u0000' }), headers: { 'content-type': 'application/json' } });
+    expect([exported.status, exported.body.rows]).toEqual([200, 0]);
+    // The image that exists is still found by its id.
+    expect((await gallery.json('/api/gallery/images/jhost001-0')).status).toBe(200);
+  });
+
+  it('a prompt with a NUL is delivered and indexed: the gallery finds it and nothing is left waiting to be written', async () => {
+    const { threadId } = await pg.post('nul-sender', '/zimage nul\u0000kitten --size 256x256 --steps 1');
+    const thread = await pg.waitFor(threadId, finished());
+    const jobId = images(thread)[0]!.metadata!.jobId;
+    const viewer = { ...AUDITOR, manager: true, audit: true };
+    let found: string[] = [];
+    for (const until = Date.now() + 10_000; Date.now() < until && found.length === 0;) {
+      found = (await bot.library.list(viewer, { person: 'nul-sender' })).images.map((i) => i.id);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found).toEqual([`${jobId}-0`]);
+    const searched = await gallery.json<{ images: Array<{ id: string }> }>('/api/gallery/images?q=kitten');
+    expect(searched.body.images.map((i) => i.id)).toEqual([`${jobId}-0`]);
+    expect((await gallery.json(`/api/gallery/images/${jobId}-0`)).status).toBe(200);
+    expect(await bot.redis.llen(bot.keys.libraryPending())).toBe(0);
+  }, 60_000);
+});
