@@ -82,12 +82,13 @@ export class QuotaPolicy {
     return b === 'unlimited' ? null : b;
   }
 
+  /** A role of the settings file or a built-in one (own names only: `constructor` or `__proto__` are no role). */
   knownRole(role: string): boolean {
-    return role in this.s.roles || (BUILTIN_ROLES as readonly string[]).includes(role);
+    return Object.hasOwn(this.s.roles, role) || (BUILTIN_ROLES as readonly string[]).includes(role);
   }
 
   role(role: string): RolePolicy {
-    return rolePolicySchema.parse({ ...BUILTIN[role], ...this.s.roles[role] });
+    return rolePolicySchema.parse({ ...(Object.hasOwn(BUILTIN, role) ? BUILTIN[role] : {}), ...(Object.hasOwn(this.s.roles, role) ? this.s.roles[role] : {}) });
   }
 
   /** The configured limit of a role (role policy, else the default). */

@@ -1,17 +1,18 @@
 /**
  * Hostile input that the seeded fuzz (http-fuzz.test.ts) cannot reach, because it needs a signed-in gallery
- * session or a delivered job: characters PostgreSQL cannot store (NUL) in a gallery request or in a prompt.
- * Real bot, real worker on the demo model, real Redis and PostgreSQL, real HTTP.
+ * session, a delivered job or a manager: characters PostgreSQL cannot store (NUL) in a gallery request or in
+ * a prompt, and role names that are no role. Real bot, real worker on the demo model, real Redis and
+ * PostgreSQL, real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
-import { finished, images, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
+import { botReplies, finished, images, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
 const AUDITOR = { platform: 'playground', workspace: 'local', user: 'auditor' } as const;
 
-describe('hostile input that reaches the image index', () => {
+describe('hostile input behind a session', () => {
   let t: TestEnv;
   let bot: BotApp;
   let worker: WorkerApp;
@@ -69,4 +70,14 @@ describe('hostile input that reaches the image index', () => {
     expect((await gallery.json(`/api/gallery/images/${jobId}-0`)).status).toBe(200);
     expect(await bot.redis.llen(bot.keys.libraryPending())).toBe(0);
   }, 60_000);
+
+  it('a manager cannot give a role that does not exist, whatever its name looks like to JavaScript', async () => {
+    await pg.post('role-victim', 'hello');
+    for (const name of ['constructor', '__proto__', 'tostring', 'hasownproperty', 'valueof']) {
+      const { threadId } = await pg.post('auditor', `/zimage role set @role-victim ${name}`);
+      const replies = await pg.waitFor(threadId, (m) => botReplies(m).length > 0, 10_000);
+      expect(botReplies(replies)[0]!.text).toContain(`There is no role “${name}”`);
+    }
+    expect((await bot.quota.roleOf({ platform: 'playground', workspace: 'local', user: 'role-victim' })).role).toBe('member');
+  });
 });
