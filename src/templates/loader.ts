@@ -43,7 +43,7 @@ export function parseTemplateText(file: string, text: string, sizeOk: (w: number
   if (!sizeOk(w, h)) problems.push({ file, line: lineOf(doc, counter, ['size']), field: 'size', message: `${t.size} is not an allowed size` });
   const used = new Set([...t.prompt.matchAll(/\{([a-z][a-z0-9_]*)\}/g)].map((m) => m[1]!));
   for (const name of used) {
-    if (!(name in t.variables)) problems.push({ file, line: lineOf(doc, counter, ['prompt']), field: 'prompt', message: `uses {${name}}, which is not declared under variables` });
+    if (!Object.hasOwn(t.variables, name)) problems.push({ file, line: lineOf(doc, counter, ['prompt']), field: 'prompt', message: `uses {${name}}, which is not declared under variables` });
   }
   for (const [name, v] of Object.entries(t.variables)) {
     if (v.pattern) {
@@ -58,7 +58,7 @@ export function parseTemplateText(file: string, text: string, sizeOk: (w: number
       continue;
     }
     for (const name of Object.keys(tr.variables)) {
-      if (!(name in t.variables)) problems.push({ file, line: at('variables', name), field: `translations.${locale}.variables.${name}`, message: `translates ${name}, which is not declared under variables` });
+      if (!Object.hasOwn(t.variables, name)) problems.push({ file, line: at('variables', name), field: `translations.${locale}.variables.${name}`, message: `translates ${name}, which is not declared under variables` });
     }
   }
   if (problems.length > 0) return { problems };

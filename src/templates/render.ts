@@ -24,7 +24,7 @@ export function usageLine(t: Template): string {
 
 export function renderTemplate(t: Template, given: Record<string, string>): { prompt: string; values: Record<string, string> } | { problems: RenderProblem[] } {
   const problems: RenderProblem[] = [];
-  for (const name of Object.keys(given)) if (!(name in t.variables)) problems.push({ code: 'TEMPLATE_UNKNOWN_VARIABLE', variable: name });
+  for (const name of Object.keys(given)) if (!Object.hasOwn(t.variables, name)) problems.push({ code: 'TEMPLATE_UNKNOWN_VARIABLE', variable: name });
   const values: Record<string, string> = {};
   for (const [name, spec] of Object.entries(t.variables)) {
     const raw = given[name];

@@ -80,4 +80,12 @@ describe('hostile input behind a session', () => {
     }
     expect((await bot.quota.roleOf({ platform: 'playground', workspace: 'local', user: 'role-victim' })).role).toBe('member');
   });
+
+  it('a template variable named like a property every object has is an unknown variable, and nothing is queued', async () => {
+    const before = await bot.queues.generate.count();
+    const { threadId } = await pg.post('var-sender', '/zimage poster subject=sale constructor=x --size 256x256');
+    const replies = botReplies(await pg.waitFor(threadId, (m) => botReplies(m).length > 0, 10_000));
+    expect(replies[0]!.text).toContain('Unknown variable “constructor”');
+    expect(await bot.queues.generate.count()).toBe(before);
+  });
 });
