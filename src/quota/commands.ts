@@ -23,7 +23,12 @@ export interface QuotaCommandDeps {
 
 const idOf = (ctx: SubcommandContext): Identity => ({ platform: ctx.request.platform, workspace: ctx.request.workspace, user: ctx.request.user });
 /** The words of `/zimage usage [today|week|month]` (and of a scheduled usage report). */
-export const PERIOD_WORDS: Record<string, Period> = { today: 'day', day: 'day', week: 'week', month: 'month', 今天: 'day', 本周: 'week', 本月: 'month' };
+const PERIOD_WORDS: Record<string, Period> = { today: 'day', day: 'day', week: 'week', month: 'month', 今天: 'day', 本周: 'week', 本月: 'month' };
+
+/** The period a word names, if it is one of PERIOD_WORDS (own names only: `constructor` names none). */
+export function periodOfWord(word: string): Period | undefined {
+  return Object.hasOwn(PERIOD_WORDS, word) ? PERIOD_WORDS[word] : undefined;
+}
 
 export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
   const reply = (ctx: SubcommandContext, key: string, params?: Record<string, string | number>) =>
@@ -120,7 +125,7 @@ export function quotaCommands(d: QuotaCommandDeps): SubcommandHandler[] {
     async handle(ctx) {
       if (!(await requireManager(ctx))) return;
       const word = ctx.rest.trim().toLowerCase() || 'today';
-      const period = PERIOD_WORDS[word];
+      const period = periodOfWord(word);
       if (!period) return reply(ctx, 'quota.usage_help');
       const win = windowAt(period, d.quota.timezone, d.quota.now());
       const [users, channels, total] = await Promise.all([

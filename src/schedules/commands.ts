@@ -6,7 +6,7 @@
 import type { SubcommandContext, SubcommandHandler } from '../commands/subcommand.js';
 import { t } from '../i18n/index.js';
 import type { AuditLog } from '../quota/audit.js';
-import { PERIOD_WORDS } from '../quota/commands.js';
+import { periodOfWord } from '../quota/commands.js';
 import type { QuotaService } from '../quota/service.js';
 import type { Period } from '../quota/windows.js';
 import { assertTimeZone } from '../quota/windows.js';
@@ -56,7 +56,7 @@ export function usageReportOf(text: string): { period: Period; rest: string } | 
   const m = /^(\S*)\s*([\s\S]*)$/.exec(text.trim())!;
   const word = m[1]!.toLowerCase();
   if (word === '' || word.includes('=')) return { period: 'week', rest: text };
-  const period = PERIOD_WORDS[word];
+  const period = periodOfWord(word);
   return period ? { period, rest: m[2]! } : null;
 }
 

@@ -88,4 +88,16 @@ describe('hostile input behind a session', () => {
     expect(replies[0]!.text).toContain('Unknown variable “constructor”');
     expect(await bot.queues.generate.count()).toBe(before);
   });
+
+  it('a usage period named like a property every object has gets the usage help, in chat and in a schedule, and no schedule is made', async () => {
+    const answer = async (text: string): Promise<string> => {
+      const { threadId } = await pg.post('auditor', text);
+      return botReplies(await pg.waitFor(threadId, (m) => botReplies(m).length > 0, 10_000))[0]!.text;
+    };
+    for (const word of ['constructor', '__proto__']) {
+      expect(await answer(`/zimage usage ${word}`)).toContain('/zimage usage');
+      expect(await answer(`/zimage schedule add "0 9 * * 1" usage ${word}`)).toContain('/zimage schedule add');
+    }
+    expect(await answer('/zimage schedule list')).toContain('There are no schedules');
+  });
 });
