@@ -130,6 +130,10 @@ export class PlaygroundRoutes {
     const text = typeof body.text === 'string' ? body.text.replace(LONE_SURROGATE, '\uFFFD') : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
     if (text.trim() === '' || text.length > MAX_TEXT) return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
+    // A reply meant for a thread must not land in the channel because its id came as a number or an object.
+    if (threadId === undefined && body.threadId !== undefined && body.threadId !== null) {
+      return void reply.code(400).send(errorBody('BAD_THREAD', '"threadId" must be a thread id (a string), or left out to start a thread'));
+    }
     if (threadId !== undefined && !/^m[0-9a-z]{1,40}$/.test(threadId)) return void reply.code(404).send(errorBody('THREAD_NOT_FOUND', 'no such thread'));
     const [who, thread] = await Promise.all([this.speaker(req, reply, body.user), threadId === undefined ? null : this.d.store.thread(threadId)]);
     if (!who) return;

@@ -1,6 +1,6 @@
 /**
  * Hostile input that the seeded fuzz (http-fuzz.test.ts) cannot reach, because it needs a signed-in gallery
- * session, a delivered job or a manager: characters PostgreSQL cannot store (NUL) in a gallery request or in
+ * session, a delivered job or a manager, or that looks at what a well-formed request leaves out: characters PostgreSQL cannot store (NUL) in a gallery request or in
  * a prompt, and role names that are no role. Real bot, real worker on the demo model, real Redis and
  * PostgreSQL, real HTTP.
  */
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
+import { pgFetch, pgPost } from '../helpers/playground-http.js';
 import { botReplies, finished, images, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
 const AUDITOR = { platform: 'playground', workspace: 'local', user: 'auditor' } as const;
@@ -99,5 +100,17 @@ describe('hostile input behind a session', () => {
       expect(await answer(`/zimage schedule add "0 9 * * 1" usage ${word}`)).toContain('/zimage schedule add');
     }
     expect(await answer('/zimage schedule list')).toContain('There are no schedules');
+  });
+
+  it('a Playground message whose threadId is not a string is refused, not posted as a new thread', async () => {
+    for (const threadId of [5, { id: 'm1' }, ['m1'], true]) {
+      const res = await pgPost(pg.base, '/api/playground/messages', { user: 'typed-wrong', text: `reply to ${JSON.stringify(threadId)}`, threadId });
+      const body = (await res.json()) as { error?: { code: string } };
+      expect({ threadId, status: res.status, code: body.error?.code }).toEqual({ threadId, status: 400, code: 'BAD_THREAD' });
+    }
+    const channel = (await (await pgFetch(pg.base, '/api/playground/messages')).json()) as { messages: Array<{ user: string }> };
+    expect(channel.messages.filter((m) => m.user === 'typed-wrong')).toEqual([]);
+    // Left out (or null), it starts a new thread as before.
+    expect((await pgPost(pg.base, '/api/playground/messages', { user: 'typed-wrong', text: 'a new thread', threadId: null })).status).toBe(201);
   });
 });
