@@ -7,6 +7,7 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
 import { ZimageError } from '../errors.js';
 import { RECORD_COLUMNS, recordFromRow, type ImageDetail, type ImageRecord, type ImageRow, type RecordRow } from './image-row.js';
+import { storableText } from './pg-text.js';
 import type { LibrarySchema } from './schema.js';
 import { searchTerms, searchWhere } from './search.js';
 import { visibleWhere, type SeeOptions, type Viewer } from './visibility.js';
@@ -52,7 +53,8 @@ export function decodeCursor(cursor: string): Cursor {
   try {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, unknown];
     const date = new Date(String(at));
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(date.getTime())) return { at: date, id };
+    // An id the index could not hold (a NUL: pg-text.ts) is in no cursor this library made.
+    if (typeof at === 'string' && typeof id === 'string' && storableText(id) === id && !Number.isNaN(date.getTime())) return { at: date, id };
   } catch { /* fall through */ }
   throw new ZimageError('LIBRARY_BAD_CURSOR', 'the page cursor is not one this library made');
 }

@@ -37,7 +37,7 @@ describe('hostile input behind a session', () => {
     t?.cleanup();
   });
 
-  it('a NUL in a gallery filter, image id or held person is the client\'s input, never a 500', async () => {
+  it('a NUL in a gallery filter, image id, page cursor or held person is the client\'s input, never a 500', async () => {
     for (const name of ['person', 'channel', 'template', 'model']) {
       const res = await gallery.json<{ total: number }>(`/api/gallery/images?${name}=a%00b`);
       expect({ name, status: res.status, total: res.body.total }).toEqual({ name, status: 200, total: 0 });
@@ -51,6 +51,10 @@ describe('hostile input behind a session', () => {
     expect(held.status).not.toBe(404);
     const exported = await gallery.json<{ rows: number }>('/api/gallery/export', { method: 'POST', body: JSON.stringify({ format: 'csv', person: '\u0000' }), headers: { 'content-type': 'application/json' } });
     expect([exported.status, exported.body.rows]).toEqual([200, 0]);
+    // A page cursor is the library's own: one carrying a NUL (made by hand) is not one of them.
+    const cursor = Buffer.from(JSON.stringify(['2026-11-01T00:00:00.000Z', 'a\u0000b'])).toString('base64url');
+    const paged = await gallery.json<{ error: { code: string } }>(`/api/gallery/images?cursor=${cursor}`);
+    expect([paged.status, paged.body.error?.code]).toEqual([400, 'LIBRARY_BAD_CURSOR']);
     // The image that exists is still found by its id.
     expect((await gallery.json('/api/gallery/images/jhost001-0')).status).toBe(200);
   });
