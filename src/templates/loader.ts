@@ -31,7 +31,14 @@ export function parseTemplateText(file: string, text: string, sizeOk: (w: number
   if (doc.errors.length > 0) {
     return { problems: doc.errors.map((e) => ({ file, line: e.linePos?.[0]?.line ?? null, field: '(syntax)', message: e.message.split('\n')[0]! })) };
   }
-  const parsed = templateSchema.safeParse(doc.toJS());
+  let value: unknown;
+  try {
+    value = doc.toJS();
+  } catch (err) {
+    // An alias bomb (aliases of aliases, millions of nodes): the yaml library refuses to expand it.
+    return { problems: [{ file, line: null, field: '(syntax)', message: (err as Error).message }] };
+  }
+  const parsed = templateSchema.safeParse(value);
   if (!parsed.success) {
     return {
       problems: parsed.error.issues.map((i) => ({ file, line: lineOf(doc, counter, i.path), field: i.path.join('.') || '(top level)', message: i.message })),

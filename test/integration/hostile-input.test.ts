@@ -4,12 +4,14 @@
  * a prompt, and role names that are no role. Real bot, real worker on the demo model, real Redis and
  * PostgreSQL, real HTTP.
  */
+import { cpSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
 import { pgFetch, pgPost } from '../helpers/playground-http.js';
-import { botReplies, finished, images, PlaygroundClient, startBot, startWorker, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
+import { botReplies, finished, images, PlaygroundClient, startBot, startWorker, testEnv, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
 const AUDITOR = { platform: 'playground', workspace: 'local', user: 'auditor' } as const;
 
@@ -116,5 +118,30 @@ describe('hostile input behind a session', () => {
     expect(channel.messages.filter((m) => m.user === 'typed-wrong')).toEqual([]);
     // Left out (or null), it starts a new thread as before.
     expect((await pgPost(pg.base, '/api/playground/messages', { user: 'typed-wrong', text: 'a new thread', threadId: null })).status).toBe(201);
+  });
+});
+
+describe('a hostile template file', () => {
+  it('a YAML alias bomb is a problem that names its file (reload 422, the old set stays), not a 500', async () => {
+    const t0 = await testEnv();
+    const dir = join(t0.dataDir, 'presets');
+    cpSync(join(process.cwd(), 'templates', 'presets'), dir, { recursive: true });
+    const t = await testEnv({ TEMPLATES_DIR: dir, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, ADMIN_TOKEN: 'hostile-admin-token-0123' });
+    const bot = await startBot(t);
+    try {
+      // Nine aliases of nine aliases …: a few hundred bytes that would expand to millions of nodes.
+      const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+      for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f']]) levels.push(`${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]`);
+      writeFileSync(join(dir, 'bomb.yaml'), `${levels.join('\n')}\n`);
+      const res = await fetch(`http://127.0.0.1:${bot.boundPort}/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer hostile-admin-token-0123' } });
+      const body = (await res.json()) as { templates?: { problems: string[] } };
+      expect(res.status).toBe(422);
+      expect(body.templates?.problems.some((p) => p.startsWith('bomb.yaml'))).toBe(true);
+      expect(bot.templates.has('poster')).toBe(true);
+    } finally {
+      await bot.stop();
+      t.cleanup();
+      t0.cleanup();
+    }
   });
 });
