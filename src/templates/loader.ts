@@ -79,7 +79,17 @@ export async function loadTemplates(dir: string, sizeOk: (w: number, h: number) 
   const templates = new Map<string, Template>();
   const problems: TemplateProblem[] = [];
   for (const file of files) {
-    const res = parseTemplateText(file, await readFile(join(dir, file), 'utf8'), sizeOk);
+    let text: string;
+    try {
+      text = await readFile(join(dir, file), 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Deleted since the listing (an editor saving, a removal): it simply is not part of the set.
+      if (code === 'ENOENT') continue;
+      problems.push({ file, line: null, field: '(file)', message: `cannot be read (${code ?? (err as Error).message})` });
+      continue;
+    }
+    const res = parseTemplateText(file, text, sizeOk);
     problems.push(...res.problems);
     if (!res.template) continue;
     const other = templates.get(res.template.name);

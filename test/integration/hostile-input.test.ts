@@ -4,7 +4,7 @@
  * a prompt, and role names that are no role. Real bot, real worker on the demo model, real Redis and
  * PostgreSQL, real HTTP.
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BotApp } from '../../src/app/bot-app.js';
@@ -122,7 +122,7 @@ describe('hostile input behind a session', () => {
 });
 
 describe('a hostile template file', () => {
-  it('a YAML alias bomb is a problem that names its file (reload 422, the old set stays), not a 500', async () => {
+  it('a YAML alias bomb, or a file that cannot be read, is a problem that names it (reload 422, the old set stays), not a 500', async () => {
     const t0 = await testEnv();
     const dir = join(t0.dataDir, 'presets');
     cpSync(join(process.cwd(), 'templates', 'presets'), dir, { recursive: true });
@@ -137,6 +137,13 @@ describe('a hostile template file', () => {
       const body = (await res.json()) as { templates?: { problems: string[] } };
       expect(res.status).toBe(422);
       expect(body.templates?.problems.some((p) => p.startsWith('bomb.yaml'))).toBe(true);
+      expect(bot.templates.has('poster')).toBe(true);
+      // A directory where a file belongs (or any file that cannot be read) is named the same way.
+      rmSync(join(dir, 'bomb.yaml'));
+      mkdirSync(join(dir, 'folder.yaml'));
+      const dirRes = await fetch(`http://127.0.0.1:${bot.boundPort}/admin/reload`, { method: 'POST', headers: { authorization: 'Bearer hostile-admin-token-0123' } });
+      const dirBody = (await dirRes.json()) as { templates?: { problems: string[] } };
+      expect([dirRes.status, dirBody.templates?.problems.some((p) => p.startsWith('folder.yaml'))]).toEqual([422, true]);
       expect(bot.templates.has('poster')).toBe(true);
     } finally {
       await bot.stop();
