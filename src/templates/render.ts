@@ -4,6 +4,7 @@
  * collapsed, and each value is checked against its declared length, pattern and choices. Chat markup in a
  * value stays as typed; the adapters escape prompts when they display them.
  */
+import { matchesPattern } from './pattern.js';
 import type { Template } from './schema.js';
 
 export type RenderProblem =
@@ -27,7 +28,8 @@ export function renderTemplate(t: Template, given: Record<string, string>): { pr
   for (const name of Object.keys(given)) if (!Object.hasOwn(t.variables, name)) problems.push({ code: 'TEMPLATE_UNKNOWN_VARIABLE', variable: name });
   const values: Record<string, string> = {};
   for (const [name, spec] of Object.entries(t.variables)) {
-    const raw = given[name];
+    // Own names only: a variable named `constructor` that the person left out is not Object's constructor.
+    const raw = Object.hasOwn(given, name) ? given[name] : undefined;
     const value = raw === undefined ? spec.default : cleanValue(raw);
     if (value === undefined || value === '') {
       if (spec.required) problems.push({ code: 'TEMPLATE_MISSING_VARIABLE', variable: name });
@@ -36,7 +38,7 @@ export function renderTemplate(t: Template, given: Record<string, string>): { pr
     }
     if ([...value].length > spec.maxLength) problems.push({ code: 'TEMPLATE_BAD_VALUE', variable: name, value, rule: 'maxLength', detail: String(spec.maxLength) });
     else if (spec.choices && !spec.choices.includes(value)) problems.push({ code: 'TEMPLATE_BAD_VALUE', variable: name, value, rule: 'choices', detail: spec.choices.join(', ') });
-    else if (spec.pattern && !new RegExp(spec.pattern, 'u').test(value)) problems.push({ code: 'TEMPLATE_BAD_VALUE', variable: name, value, rule: 'pattern', detail: spec.pattern });
+    else if (spec.pattern && !matchesPattern(spec.pattern, value)) problems.push({ code: 'TEMPLATE_BAD_VALUE', variable: name, value, rule: 'pattern', detail: spec.pattern });
     values[name] = value;
   }
   if (problems.length > 0) return { problems };

@@ -152,3 +152,46 @@ describe('a hostile template file', () => {
     }
   });
 });
+
+describe('a preset with a trap for the values people type', () => {
+  let t0: TestEnv;
+  let t: TestEnv;
+  let bot: BotApp;
+  let pg: PlaygroundClient;
+  beforeAll(async () => {
+    t0 = await testEnv();
+    const dir = join(t0.dataDir, 'presets');
+    mkdirSync(dir, { recursive: true });
+    const preset = (name: string, variable: string, extra = '') => `name: ${name}\ntitle: ${name}\ndescription: a trap\nprompt: "a cat, {${variable}}"\nvariables:\n  ${variable}: { description: "x"${extra} }\nsize: 512x512\nsteps: 2\n`;
+    writeFileSync(join(dir, 'ctor.yaml'), preset('ctor', 'constructor'));
+    // Nested quantifiers: testing "aaaa…a!" against it takes exponential time.
+    writeFileSync(join(dir, 'nested.yaml'), preset('nested', 'word', ', pattern: "^(a+)+$", maxLength: 200'));
+    t = await testEnv({ TEMPLATES_DIR: dir, DATA_DIR: t0.dataDir, QUEUE_PREFIX: t0.prefix, PLAYGROUND: 'true' });
+    bot = await startBot(t);
+    pg = new PlaygroundClient(`http://127.0.0.1:${bot.boundPort}`);
+    expect(bot.templates.has('ctor') && bot.templates.has('nested')).toBe(true);
+  });
+  afterAll(async () => {
+    await bot?.stop();
+    t?.cleanup();
+    t0?.cleanup();
+  });
+
+  it('a variable named constructor that the person leaves out is empty, not an internal error', async () => {
+    const { threadId } = await pg.post('trap-user', '/zimage ctor');
+    const reply = botReplies(await pg.waitFor(threadId, (m) => botReplies(m).length > 0, 10_000))[0]!.text;
+    expect(reply).not.toContain('Something went wrong');
+    expect(reply).toMatch(/Queued/);
+  });
+
+  it('a value that makes the preset\'s pattern backtrack is refused at once, and the bot keeps answering meanwhile', async () => {
+    const started = Date.now();
+    const { threadId } = await pg.post('trap-user', `/zimage nested word=${'a'.repeat(60)}!`);
+    const health = await fetch(`${pg.base}/healthz`, { signal: AbortSignal.timeout(3000) });
+    expect(health.status).toBe(200);
+    const reply = botReplies(await pg.waitFor(threadId, (m) => botReplies(m).length > 0, 10_000))[0]!.text;
+    expect(reply).toContain('word');
+    expect(reply).not.toContain('Something went wrong');
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 20_000);
+});
