@@ -6,10 +6,13 @@
  */
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BotApp } from '../../src/app/bot-app.js';
+import { BotApp } from '../../src/app/bot-app.js';
+import { createLogger } from '../../src/infra/logger.js';
 import type { WorkerApp } from '../../worker/worker-app.js';
 import { GalleryBrowser, seedImage } from '../helpers/gallery-browser.js';
+import { installFakeLark, larkWebhookEnv } from '../helpers/lark-fake.js';
 import { pgFetch, pgPost } from '../helpers/playground-http.js';
 import { botReplies, finished, images, PlaygroundClient, startBot, startWorker, testEnv, testEnvWithSettings, type TestEnv } from '../helpers/harness.js';
 
@@ -194,4 +197,30 @@ describe('a preset with a trap for the values people type', () => {
     expect(reply).not.toContain('Something went wrong');
     expect(Date.now() - started).toBeLessThan(5000);
   }, 20_000);
+});
+
+describe('what a request without the verification token can make the bot log', () => {
+  it('a refused Lark request is one short warning, whatever it carries in its type fields', async () => {
+    installFakeLark();
+    const t = await testEnv(larkWebhookEnv({ LOG_LEVEL: 'warn' }));
+    const lines: string[] = [];
+    const log = createLogger('warn', {}, { destination: { write: (l: string) => { lines.push(l); } } });
+    const bot = new BotApp({ config: t.config, redisUrl: t.env.REDIS_URL!, log });
+    await bot.start();
+    try {
+      const huge = 'x'.repeat(200_000);
+      for (const body of [{ type: huge, token: 'wrong' }, { header: { event_type: huge, token: 'wrong' } }]) {
+        const res = await fetch(`http://127.0.0.1:${bot.boundPort}/lark/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+        expect(res.status).toBe(401);
+      }
+      const refused = lines.filter((l) => l.includes('wrong verification token'));
+      expect(refused).toHaveLength(2);
+      for (const l of refused) expect(l.length).toBeLessThan(1000);
+    } finally {
+      await bot.stop();
+      t.cleanup();
+      nock.cleanAll();
+      nock.enableNetConnect();
+    }
+  });
 });
