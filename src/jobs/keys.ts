@@ -56,6 +56,8 @@ export class Keys {
   gpu(): string { return `${this.root}:obs:gpu`; }
   /** List of delivered jobs' images (JSON) waiting to be written to the image index while its database is away. */
   libraryPending(): string { return `${this.root}:library:pending`; }
+  /** List of jobs' images the image index refused for what they hold (newest first, bounded): never retried. */
+  libraryRejected(): string { return `${this.root}:library:rejected`; }
   /** Leader lease of a named singleton (alerts, asset retention). */
   lock(name: string): string { return `${this.root}:lock:${name}`; }
 }

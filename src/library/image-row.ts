@@ -84,6 +84,14 @@ const sidecarSchema = z.object({
   thumbnailKey: z.string().optional(),
 }).passthrough();
 
+/**
+ * The largest timing a row holds: queue_wait_ms and generation_ms are 32-bit integer columns (about 24.8 days).
+ * A job that waited longer (a queue left paused over a holiday) is written at this bound rather than refused.
+ */
+export const MAX_TIMING_MS = 2_147_483_647;
+const boundedMs = (ms: number): number => Math.min(Math.max(ms, 0), MAX_TIMING_MS);
+const nullableMs = (ms: number | null | undefined): number | null => (ms === null || ms === undefined ? null : boundedMs(ms));
+
 /** The row for a provenance record, or the reason it cannot be indexed. */
 export function rowFromProvenance(record: unknown, overrides: { thumbnailKey?: string | null } = {}): NewImageRow | { error: string } {
   const parsed = sidecarSchema.safeParse(record);
@@ -116,9 +124,9 @@ export function rowFromProvenance(record: unknown, overrides: { thumbnailKey?: s
     width: r.width,
     height: r.height,
     steps: r.steps,
-    queue_wait_ms: Math.round(r.timings?.queueWaitMs ?? r.queueWaitMs ?? 0),
-    generation_ms: Math.round(r.timings?.generationMs ?? r.generationMs ?? 0),
-    step_ms: r.timings?.stepMs ?? r.stepMs ?? null,
+    queue_wait_ms: Math.round(boundedMs(r.timings?.queueWaitMs ?? r.queueWaitMs ?? 0)),
+    generation_ms: Math.round(boundedMs(r.timings?.generationMs ?? r.generationMs ?? 0)),
+    step_ms: nullableMs(r.timings?.stepMs ?? r.stepMs),
     created_at: createdAt,
     indexed_at: now,
     updated_at: now,

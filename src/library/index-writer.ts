@@ -4,8 +4,11 @@
  * writes its rows — one idempotent upsert per job, once the images are posted and before "Done" shows (a PGlite
  * query runs on the bot's thread: started alongside the post, it held the post back). A write that fails (the
  * database is restarting, the network is down) never holds a delivery back: the job's images go to a list in
- * Redis, and whichever bot can reach the database writes them later (every RETRY_MS). `npm run
- * index:backfill` rebuilds everything from the sidecars if all else fails.
+ * Redis, and whichever bot can reach the database writes them later (every RETRY_MS), a batch at a time — job by
+ * job when a batch fails, so that one job the database refuses holds back no other. A job refused for what its
+ * rows hold (a value out of range, a constraint they break) can never be written: it is set aside in a bounded
+ * list with one warning, never retried. `npm run index:backfill` rebuilds everything from the sidecars if all
+ * else fails.
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
@@ -29,6 +32,21 @@ const RETRY_MS = 30_000;
 /** Jobs kept waiting at most (the oldest are dropped beyond; the backfill can still index them). */
 const PENDING_MAX = 100_000;
 const DRAIN_BATCH = 100;
+/** Refused jobs kept for a look (newest first; the oldest are dropped beyond). */
+const REJECTED_MAX = 1_000;
+
+/**
+ * Whether the database refused rows for what they hold, so that writing them again can never succeed: SQLSTATE
+ * classes 21 (cardinality: one upsert touching a row twice), 22 (data exception: a value out of range) and 23
+ * (integrity constraint violation). Anything else — the database away or restarting, a connection lost, the
+ * index not open — may pass, and the rows wait.
+ */
+export function refusedForContent(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^2[123][0-9A-Z]{3}$/.test(code);
+}
+
+interface WaitingJob { raw: string; images: StoredImage[] }
 
 export class IndexWriter {
   private timer: NodeJS.Timeout | undefined;
@@ -42,13 +60,17 @@ export class IndexWriter {
     try {
       await this.o.sink.record(images);
     } catch (err) {
+      if (refusedForContent(err)) return this.setAside(images, err);
       this.o.log.warn({ err, jobId: images[0]!.metadata.jobId }, 'image index: could not write; will retry');
       await this.o.redis.multi().lpush(this.o.keys.libraryPending(), JSON.stringify(images)).ltrim(this.o.keys.libraryPending(), 0, PENDING_MAX - 1).exec()
         .catch((e: unknown) => this.o.log.error({ err: e, jobId: images[0]!.metadata.jobId }, 'image index: could not keep the rows for later; run npm run index:backfill'));
     }
   }
 
-  /** Write what is waiting; returns how many jobs were written. Stops at the first failure (their rows stay waiting). */
+  /**
+   * Write what is waiting; returns how many jobs were written. A job the database refuses is set aside; at the
+   * first other failure the drain stops and the jobs not written stay waiting.
+   */
   drain(): Promise<number> {
     this.draining ??= this.drainAll().finally(() => { this.draining = undefined; });
     return this.draining;
@@ -59,16 +81,39 @@ export class IndexWriter {
     for (;;) {
       const batch = ((await this.o.redis.lpop(this.o.keys.libraryPending(), DRAIN_BATCH)) ?? []) as string[];
       if (batch.length === 0) return written;
-      const jobs = batch.flatMap((raw) => { try { return [JSON.parse(raw) as StoredImage[]]; } catch { return []; } });
+      const jobs = batch.flatMap((raw): WaitingJob[] => { try { return [{ raw, images: JSON.parse(raw) as StoredImage[] }]; } catch { return []; } });
       try {
-        await this.o.sink.record(jobs.flat());
+        await this.o.sink.record(jobs.flatMap((j) => j.images));
         written += jobs.length;
-      } catch (err) {
-        await this.o.redis.rpush(this.o.keys.libraryPending(), ...batch);
-        this.o.log.warn({ err, waiting: batch.length }, 'image index: still cannot write; will retry');
-        return written;
+        continue;
+      } catch {
+        // One job's rows (or one job delivered twice) can make the whole upsert fail: job by job, the others land.
+      }
+      for (const [i, job] of jobs.entries()) {
+        try {
+          await this.o.sink.record(job.images);
+          written++;
+        } catch (err) {
+          if (refusedForContent(err)) {
+            await this.setAside(job.images, err);
+            continue;
+          }
+          const waiting = jobs.slice(i).map((j) => j.raw);
+          await this.o.redis.rpush(this.o.keys.libraryPending(), ...waiting);
+          this.o.log.warn({ err, waiting: waiting.length }, 'image index: still cannot write; will retry');
+          return written;
+        }
       }
     }
+  }
+
+  /** A job whose rows the database refused: kept in a bounded list for a look, never retried. Never throws. */
+  private async setAside(images: readonly StoredImage[], err: unknown): Promise<void> {
+    const jobId = images[0]?.metadata.jobId;
+    this.o.log.warn({ err, jobId, list: this.o.keys.libraryRejected() }, 'image index: the database refused this job\'s rows; set aside, not retried');
+    const entry = JSON.stringify({ jobId, error: err instanceof Error ? err.message : String(err), at: new Date().toISOString(), images });
+    await this.o.redis.multi().lpush(this.o.keys.libraryRejected(), entry).ltrim(this.o.keys.libraryRejected(), 0, REJECTED_MAX - 1).exec()
+      .catch((e: unknown) => this.o.log.error({ err: e, jobId }, 'image index: could not set the refused rows aside; they are dropped'));
   }
 
   start(): void {

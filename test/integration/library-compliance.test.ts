@@ -188,16 +188,56 @@ describe.each(BACKENDS)('library compliance on %s', (kind) => {
   it('rows of a delivery made while the database is away wait in Redis and are written when it is back', async () => {
     const writer = new IndexWriter({ sink: t.library, redis: t.redis, keys: t.keys, log });
     const image = storedImage({ jobId: 'jaway' });
+    const other = storedImage({ jobId: 'jaway2' });
     await t.library.close();
     await writer.record([image]); // does not throw: the delivery goes on
-    expect(await t.redis.llen(t.keys.libraryPending())).toBe(1);
+    await writer.record([other]);
+    expect(await t.redis.llen(t.keys.libraryPending())).toBe(2);
     expect(await writer.drain()).toBe(0); // still away: the rows stay
-    expect(await t.redis.llen(t.keys.libraryPending())).toBe(1);
+    expect(await t.redis.llen(t.keys.libraryPending())).toBe(2);
+    expect(await t.redis.llen(t.keys.libraryRejected())).toBe(0); // nothing is set aside for a database that is away
     await t.library.open();
-    expect(await writer.drain()).toBe(1);
+    expect(await writer.drain()).toBe(2);
     expect(await t.redis.llen(t.keys.libraryPending())).toBe(0);
     expect((await t.library.get(member, 'jaway-0')).assetKey).toBe(image.key);
     await writer.record([image]); // and a second delivery of the same job changes nothing
-    expect(await t.library.count(member)).toBe(1);
+    expect(await t.library.count(member)).toBe(2);
+  });
+
+  it('a job the database refuses does not hold back the jobs waiting with it: they are written, it is set aside once with a warning', async () => {
+    const lines: string[] = [];
+    const warnings = (jobId: string) => lines.map((l) => JSON.parse(l) as { level: number; jobId?: string; err?: { message?: string } }).filter((l) => l.level === 40 && l.jobId === jobId);
+    const writer = new IndexWriter({ sink: t.library, redis: t.redis, keys: t.keys, log: createLogger('warn', {}, { destination: { write: (l: string) => { lines.push(l); } } }) });
+    const taken = storedImage({ jobId: 'jtaken' });
+    await store(taken);
+    // A row no database will take (its file is another image's: the asset key is unique), among good ones —
+    // and the same job delivered twice (at-least-once), which one upsert of the whole batch cannot hold either.
+    const poison: StoredImage = { ...storedImage({ jobId: 'jpoison' }), key: taken.key };
+    const good = ['jgood1', 'jtwice', 'jgood2'].map((jobId) => storedImage({ jobId }));
+    await t.library.close();
+    for (const job of [good[0]!, good[1]!, poison, good[1]!, good[2]!]) await writer.record([job]);
+    expect(await t.redis.llen(t.keys.libraryPending())).toBe(5);
+    await t.library.open();
+    lines.length = 0; // what was said while the database was away
+
+    expect(await writer.drain()).toBe(4);
+    expect(await t.redis.llen(t.keys.libraryPending())).toBe(0);
+    expect((await t.library.list(member)).images.map((i) => i.jobId).sort()).toEqual(['jgood1', 'jgood2', 'jtaken', 'jtwice']);
+    expect(await code(t.library.get(member, 'jpoison-0'))).toBe('IMAGE_NOT_FOUND');
+    // Set aside, bounded, with what it was refused for; one warning names the job and the database's error.
+    const rejected = (await t.redis.lrange(t.keys.libraryRejected(), 0, -1)).map((r) => JSON.parse(r) as { jobId: string; error: string; images: StoredImage[] });
+    expect(rejected).toMatchObject([{ jobId: 'jpoison', error: expect.stringMatching(/unique|duplicate/i), images: [{ key: taken.key }] }]);
+    expect(warnings('jpoison')).toHaveLength(1);
+    expect(warnings('jpoison')[0]!.err?.message).toMatch(/unique|duplicate/i);
+    // Never retried: the next drains find nothing, and nothing more is said about it.
+    expect(await writer.drain()).toBe(0);
+    expect(warnings('jpoison')).toHaveLength(1);
+
+    // Refused on the delivery path itself (the database is up): set aside at once, not queued for a retry.
+    await writer.record([{ ...storedImage({ jobId: 'jpoison2' }), key: taken.key }]);
+    expect(await t.redis.llen(t.keys.libraryPending())).toBe(0);
+    expect(await t.redis.llen(t.keys.libraryRejected())).toBe(2);
+    expect(warnings('jpoison2')).toHaveLength(1);
+    expect(await t.library.count(member)).toBe(4);
   });
 });

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { provenanceRecord } from '../../src/assets/provenance.js';
 import { isZimageError } from '../../src/errors.js';
 import { openLibraryDb } from '../../src/library/db.js';
 import { lockDataDir } from '../../src/library/dir-lock.js';
 import { createLogger } from '../../src/infra/logger.js';
-import { rowsFromStored, upsertRows } from '../../src/library/image-row.js';
+import { rowFromProvenance, rowsFromStored, upsertRows } from '../../src/library/image-row.js';
 import { MIGRATIONS, migrate } from '../../src/library/migrations.js';
 import { countImages, getImage, listImages } from '../../src/library/queries.js';
 import { CJK_TERM, MAX_SEARCH_CHARS, searchTerms, searchWhere } from '../../src/library/search.js';
@@ -55,6 +56,17 @@ describe.each(BACKENDS)('image index on %s', (kind) => {
       model: { id: 'demo', name: 'demo model', version: '1', demo: true }, timings: { queueWaitMs: 1200, generationMs: 700, stepMs: 95.5 },
       createdAt: again.metadata.createdAt, legalHold: false, deleted: null,
     });
+  });
+
+  it('timings too long for their integer columns are written at the columns\' bound, not refused', async () => {
+    const INT32_MAX = 2_147_483_647;
+    // A job that waited 30 days (queue_wait_ms is a 32-bit integer: at most about 24.8 days).
+    await write(storedImage({ jobId: 'jlong', queueWaitMs: 30 * 86_400_000, generationMs: 1e12, stepMs: 1e40 }));
+    expect((await getImage(b.db.kysely, alice, 'jlong-0')).timings).toEqual({ queueWaitMs: INT32_MAX, generationMs: INT32_MAX, stepMs: expect.closeTo(INT32_MAX, -3) }); // step_ms is a real: ±1
+    // A sidecar's own timings (clocks that disagree) are bounded below too.
+    const neg = storedImage({ jobId: 'jneg' });
+    const row = rowFromProvenance({ ...provenanceRecord(neg.metadata, neg.key), timings: { queueWaitMs: -5, generationMs: 800.4, stepMs: -1 } });
+    expect(row).toMatchObject({ queue_wait_ms: 0, generation_ms: 800, step_ms: 0 });
   });
 
   it('keeps seeds up to 2^32 - 1 exactly', async () => {
