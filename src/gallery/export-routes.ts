@@ -11,6 +11,7 @@ import { errorBody, jsonBody, type HttpServer } from '../http/server.js';
 import { t } from '../i18n/index.js';
 import type { Logger } from '../infra/logger.js';
 import type { AuditSink } from '../library/holds.js';
+import { exportFileOf } from '../library/export.js';
 import type { ImageLibrary } from '../library/library.js';
 import type { ImageFilter } from '../library/queries.js';
 import type { GalleryContext } from './context.js';
@@ -56,11 +57,20 @@ export function registerExportRoutes(http: HttpServer, ctx: GalleryContext, d: E
     return { rows, url: `/api/gallery/export/${ticket}`, expiresInS: TICKET_TTL_MS / 1000 };
   }));
 
+  // exposeHeadRoutes runs this handler for HEAD too. A HEAD (a link previewer, a download manager checking
+  // the file first) only reads the ticket and answers the headers: it neither uses the link up nor exports.
   http.app.get<{ Params: { ticket: string } }>('/api/gallery/export/:ticket', (req, reply) => ctx.reading(req, reply, async (a) => {
-    const raw = /^[A-Za-z0-9_-]{32}$/.test(req.params.ticket) ? await d.redis.getdel(ticketKey(d.root, req.params.ticket)) : null;
+    const head = req.method === 'HEAD';
+    const key = ticketKey(d.root, req.params.ticket);
+    const raw = /^[A-Za-z0-9_-]{32}$/.test(req.params.ticket) ? await (head ? d.redis.get(key) : d.redis.getdel(key)) : null;
     const ticket = raw ? (JSON.parse(raw) as Ticket) : null;
-    // Someone else's ticket is no ticket (and is used up: it was meant for one download).
+    // Someone else's ticket is no ticket (and a GET uses it up: it was meant for one download).
     if (!ticket || ticket.session !== a.session.id) return reply.code(404).send(errorBody('NOT_FOUND', 'this download link is used or expired; export again'));
+    if (head) {
+      const file = exportFileOf(revived(ticket.filter), ticket.format);
+      return reply.header('content-type', file.contentType).header('content-disposition', `attachment; filename="${file.filename}"`)
+        .header('x-row-count', String(ticket.rows)).send();
+    }
     const result = d.library.export(a.viewer, revived(ticket.filter), ticket.format);
     const who = a.session.identity;
     void result.done.then(({ rows, complete }) => d.audit.record({

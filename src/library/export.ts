@@ -66,6 +66,14 @@ async function* exportRows(db: Kysely<LibrarySchema>, viewer: Viewer, f: ImageFi
 
 const day = (d: Date | undefined): string => (d ? d.toISOString().slice(0, 10) : 'all');
 
+/** What an export of this filter and format is sent as, without reading anything (a HEAD on the download link). */
+export function exportFileOf(filter: ImageFilter, format: ExportFormat): Pick<ExportResult, 'contentType' | 'filename'> {
+  return {
+    contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
+    filename: `zimage-provenance-${day(filter.from)}-${day(filter.to)}.${format}`,
+  };
+}
+
 export function exportImages(
   db: Kysely<LibrarySchema>, viewer: Viewer, filter: ImageFilter, format: ExportFormat, o: { batch?: number } = {},
 ): ExportResult {
@@ -83,10 +91,5 @@ export function exportImages(
     stream = Readable.from((async function* () { for await (const r of records) yield `${JSON.stringify(r)}\n`; })());
   }
   const done = finished(stream).then(() => ({ rows: counted.n, complete: true }), () => ({ rows: counted.n, complete: false }));
-  return {
-    stream,
-    contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-    filename: `zimage-provenance-${day(filter.from)}-${day(filter.to)}.${format}`,
-    done,
-  };
+  return { stream, ...exportFileOf(filter, format), done };
 }

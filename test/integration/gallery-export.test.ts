@@ -90,6 +90,32 @@ describe('gallery export', () => {
     expect((await exports()).some((e) => e.actor === 'UAUD' && /^2 of 2 rows · /.test(e.detail))).toBe(true);
   });
 
+  it('a HEAD on the download link (a link previewer, a download manager) leaves it working: the GET after it downloads', async () => {
+    const made = await auditor.json<{ rows: number; url: string }>('/api/gallery/export', {
+      method: 'POST', body: JSON.stringify({ format: 'csv', from: '2026-10-10', to: '2026-10-11' }), headers: JSON_HEADERS,
+    });
+    const before = (await exports()).length;
+    // Someone else's HEAD, then the asker's own (twice): headers only, nothing used up, nothing exported.
+    expect((await member.fetch(made.body.url, { method: 'HEAD', origin: null, csrf: null })).status).toBe(404);
+    for (let i = 0; i < 2; i++) {
+      const head = await auditor.fetch(made.body.url, { method: 'HEAD', origin: null, csrf: null });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+      expect(head.headers.get('content-disposition')).toMatch(/^attachment; filename="zimage-provenance-2026-10-10-2026-10-12\.csv"$/);
+      expect(head.headers.get('x-row-count')).toBe('2');
+      expect(await head.text()).toBe('');
+    }
+    await sleep(100);
+    expect((await exports()).length).toBe(before);
+    const res = await auditor.fetch(made.body.url);
+    expect(res.status).toBe(200);
+    const rows = parseCsv(await res.text(), { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.id).sort()).toEqual(['jexp0-0', 'jexp1-0']);
+    // Used by that GET: a HEAD now says so too.
+    expect((await auditor.fetch(made.body.url, { method: 'HEAD', origin: null, csrf: null })).status).toBe(404);
+    expect((await auditor.fetch(made.body.url)).status).toBe(404);
+  });
+
   it('a client that stops reading a huge export stops the database reads: memory stays bounded, the audit log says so', async () => {
     const many = Array.from({ length: 12_000 }, (_, i) => storedImage({
       jobId: `jbulk${String(i).padStart(5, '0')}`, prompt: `bulk row ${i} ${'lorem ipsum '.repeat(20)}`, platform: 'slack', workspace: 'T1', user: 'UBULK',

@@ -65,6 +65,8 @@ describe('gallery sign-in through chat', () => {
     const a = new GalleryBrowser(base);
     // Opening the link twice (a chat client's link preview, then the person) uses nothing.
     expect((await a.fetch(link)).status).toBe(200);
+    // So does a HEAD (a previewer or download manager checking the link first).
+    expect((await a.fetch(link, { method: 'HEAD', origin: null, csrf: null })).status).toBe(200);
     const { page, html, answer } = await a.signIn(link);
     expect(page.status).toBe(200);
     expect(html).toContain('This link signs you in as Alice (playground, local).');
