@@ -76,8 +76,7 @@ export class PlaygroundAdapter implements ChatAdapter {
     this.o.subscriber.on('message', (channel: string, payload: string) => {
       // Our own events went to our pages as they were written: passed over unparsed.
       if (channel !== this.store.eventsChannel || payload.startsWith(this.store.ownEventPrefix)) return;
-      const ev = JSON.parse(payload) as PlaygroundEvent;
-      if (ev.from !== this.store.writer) this.fanOut(ev);
+      this.fanOut(JSON.parse(payload) as PlaygroundEvent);
     });
     this.streams.start();
     const trim = (): void => {

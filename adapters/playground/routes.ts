@@ -10,6 +10,7 @@ import { errorBody, jsonBody, type FastifyReply, type FastifyRequest, type HttpS
 import { normalizeLocale, pageTexts, t } from '../../src/i18n/index.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { isRedisUnavailable } from '../../src/infra/redis-health.js';
+import { withoutLoneSurrogates } from '../../src/infra/lone-surrogates.js';
 import type { PlaygroundAccess } from './access.js';
 import type { EventStreams } from './event-streams.js';
 import { checkName, type NameClaims } from './names.js';
@@ -24,7 +25,6 @@ const COMMAND_RE = /^\s*(?:\/zimage|@zimage)(?=\s|$)\s*/i;
 const ACTIONS: readonly ActionKind[] = ['cancel', 'regenerate', 'variations'];
 /** A claim this replica confirmed is trusted for this long (a claim only lapses after weeks unused). */
 const CLAIM_CACHE_MS = 60_000;
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export const threadRef = (threadId: string): string => `${PLATFORM}:${threadId}`;
 
@@ -127,7 +127,7 @@ export class PlaygroundRoutes {
 
   private async storeMessage(req: FastifyRequest, reply: FastifyReply, body: Record<string, unknown>, locale: string | undefined): Promise<void> {
     // Lone UTF-16 surrogates (broken pastes, fuzzers) become U+FFFD, as a browser would show them.
-    const text = typeof body.text === 'string' ? body.text.replace(LONE_SURROGATE, '\uFFFD') : '';
+    const text = typeof body.text === 'string' ? withoutLoneSurrogates(body.text) : '';
     const threadId = typeof body.threadId === 'string' ? body.threadId : undefined;
     if (text.trim() === '' || text.length > MAX_TEXT) return void reply.code(400).send(errorBody('BAD_TEXT', `"text" must be 1–${MAX_TEXT} characters`));
     // A reply meant for a thread must not land in the channel because its id came as a number or an object.

@@ -8,14 +8,14 @@ import type { Redis } from 'ioredis';
 import type { StatusView } from '../../src/chat/types.js';
 import type { ImageMetadata } from '../../src/jobs/types.js';
 import { LuaScript } from '../../src/infra/lua-script.js';
+import { withoutLoneSurrogates } from '../../src/infra/lone-surrogates.js';
 
 export const BOT_USER = 'zimage';
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** JSON for the Lua side: Redis's cjson refuses lone UTF-16 surrogates, so they become U+FFFD (as a browser shows them). */
 function jsonOf(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? v.replace(LONE_SURROGATE, '\uFFFD') : v));
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'string' ? withoutLoneSurrogates(v) : v));
 }
 
 // Events are published as {"from":<writer>,"type":…,"message":…} with "from" first, so a bot can pass over its

@@ -86,8 +86,13 @@ export class IndexWriter {
         await this.o.sink.record(jobs.flatMap((j) => j.images));
         written += jobs.length;
         continue;
-      } catch {
-        // One job's rows (or one job delivered twice) can make the whole upsert fail: job by job, the others land.
+      } catch (err) {
+        // The database away: everything waits. One job's rows (or one job delivered twice) can make the whole
+        // upsert fail for what it holds: then job by job, so the others land.
+        if (!refusedForContent(err)) {
+          await this.keepWaiting(batch, err);
+          return written;
+        }
       }
       for (const [i, job] of jobs.entries()) {
         try {
@@ -98,13 +103,17 @@ export class IndexWriter {
             await this.setAside(job.images, err);
             continue;
           }
-          const waiting = jobs.slice(i).map((j) => j.raw);
-          await this.o.redis.rpush(this.o.keys.libraryPending(), ...waiting);
-          this.o.log.warn({ err, waiting: waiting.length }, 'image index: still cannot write; will retry');
+          await this.keepWaiting(jobs.slice(i).map((j) => j.raw), err);
           return written;
         }
       }
     }
+  }
+
+  /** Put jobs back to wait for the next drain. */
+  private async keepWaiting(raw: string[], err: unknown): Promise<void> {
+    await this.o.redis.rpush(this.o.keys.libraryPending(), ...raw);
+    this.o.log.warn({ err, waiting: raw.length }, 'image index: still cannot write; will retry');
   }
 
   /** A job whose rows the database refused: kept in a bounded list for a look, never retried. Never throws. */

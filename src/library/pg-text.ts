@@ -4,7 +4,9 @@
  * query or row carrying one fails as a whole. At the library's edge they become U+FFFD, as a browser shows
  * them: a value to look up then simply matches nothing (no stored id has one), a row is written as shown.
  */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+import { LONE_SURROGATE } from '../infra/lone-surrogates.js';
+
+const UNSTORABLE = new RegExp(`\\u0000|${LONE_SURROGATE.source}`, 'g');
 
 export function storableText(s: string): string {
   return s.replace(UNSTORABLE, '\uFFFD');
